@@ -1,0 +1,14 @@
+#!/usr/bin/env node
+// The installed entry point: runs the compiled CLI (built by `npm ci` through the
+// `prepare` script). Kept as plain JS so it works without a TypeScript loader.
+import { main } from "../dist/src/cli/main.js";
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    console.error(err instanceof Error ? err.message : String(err));
+    process.exitCode = 1;
+  },
+);

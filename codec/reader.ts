@@ -1,0 +1,123 @@
+/**
+ * A bounds-checked big-endian cursor over a Uint8Array.
+ *
+ * Every read is checked against `end` in one place; a short read raises the
+ * caller-chosen {@link OfpError} code (the BAD_LEN of the structure being
+ * decoded), never a RangeError. Sub-structures are decoded from a child reader
+ * bounded by their own length (`sub`), so a TLV cannot read past its parent
+ * (reliability.md §1.4: "decode the child from a bounded view of its own bytes").
+ */
+import { OfpError } from "./errors.js";
+
+export class Reader {
+  readonly buf: Uint8Array;
+  readonly view: DataView;
+  /** Current position, absolute in `buf`. */
+  pos: number;
+  /** Exclusive end of the readable region, absolute in `buf`. */
+  readonly end: number;
+  /** Error code raised when a read would pass `end`. */
+  readonly shortCode: string;
+
+  constructor(buf: Uint8Array, options: { start?: number; end?: number; shortCode?: string } = {}) {
+    this.buf = buf;
+    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+    this.pos = options.start ?? 0;
+    this.end = options.end ?? buf.byteLength;
+    this.shortCode = options.shortCode ?? "OFPBRC_BAD_LEN";
+    if (this.end > buf.byteLength || this.pos > this.end || this.pos < 0) {
+      throw new OfpError(this.shortCode, `reader bounds ${this.pos}..${this.end} outside buffer`);
+    }
+  }
+
+  /** Bytes left before `end`. */
+  get remaining(): number {
+    return this.end - this.pos;
+  }
+
+  /** Throws `code` (default: this reader's short code) unless `size` bytes remain. */
+  need(size: number, what: string, code: string = this.shortCode): void {
+    if (size < 0 || this.pos + size > this.end) {
+      throw new OfpError(code, `${what}: needs ${size} bytes, ${this.remaining} left`, {
+        offset: this.pos,
+      });
+    }
+  }
+
+  /**
+   * A child reader over the next `size` bytes; this reader skips past them.
+   * `code` is raised here if they are not all present, and becomes the child's short code.
+   */
+  sub(size: number, what: string, code: string = this.shortCode): Reader {
+    this.need(size, what, code);
+    const child = new Reader(this.buf, { start: this.pos, end: this.pos + size, shortCode: code });
+    this.pos += size;
+    return child;
+  }
+
+  u8(): number {
+    this.need(1, "u8");
+    return this.buf[this.pos++]!;
+  }
+
+  u16(): number {
+    this.need(2, "u16");
+    const v = this.view.getUint16(this.pos);
+    this.pos += 2;
+    return v;
+  }
+
+  u32(): number {
+    this.need(4, "u32");
+    const v = this.view.getUint32(this.pos);
+    this.pos += 4;
+    return v;
+  }
+
+  u64(): bigint {
+    this.need(8, "u64");
+    const v = this.view.getBigUint64(this.pos);
+    this.pos += 8;
+    return v;
+  }
+
+  /** A copy of the next `size` bytes (copies never alias the input buffer). */
+  bytes(size: number): Uint8Array {
+    this.need(size, "bytes");
+    const out = this.buf.slice(this.pos, this.pos + size);
+    this.pos += size;
+    return out;
+  }
+
+  /** Everything up to `end`, copied. */
+  rest(): Uint8Array {
+    return this.bytes(this.remaining);
+  }
+
+  skip(size: number): void {
+    this.need(size, "pad");
+    this.pos += size;
+  }
+
+  /** A NUL-padded fixed-size ASCII field (port names, desc strings). */
+  fixedString(size: number): string {
+    this.need(size, "string");
+    let stop = this.pos;
+    const limit = this.pos + size;
+    while (stop < limit && this.buf[stop] !== 0) stop++;
+    let s = "";
+    for (let i = this.pos; i < stop; i++) s += String.fromCharCode(this.buf[i]!);
+    this.pos = limit;
+    return s;
+  }
+
+  peekU16(at: number = this.pos): number {
+    if (at + 2 > this.end) throw new OfpError(this.shortCode, "peek u16 past end", { offset: at });
+    return this.view.getUint16(at);
+  }
+
+  peekU32(at: number = this.pos): number {
+    if (at + 4 > this.end) throw new OfpError(this.shortCode, "peek u32 past end", { offset: at });
+    return this.view.getUint32(at);
+  }
+}
