@@ -1,0 +1,266 @@
+/**
+ * OpenFlow 1.3 instructions (§7.2.4): the {@link Instruction} union, decode
+ * and encode.
+ *
+ * Decode follows OVS `ofpacts_pull_openflow_instructions`
+ * (`lib/ofp-actions.c`): the instruction bytes must be a multiple of 8
+ * (OFPBIC_BAD_LEN); a first pass validates every instruction's type and length
+ * and rejects duplicates (OFPBIC_DUP_INST, sent in OF1.3 as ONF exp_type 2600)
+ * before any action list is decoded; then the action lists are decoded, apply
+ * before write, as OVS does, so error precedence matches.
+ *
+ * Fixed sizes: goto_table 8, write_metadata 24, clear_actions 8, meter 8;
+ * apply/write actions ≥ 8 (8-byte header, then actions). A bad size is
+ * OFPBIC_BAD_LEN, an unknown type OFPBIC_UNKNOWN_INST. Experimenter
+ * instructions are kept opaque, or refused with OFPBIC_BAD_EXPERIMENTER (what
+ * OVS always answers) when `rejectUnknownExperimenter` is set.
+ * Non-zero pad inside instructions is tolerated and written back as zero.
+ *
+ * Encode writes the instructions in the order given; use
+ * {@link canonicalInstructionOrder} for the order OVS writes them in
+ * (meter, apply, clear, write, write_metadata, goto_table).
+ */
+import { OfpError } from "./errors.js";
+import {
+  ACTION_LIMITS,
+  decodeActionRange,
+  encodeActions,
+  type Action,
+  type ActionDecodeContext,
+  type DecodeActionsOptions,
+} from "./actions.js";
+import type { Reader } from "./reader.js";
+import type { Writer } from "./writer.js";
+
+/** OF1.3 instruction types (`ofp_instruction_type`). */
+export const OFPIT = {
+  GOTO_TABLE: 1,
+  WRITE_METADATA: 2,
+  WRITE_ACTIONS: 3,
+  APPLY_ACTIONS: 4,
+  CLEAR_ACTIONS: 5,
+  METER: 6,
+  EXPERIMENTER: 0xffff,
+} as const;
+
+const INSTRUCTION_ALIGN = 8;
+const GOTO_TABLE_SIZE = 8;
+const WRITE_METADATA_SIZE = 24;
+const CLEAR_ACTIONS_SIZE = 8;
+const METER_SIZE = 8;
+const ACTIONS_HEADER_SIZE = 8;
+
+export type Instruction =
+  | { readonly type: "goto_table"; readonly tableId: number }
+  | { readonly type: "write_metadata"; readonly metadata: bigint; readonly mask: bigint }
+  | { readonly type: "apply_actions"; readonly actions: readonly Action[] }
+  | { readonly type: "write_actions"; readonly actions: readonly Action[] }
+  | { readonly type: "clear_actions" }
+  | { readonly type: "meter"; readonly meterId: number }
+  /** `data` = the bytes after the 4-byte experimenter id. */
+  | { readonly type: "experimenter"; readonly experimenter: number; readonly data: Uint8Array };
+
+export type InstructionType = Instruction["type"];
+
+/** Options: those of {@link DecodeActionsOptions}; `rejectUnknownExperimenter` also covers instructions. */
+export type DecodeInstructionsOptions = DecodeActionsOptions;
+
+/** OVS's encode order (`ofpacts_put_openflow_instructions` walks ofpacts in this order). */
+const CANONICAL_RANK: Record<InstructionType, number> = {
+  meter: 0,
+  apply_actions: 1,
+  clear_actions: 2,
+  write_actions: 3,
+  write_metadata: 4,
+  goto_table: 5,
+  experimenter: 6,
+};
+
+const TYPE_BY_CODE: Readonly<Record<number, InstructionType>> = {
+  [OFPIT.GOTO_TABLE]: "goto_table",
+  [OFPIT.WRITE_METADATA]: "write_metadata",
+  [OFPIT.WRITE_ACTIONS]: "write_actions",
+  [OFPIT.APPLY_ACTIONS]: "apply_actions",
+  [OFPIT.CLEAR_ACTIONS]: "clear_actions",
+  [OFPIT.METER]: "meter",
+  [OFPIT.EXPERIMENTER]: "experimenter",
+};
+
+/**
+ * Decodes the instructions that fill `r` (bounded to the instruction bytes).
+ * Throws OfpError only.
+ */
+export function decodeInstructions(
+  r: Reader,
+  options: DecodeInstructionsOptions = {},
+): Instruction[] {
+  const view = r.view;
+  const buf = r.buf;
+  const start = r.pos;
+  const end = r.end;
+  if ((end - start) % INSTRUCTION_ALIGN !== 0) {
+    throw new OfpError("OFPBIC_BAD_LEN", `instructions length ${end - start} not a multiple of 8`, {
+      offset: start,
+    });
+  }
+  const reject = options.rejectUnknownExperimenter ?? false;
+  // Pass 1: types, lengths, duplicates (OVS decode_openflow11_instructions).
+  let seen = 0;
+  let applyAt = -1;
+  let writeAt = -1;
+  let at = start;
+  while (at < end) {
+    const code = view.getUint16(at);
+    const len = view.getUint16(at + 2);
+    // INSTRUCTION_FOR_EACH stops at a length that is 0, not a multiple of 8, or past the end.
+    if (len < INSTRUCTION_ALIGN || len % INSTRUCTION_ALIGN !== 0 || len > end - at) {
+      throw new OfpError("OFPBIC_BAD_LEN", `instruction length ${len}`, { offset: at });
+    }
+    const type = TYPE_BY_CODE[code];
+    if (type === undefined) {
+      throw new OfpError("OFPBIC_UNKNOWN_INST", `unknown instruction type ${code}`, {
+        offset: at,
+      });
+    }
+    if (type === "experimenter") {
+      if (reject) {
+        throw new OfpError("OFPBIC_BAD_EXPERIMENTER", "experimenter instruction", { offset: at });
+      }
+    } else {
+      const fixed = fixedSize(type);
+      if (fixed === 0 ? len < ACTIONS_HEADER_SIZE : len !== fixed) {
+        throw new OfpError("OFPBIC_BAD_LEN", `${type} of length ${len}`, { offset: at });
+      }
+      const bit = 1 << code;
+      if ((seen & bit) !== 0) {
+        throw new OfpError("OFPBIC_DUP_INST", `duplicate ${type}`, { offset: at });
+      }
+      seen |= bit;
+      if (type === "apply_actions") applyAt = at;
+      else if (type === "write_actions") writeAt = at;
+    }
+    at += len;
+  }
+  // Pass 2: action lists, apply before write as OVS decodes them.
+  const ctx: ActionDecodeContext = {
+    reject,
+    maxDepth: options.maxDepth ?? ACTION_LIMITS.maxDepth,
+    maxActions: options.maxActions ?? ACTION_LIMITS.maxActions,
+    count: 0,
+  };
+  const applyActions = applyAt < 0 ? undefined : nestedActions(view, buf, applyAt, ctx);
+  const writeActions = writeAt < 0 ? undefined : nestedActions(view, buf, writeAt, ctx);
+  // Pass 3: build the list in wire order.
+  const out: Instruction[] = [];
+  for (at = start; at < end;) {
+    const code = view.getUint16(at);
+    const len = view.getUint16(at + 2);
+    switch (code) {
+      case OFPIT.GOTO_TABLE:
+        out.push({ type: "goto_table", tableId: buf[at + 4]! });
+        break;
+      case OFPIT.WRITE_METADATA:
+        out.push({
+          type: "write_metadata",
+          metadata: view.getBigUint64(at + 8),
+          mask: view.getBigUint64(at + 16),
+        });
+        break;
+      case OFPIT.WRITE_ACTIONS:
+        out.push({ type: "write_actions", actions: writeActions! });
+        break;
+      case OFPIT.APPLY_ACTIONS:
+        out.push({ type: "apply_actions", actions: applyActions! });
+        break;
+      case OFPIT.CLEAR_ACTIONS:
+        out.push({ type: "clear_actions" });
+        break;
+      case OFPIT.METER:
+        out.push({ type: "meter", meterId: view.getUint32(at + 4) });
+        break;
+      default:
+        out.push({
+          type: "experimenter",
+          experimenter: view.getUint32(at + 4),
+          data: buf.slice(at + 8, at + len),
+        });
+    }
+    at += len;
+  }
+  r.pos = end;
+  return out;
+}
+
+/** Exact size of a fixed instruction, or 0 for the extensible action-list ones. */
+function fixedSize(type: Exclude<InstructionType, "experimenter">): number {
+  switch (type) {
+    case "goto_table":
+      return GOTO_TABLE_SIZE;
+    case "write_metadata":
+      return WRITE_METADATA_SIZE;
+    case "clear_actions":
+      return CLEAR_ACTIONS_SIZE;
+    case "meter":
+      return METER_SIZE;
+    case "apply_actions":
+    case "write_actions":
+      return 0;
+  }
+}
+
+function nestedActions(
+  view: DataView,
+  buf: Uint8Array,
+  at: number,
+  ctx: ActionDecodeContext,
+): Action[] {
+  const len = view.getUint16(at + 2);
+  return decodeActionRange(view, buf, at + ACTIONS_HEADER_SIZE, at + len, ctx, 0, "top");
+}
+
+/** Encodes instructions in the given order; lengths computed, pads zeroed. */
+export function encodeInstructions(w: Writer, list: readonly Instruction[]): void {
+  for (const ins of list) {
+    switch (ins.type) {
+      case "goto_table":
+        w.u16(OFPIT.GOTO_TABLE).u16(GOTO_TABLE_SIZE).u8(ins.tableId).zeros(3);
+        break;
+      case "write_metadata":
+        w.u16(OFPIT.WRITE_METADATA).u16(WRITE_METADATA_SIZE).zeros(4);
+        w.u64(ins.metadata).u64(ins.mask);
+        break;
+      case "apply_actions":
+      case "write_actions": {
+        const tok = w.beginLength(2);
+        w.u16(ins.type === "apply_actions" ? OFPIT.APPLY_ACTIONS : OFPIT.WRITE_ACTIONS);
+        w.u16(0).zeros(4);
+        encodeActions(w, ins.actions);
+        w.endLength(tok, "included");
+        break;
+      }
+      case "clear_actions":
+        w.u16(OFPIT.CLEAR_ACTIONS).u16(CLEAR_ACTIONS_SIZE).zeros(4);
+        break;
+      case "meter":
+        w.u16(OFPIT.METER).u16(METER_SIZE).u32(ins.meterId);
+        break;
+      case "experimenter": {
+        const tok = w.beginLength(2);
+        w.u16(OFPIT.EXPERIMENTER).u16(0).u32(ins.experimenter).bytes(ins.data);
+        w.endLength(tok, "included");
+        break;
+      }
+      default:
+        assertNever(ins);
+    }
+  }
+}
+
+/** The same instructions in the order OVS writes them (stable for equal ranks). */
+export function canonicalInstructionOrder(list: readonly Instruction[]): Instruction[] {
+  return [...list].sort((a, b) => CANONICAL_RANK[a.type] - CANONICAL_RANK[b.type]);
+}
+
+function assertNever(x: never): never {
+  throw new Error(`unhandled instruction ${JSON.stringify(x)}`);
+}

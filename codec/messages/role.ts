@@ -1,0 +1,38 @@
+/**
+ * OFPT_ROLE_REQUEST / OFPT_ROLE_REPLY (OF1.3 §7.3.9).
+ *
+ *     ofp_header (8) | role (4) | pad (4) | generation_id (8)   = 24
+ */
+import type { Reader } from "../reader.js";
+import type { Writer } from "../writer.js";
+
+/** OF1.3 `enum ofp_controller_role`. */
+export const OFPCR_ROLE = { NOCHANGE: 0, EQUAL: 1, MASTER: 2, SLAVE: 3 } as const;
+
+export interface RoleRequestMessage {
+  readonly type: "role_request";
+  readonly xid: number;
+  readonly role: number;
+  readonly generationId: bigint;
+}
+
+export interface RoleReplyMessage {
+  readonly type: "role_reply";
+  readonly xid: number;
+  readonly role: number;
+  readonly generationId: bigint;
+}
+
+export function decodeRole<T extends "role_request" | "role_reply">(
+  r: Reader,
+  type: T,
+  xid: number,
+): { type: T; xid: number; role: number; generationId: bigint } {
+  const role = r.u32();
+  r.skip(4);
+  return { type, xid, role, generationId: r.u64() };
+}
+
+export function encodeRole(w: Writer, m: RoleRequestMessage | RoleReplyMessage): void {
+  w.u32(m.role).zeros(4).u64(m.generationId);
+}

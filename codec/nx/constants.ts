@@ -1,0 +1,54 @@
+/**
+ * Nicira extension action numbering (experimenter 0x00002320, a 16-bit
+ * subtype after the experimenter id). Numbers from OVS `lib/ofp-actions.c`
+ * (`NX1.0+(N)` annotations); only the OF1.3-valid ones are listed.
+ */
+import { NX_VENDOR_ID } from "../errors.js";
+import type { Writer } from "../writer.js";
+
+export { NX_VENDOR_ID, ONF_VENDOR_ID } from "../errors.js";
+
+export const NXAST = {
+  RESUBMIT: 1,
+  SET_TUNNEL: 2,
+  POP_QUEUE: 5,
+  REG_MOVE: 6,
+  REG_LOAD: 7,
+  NOTE: 8,
+  SET_TUNNEL64: 9,
+  RESUBMIT_TABLE: 14,
+  OUTPUT_REG: 15,
+  LEARN: 16,
+  EXIT: 17,
+  FIN_TIMEOUT: 19,
+  CONTROLLER: 20,
+  DEC_TTL_CNT_IDS: 21,
+  OUTPUT_REG2: 32,
+  REG_LOAD2: 33,
+  CONJUNCTION: 34,
+  CT: 35,
+  NAT: 36,
+  CONTROLLER2: 37,
+  CT_CLEAR: 43,
+  RESUBMIT_TABLE_CT: 44,
+} as const;
+export type NxastSubtype = (typeof NXAST)[keyof typeof NXAST];
+
+/** Size of the common Nicira action header: type, len, vendor, subtype (+ 6 pad in ext_action_header). */
+export const NX_ACTION_HEADER_SIZE = 10;
+/** `struct ext_action_header` / the smallest NX action. */
+export const NX_MIN_ACTION_SIZE = 16;
+
+/** OFPAT_EXPERIMENTER / OFPAT_VENDOR. */
+const OFPAT_EXPERIMENTER = 0xffff;
+
+/**
+ * Starts a Nicira action: type, a length placeholder, vendor id and subtype.
+ * The caller writes the body and finishes with `w.endLength(token, "included")`
+ * (action lengths include their pad to 8, codec.md §3).
+ */
+export function beginNx(w: Writer, subtype: number): { start: number; lengthAt: number } {
+  const tok = w.beginLength(2);
+  w.u16(OFPAT_EXPERIMENTER).u16(0).u32(NX_VENDOR_ID).u16(subtype);
+  return tok;
+}

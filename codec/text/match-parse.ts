@@ -1,0 +1,104 @@
+/**
+ * The match half of ovs-ofctl's flow syntax: protocol shorthands (`ip`,
+ * `tcp`, `arp`, ...), `field=value[/mask]`, and `NXM_...[a..b]=value`
+ * sub-field matches, applied in order to the flow/wildcards model exactly as
+ * OVS `parse_ofp_str__` does (lib/ofp-flow.c).
+ */
+import { ones } from "./addr.js";
+import { parseFieldValue, parseIntString } from "./field-parse.js";
+import { textFieldByName, textFieldBySubfieldName, type TextField } from "./fields.js";
+import { ETH_TYPE, IP_PROTO, getField, setField, type FlowMatch } from "./flow-match.js";
+
+/** `ofp_parse_protocol`: shorthand → (dl_type, nw_proto). */
+export const PROTOCOL_SHORTHANDS: Readonly<Record<string, readonly [number, number]>> = {
+  ip: [ETH_TYPE.IP, 0],
+  ipv4: [ETH_TYPE.IP, 0],
+  ip4: [ETH_TYPE.IP, 0],
+  arp: [ETH_TYPE.ARP, 0],
+  icmp: [ETH_TYPE.IP, IP_PROTO.ICMP],
+  tcp: [ETH_TYPE.IP, IP_PROTO.TCP],
+  udp: [ETH_TYPE.IP, IP_PROTO.UDP],
+  sctp: [ETH_TYPE.IP, IP_PROTO.SCTP],
+  ipv6: [ETH_TYPE.IPV6, 0],
+  ip6: [ETH_TYPE.IPV6, 0],
+  icmp6: [ETH_TYPE.IPV6, IP_PROTO.ICMPV6],
+  tcp6: [ETH_TYPE.IPV6, IP_PROTO.TCP],
+  udp6: [ETH_TYPE.IPV6, IP_PROTO.UDP],
+  sctp6: [ETH_TYPE.IPV6, IP_PROTO.SCTP],
+  rarp: [ETH_TYPE.RARP, 0],
+  mpls: [ETH_TYPE.MPLS, 0],
+  mplsm: [ETH_TYPE.MPLS_MCAST, 0],
+};
+
+/** Applies a protocol shorthand; false when `name` is not one. */
+export function applyProtocol(m: FlowMatch, name: string): boolean {
+  const p = PROTOCOL_SHORTHANDS[name];
+  if (p === undefined) return false;
+  m.value.dl_type = BigInt(p[0]);
+  m.mask.dl_type = 0xffffn;
+  if (p[1] !== 0) {
+    m.value.nw_proto = BigInt(p[1]);
+    m.mask.nw_proto = 0xffn;
+  }
+  return true;
+}
+
+/** Applies `name=value` for a meta-flow field name; undefined result = not a field name. */
+export function applyFieldItem(m: FlowMatch, name: string, value: string): string | undefined | false {
+  const f = textFieldByName(name);
+  if (f === undefined) return false;
+  // An empty value matches only on the field's existence: OVS parses "0/0".
+  const parsed = parseFieldValue(f, value === "" ? "0/0" : value);
+  if (typeof parsed === "string") return parsed;
+  return setField(m, f, parsed.value, parsed.mask);
+}
+
+/** A parsed sub-field reference `NAME[]`, `NAME[bit]`, `NAME[a..b]` (OVS `mf_parse_subfield`). */
+export interface Subfield {
+  readonly field: TextField;
+  readonly ofs: number;
+  readonly nBits: number;
+}
+
+const SUBFIELD_RE = /^([A-Za-z0-9_]+)\[(?:(\d+)(?:\.\.(\d+))?)?\]$/;
+
+/** Parses `NXM_NX_REG6[0..15]`-style text; returns an error string on failure. */
+export function parseSubfield(text: string): Subfield | string {
+  const m = SUBFIELD_RE.exec(text);
+  if (m === null) {
+    const bare = /^[A-Za-z0-9_]+$/.test(text);
+    return bare ? `${text}: missing [ looking for field name` : `${text}: syntax error in subfield`;
+  }
+  const field = textFieldBySubfieldName(m[1]!);
+  if (field === undefined) return `${m[1]}: unknown field`;
+  const width = field.bits;
+  if (m[2] === undefined) return { field, ofs: 0, nBits: width };
+  const start = Number(m[2]);
+  const end = m[3] === undefined ? start : Number(m[3]);
+  if (end < start) return `${text}: starting bit ${start} is after ending bit ${end}`;
+  if (start >= width || end >= width) {
+    return `${text}: ${end} bits from bit ${start} exceed width of field ${field.name} (${width} bits)`;
+  }
+  return { field, ofs: start, nBits: end - start + 1 };
+}
+
+/** Formats a sub-field as OVS does (`mf_format_subfield`), using the NXM-preferred name. */
+export function formatSubfield(name: string, width: number, ofs: number, nBits: number): string {
+  if (ofs === 0 && nBits === width) return `${name}[]`;
+  if (nBits === 1) return `${name}[${ofs}]`;
+  return `${name}[${ofs}..${ofs + nBits - 1}]`;
+}
+
+/** `parse_subfield` for the match: `NXM_NX_REG6[0..7]=5` sets those bits exactly. */
+export function applySubfieldItem(m: FlowMatch, name: string, value: string): string | undefined {
+  const sf = parseSubfield(name);
+  if (typeof sf === "string") return sf;
+  const v = parseIntString(value, sf.field.bytes);
+  if (typeof v === "string") return `${value}: cannot parse integer value`;
+  if (v > ones(sf.nBits)) return `${value}: value does not fit into ${sf.nBits} bits`;
+  const cur = getField(m, sf.field);
+  const bitMask = ones(sf.nBits) << BigInt(sf.ofs);
+  const newValue = (cur.value & ~bitMask) | (v << BigInt(sf.ofs));
+  const newMask = cur.mask | bitMask;
+  return setField(m, sf.field, newValue, newMask);
+}
