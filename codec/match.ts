@@ -19,6 +19,7 @@ import {
   OXM_CLASS,
   decodeOxmAt,
   encodeOxmTlv,
+  fieldByName,
   oxmCursor,
   oxmTlvSize,
   smallValue,
@@ -147,40 +148,65 @@ function isNd(): boolean {
   );
 }
 
+function groupOf(name: string): number {
+  const f = fieldByName(name);
+  if (f === undefined) throw new Error(`registry lacks ${name}`);
+  return f.group;
+}
+// Storage groups that later prerequisite checks read (numbers, so noteEntry switches on ints).
+const G_ETH_TYPE = groupOf("eth_type");
+const G_IP_PROTO = groupOf("nw_proto");
+const G_VLAN = groupOf("vlan_vid"); // shared with NXM vlan_tci
+const G_TP_SRC = groupOf("icmp_type"); // icmp/icmpv6 type share tp_src with tcp/udp/sctp src
+const G_TP_DST = groupOf("icmp_code");
+const G_IP_FRAG = groupOf("ip_frag");
+const G_CT_STATE = groupOf("ct_state");
+const G_IN_PORT = groupOf("in_port");
+
 /** Records what an accepted entry tells later prerequisite checks (value & mask, as OVS stores it). */
 function noteEntry(e: OxmEntry): void {
   const f = e.field;
   if (f.size > 4) return;
+  const g = f.group;
+  if (
+    g !== G_ETH_TYPE &&
+    g !== G_IP_PROTO &&
+    g !== G_VLAN &&
+    g !== G_TP_SRC &&
+    g !== G_TP_DST &&
+    g !== G_IP_FRAG &&
+    g !== G_CT_STATE &&
+    g !== G_IN_PORT
+  ) {
+    return;
+  }
   let v = smallValue(e.value);
   const m = e.mask === undefined ? -1 : smallValue(e.mask);
   if (e.mask !== undefined) v = v & m;
-  switch (f.logical) {
-    case "eth_type":
+  switch (g) {
+    case G_ETH_TYPE:
       state.ethType = v;
       break;
-    case "nw_proto":
+    case G_IP_PROTO:
       state.ipProto = v;
       break;
-    case "vlan_vid":
-    case "vlan_tci":
+    case G_VLAN:
       state.vlanTci = v;
       break;
-    case "icmp_type":
-    case "icmpv6_type":
+    case G_TP_SRC:
       state.tpSrc = v;
       break;
-    case "icmp_code":
-    case "icmpv6_code":
+    case G_TP_DST:
       state.tpDst = v;
       break;
-    case "ip_frag":
+    case G_IP_FRAG:
       state.ipFrag = v;
       break;
-    case "ct_state":
+    case G_CT_STATE:
       state.ctState = v;
       state.ctStateMask = e.mask === undefined ? 0xffffffff : m;
       break;
-    case "in_port":
+    case G_IN_PORT:
       state.inPort = true;
       break;
   }

@@ -36,7 +36,11 @@ import {
 import { Reader } from "./reader.js";
 import { Writer } from "./writer.js";
 import { decodeAsyncConfig, encodeAsyncConfig } from "./messages/async.js";
-import type { GetAsyncReplyMessage, GetAsyncRequestMessage, SetAsyncMessage } from "./messages/async.js";
+import type {
+  GetAsyncReplyMessage,
+  GetAsyncRequestMessage,
+  SetAsyncMessage,
+} from "./messages/async.js";
 import type { BarrierReplyMessage, BarrierRequestMessage } from "./messages/barrier.js";
 import {
   ONFT,
@@ -203,7 +207,11 @@ function spec<T extends OfMessageType>(row: MessageSpec<T>): MessageSpec<T> {
   return row;
 }
 
-function headerOnly<T extends OfMessageType>(type: T, ofpType: number, name: string): MessageSpec<T> {
+function headerOnly<T extends OfMessageType>(
+  type: T,
+  ofpType: number,
+  name: string,
+): MessageSpec<T> {
   return {
     type,
     ofpType,

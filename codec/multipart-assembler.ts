@@ -129,14 +129,15 @@ export class MultipartAssembler {
       if (now < asm.deadline) continue;
       this.open.delete(key);
       const request = asm.first.type === "multipart_request";
-      const code = request
-        ? "OFPBRC_MULTIPART_REQUEST_TIMEOUT"
-        : "OFPBRC_MULTIPART_REPLY_TIMEOUT";
+      const code = request ? "OFPBRC_MULTIPART_REQUEST_TIMEOUT" : "OFPBRC_MULTIPART_REPLY_TIMEOUT";
       expired.push({
         type: asm.first.type,
         xid: asm.first.xid,
         parts: asm.parts,
-        error: new OfpError(code, `multipart xid ${asm.first.xid} incomplete after ${asm.parts} parts`),
+        error: new OfpError(
+          code,
+          `multipart xid ${asm.first.xid} incomplete after ${asm.parts} parts`,
+        ),
       });
     }
     return expired;

@@ -661,8 +661,35 @@ const TABLE = buildTable();
 /** Every registry row (one per wire header), in canonical order. */
 export const OXM_FIELDS: readonly OxmField[] = TABLE.fields;
 
+/**
+ * Direct-indexed rows for the four non-experimenter classes we know (NXM0,
+ * NXM1, basic, packet regs): index = class slot * 128 + field. The hot decode
+ * path avoids hashing.
+ */
+const FAST: (OxmField | undefined)[] = new Array<OxmField | undefined>(4 * 128).fill(undefined);
+function fastSlot(cls: number): number {
+  switch (cls) {
+    case OXM_CLASS.NXM_0:
+      return 0;
+    case OXM_CLASS.NXM_1:
+      return 1;
+    case OXM_CLASS.OPENFLOW_BASIC:
+      return 2;
+    case OXM_CLASS.PACKET_REGS:
+      return 3;
+    default:
+      return -1;
+  }
+}
+for (const f of TABLE.fields) {
+  const slot = fastSlot(f.oxmClass);
+  if (slot >= 0) FAST[slot * 128 + f.oxmField] = f;
+}
+
 /** The row for a 32-bit header (hasmask and length bits ignored); `experimenter` for class 0xffff. */
 export function fieldByHeader(header: number, experimenter?: number): OxmField | undefined {
+  const slot = fastSlot(header >>> 16);
+  if (slot >= 0) return FAST[slot * 128 + ((header >>> 9) & 0x7f)];
   return TABLE.byHeader.get(headerKey(header, experimenter));
 }
 

@@ -21,7 +21,6 @@ import { OFP_HEADER_SIZE } from "../header.js";
 import type { Reader } from "../reader.js";
 import type { Writer } from "../writer.js";
 
-
 /** ONF exp_types of the OF1.3 bundle extension. */
 export const ONFT = { BUNDLE_CONTROL: 2300, BUNDLE_ADD_MESSAGE: 2301 } as const;
 

@@ -94,7 +94,10 @@ export function helloVersions(m: HelloMessage): number[] {
 }
 
 /** A HELLO announcing `versions` in a version-bitmap element (header version = the highest). */
-export function makeHello(xid: number, versions: readonly number[] = [OFP13_VERSION]): HelloMessage {
+export function makeHello(
+  xid: number,
+  versions: readonly number[] = [OFP13_VERSION],
+): HelloMessage {
   const words: number[] = [];
   for (const v of versions) {
     const index = v >>> 5;

@@ -170,7 +170,7 @@ export interface MultipartReplyMessage {
  * exactly `size` bytes (`size` -1: variable, decoder checks). `list`: entries
  * until the end of the message.
  */
-type BodyCodec =
+export type BodyCodec =
   | {
       readonly shape: "fixed";
       readonly size: number;
@@ -183,7 +183,7 @@ type BodyCodec =
       encodeEntry(w: Writer, entry: never): void;
     };
 
-interface MultipartSpec {
+export interface MultipartSpec {
   readonly kind: MultipartKind;
   readonly mpType: number;
   readonly name: string;
@@ -436,7 +436,11 @@ export function decodeMultipartRequest(
   return { type: "multipart_request", xid, flags, body };
 }
 
-export function decodeMultipartReply(r: Reader, xid: number, strict: boolean): MultipartReplyMessage {
+export function decodeMultipartReply(
+  r: Reader,
+  xid: number,
+  strict: boolean,
+): MultipartReplyMessage {
   const mpType = r.u16();
   const flags = r.u16();
   r.skip(4);
@@ -472,4 +476,3 @@ export function encodeEntry(
   if (codec.shape !== "list") throw new Error(`multipart ${kind} ${direction} has no entries`);
   (codec.encodeEntry as (w: Writer, e: unknown) => void)(w, entry);
 }
-

@@ -16,7 +16,12 @@ export const OFP_MAX_PORT_NAME_LEN = 16;
 export const OFP_ETH_ALEN = 6;
 
 /** OF1.3 `enum ofp_port_config`. */
-export const OFPPC = { PORT_DOWN: 1 << 0, NO_RECV: 1 << 2, NO_FWD: 1 << 5, NO_PACKET_IN: 1 << 6 } as const;
+export const OFPPC = {
+  PORT_DOWN: 1 << 0,
+  NO_RECV: 1 << 2,
+  NO_FWD: 1 << 5,
+  NO_PACKET_IN: 1 << 6,
+} as const;
 /** OF1.3 `enum ofp_port_state`. */
 export const OFPPS = { LINK_DOWN: 1 << 0, BLOCKED: 1 << 1, LIVE: 1 << 2 } as const;
 

@@ -70,7 +70,9 @@ function decodeQueueProperty(r: Reader): QueueProperty {
       const rate = body.u16();
       body.skip(6);
       if (body.remaining !== 0) {
-        throw new OfpError("OFPBRC_BAD_LEN", `rate property len ${len} != 16`, { offset: body.pos });
+        throw new OfpError("OFPBRC_BAD_LEN", `rate property len ${len} != 16`, {
+          offset: body.pos,
+        });
       }
       return { kind: propertyType === OFPQT.MIN_RATE ? "min_rate" : "max_rate", rate };
     }
@@ -89,7 +91,9 @@ function encodeQueueProperty(w: Writer, p: QueueProperty): void {
   switch (p.kind) {
     case "min_rate":
     case "max_rate":
-      w.u16(p.kind === "min_rate" ? OFPQT.MIN_RATE : OFPQT.MAX_RATE).u16(0).zeros(4);
+      w.u16(p.kind === "min_rate" ? OFPQT.MIN_RATE : OFPQT.MAX_RATE)
+        .u16(0)
+        .zeros(4);
       w.u16(p.rate).zeros(6);
       break;
     case "experimenter":

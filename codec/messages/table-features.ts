@@ -61,7 +61,8 @@ export interface OxmId {
 }
 
 type IdListKind = "instructions" | "instructions_miss";
-type ActionListKind = "write_actions" | "write_actions_miss" | "apply_actions" | "apply_actions_miss";
+type ActionListKind =
+  "write_actions" | "write_actions_miss" | "apply_actions" | "apply_actions_miss";
 type TableListKind = "next_tables" | "next_tables_miss";
 type OxmListKind =
   | "match"
@@ -97,7 +98,9 @@ export interface TableFeatures {
 type Shape = "ids" | "tables" | "oxms" | "experimenter";
 
 /** Property type → (kind, body shape); the one table both directions read. */
-const PROPERTY_KINDS: ReadonlyArray<readonly [number, Exclude<TableFeatureProperty["kind"], "unknown">, Shape]> = [
+const PROPERTY_KINDS: ReadonlyArray<
+  readonly [number, Exclude<TableFeatureProperty["kind"], "unknown">, Shape]
+> = [
   [OFPTFPT.INSTRUCTIONS, "instructions", "ids"],
   [OFPTFPT.INSTRUCTIONS_MISS, "instructions_miss", "ids"],
   [OFPTFPT.NEXT_TABLES, "next_tables", "tables"],
@@ -176,7 +179,10 @@ function encodeProperty(w: Writer, p: TableFeatureProperty): void {
   } else {
     w.u16(TYPE_BY_KIND.get(p.kind)!).u16(0);
     if ("ids" in p) {
-      for (const id of p.ids) w.u16(id.type).u16(4 + id.data.byteLength).bytes(id.data);
+      for (const id of p.ids)
+        w.u16(id.type)
+          .u16(4 + id.data.byteLength)
+          .bytes(id.data);
     } else if ("tableIds" in p) {
       for (const t of p.tableIds) w.u8(t);
     } else if ("oxmIds" in p) {

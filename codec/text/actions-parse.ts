@@ -200,7 +200,7 @@ function parseOutput(arg: string): Action {
   if (arg.includes("[")) {
     const sf = parseSubfield(arg);
     if (typeof sf === "string") return fail(sf);
-    return { type: "output_reg", src: subFieldOf(sf), maxLen: 0, wide: false };
+    return { type: "output_reg", src: subFieldOf(sf), maxLen: 0xffff, wide: false };
   }
   const p = parsePort(arg);
   if (p === undefined) return fail(`${arg}: output to unknown port`);

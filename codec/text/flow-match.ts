@@ -27,6 +27,13 @@ import {
 export interface FlowMatch {
   readonly value: Record<Slot, bigint>;
   readonly mask: Record<Slot, bigint>;
+  /**
+   * OVS `match_set_default_packet_type`: set once any field with a
+   * prerequisite (or a protocol shorthand) was given. When such a match ends
+   * up with no prerequisite-bearing TLV, OVS writes `packet_type=eth`
+   * explicitly (nx_put_raw's `implied_ethernet`).
+   */
+  readonly meta: { ethernet: boolean };
 }
 
 /** One OXM/NXM TLV in the text layer's terms (value/mask as width-sized bigints). */
@@ -51,11 +58,11 @@ export function emptyFlowMatch(): FlowMatch {
     value[s] = 0n;
     mask[s] = 0n;
   }
-  return { value, mask };
+  return { value, mask, meta: { ethernet: false } };
 }
 
 export function cloneFlowMatch(m: FlowMatch): FlowMatch {
-  return { value: { ...m.value }, mask: { ...m.mask } };
+  return { value: { ...m.value }, mask: { ...m.mask }, meta: { ...m.meta } };
 }
 
 /** Sets slot bits `mask` to `value & mask`, leaving the other bits alone. */
@@ -80,6 +87,7 @@ export function setField(m: FlowMatch, f: TextField, value: bigint, mask: bigint
   const exact = mask === undefined || mask === full;
   const wild = mask === 0n;
   const map = f.map;
+  if (f.prereq !== "none") m.meta.ethernet = true;
   switch (map.kind) {
     case "plain": {
       const width = ones(SLOT_BITS[map.slot]);
@@ -436,8 +444,29 @@ export function flowMatchToEntries(m: FlowMatch): WireEntry[] {
     put(out, "ct_tp_dst", v.ct_tp_dst, k.ct_tp_dst);
   }
   put(out, "metadata", v.metadata, k.metadata);
+  if (m.meta.ethernet && !out.some((e) => e.field.prereq !== "none")) {
+    out.unshift({ header: PACKET_TYPE_HEADER, field: PACKET_TYPE_FIELD, value: 0n, mask: undefined });
+  }
   return out;
 }
+
+/**
+ * OXM_OF_PACKET_TYPE (0x8000/44), which OVS 3.1 writes even in OF1.3 when a
+ * match needs "Ethernet" but carries no Ethernet-dependent field; value
+ * PT_ETH = 0 (OFPHTN_ONF, ETH).
+ */
+export const PACKET_TYPE_HEADER: WireHeader = { oxmClass: 0x8000, oxmField: 44, name: "OXM_OF_PACKET_TYPE", version: 6 };
+const PACKET_TYPE_FIELD: TextField = {
+  name: "packet_type",
+  aliases: [],
+  bytes: 4,
+  bits: 32,
+  maskable: false,
+  format: "hex",
+  prereq: "none",
+  map: { kind: "plain", slot: "recirc_id" },
+  writable: false,
+};
 
 /** True when `in_port` is matched against `port`. */
 export function matchesInPort(m: FlowMatch, port: number): boolean {

@@ -36,6 +36,7 @@ export function applyProtocol(m: FlowMatch, name: string): boolean {
   if (p === undefined) return false;
   m.value.dl_type = BigInt(p[0]);
   m.mask.dl_type = 0xffffn;
+  m.meta.ethernet = true;
   if (p[1] !== 0) {
     m.value.nw_proto = BigInt(p[1]);
     m.mask.nw_proto = 0xffn;

@@ -2,10 +2,10 @@
  * Conversions between the binary registry's OXM entries (codec/oxm.ts) and the
  * text layer's flow/wildcards model (./flow-match.ts).
  */
-import { fieldByHeader, type Match, type MatchEntry, type OxmEntry, type OxmField } from "../oxm.js";
+import { fieldByHeader, type Match, type MatchEntry, type OxmField } from "../oxm.js";
 import { bigintToBytes, bytesToBigint } from "./addr.js";
 import { textFieldByHeader, type TextField, type WireHeader } from "./fields.js";
-import { flowMatchToEntries, setField, emptyFlowMatch, type FlowMatch } from "./flow-match.js";
+import { PACKET_TYPE_HEADER, flowMatchToEntries, setField, emptyFlowMatch, type FlowMatch } from "./flow-match.js";
 
 /** The registry row for a text-layer wire header; throws if the registry lacks it (a table mismatch bug). */
 export function oxmFieldFor(h: WireHeader): OxmField {
@@ -22,7 +22,12 @@ export function textFieldFor(f: OxmField): TextField | undefined {
 
 /** The OF1.3 `Match` OVS would send for this flow/wildcards model. */
 export function flowMatchToMatch(m: FlowMatch): Match {
-  const entries: OxmEntry[] = flowMatchToEntries(m).map((e) => {
+  const entries: MatchEntry[] = flowMatchToEntries(m).map((e): MatchEntry => {
+    if (e.header === PACKET_TYPE_HEADER) {
+      // Not in the binary registry (an OF1.5 field); carried as a raw TLV.
+      const header = ((e.header.oxmClass << 16) | (e.header.oxmField << 9) | 4) >>> 0;
+      return { field: undefined, header, experimenter: undefined, payload: bigintToBytes(e.value, 4) };
+    }
     const field = oxmFieldFor(e.header);
     return {
       field,

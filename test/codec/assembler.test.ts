@@ -97,8 +97,12 @@ describe("MultipartAssembler", () => {
   });
 
   it("keeps interleaved xids apart", () => {
-    const a = encodeMultipartParts(flowReply(4, 1), { maxSize: 16 + 2 * 56 }).map((p) => decodeMessage(p) as Reply);
-    const b = encodeMultipartParts(flowReply(3, 2), { maxSize: 16 + 2 * 56 }).map((p) => decodeMessage(p) as Reply);
+    const a = encodeMultipartParts(flowReply(4, 1), { maxSize: 16 + 2 * 56 }).map(
+      (p) => decodeMessage(p) as Reply,
+    );
+    const b = encodeMultipartParts(flowReply(3, 2), { maxSize: 16 + 2 * 56 }).map(
+      (p) => decodeMessage(p) as Reply,
+    );
     const asm = new MultipartAssembler();
     expect(asm.push(a[0]!, 0)).toBeUndefined();
     expect(asm.push(b[0]!, 0)).toBeUndefined();
@@ -108,7 +112,9 @@ describe("MultipartAssembler", () => {
 
   it("expires an idle assembly on tick with OFPBRC_MULTIPART_REPLY_TIMEOUT", () => {
     const asm = new MultipartAssembler({ timeoutMs: 1000 });
-    const parts = encodeMultipartParts(flowReply(5), { maxSize: 16 + 2 * 56 }).map((p) => decodeMessage(p) as Reply);
+    const parts = encodeMultipartParts(flowReply(5), { maxSize: 16 + 2 * 56 }).map(
+      (p) => decodeMessage(p) as Reply,
+    );
     expect(parts.length).toBe(3);
     asm.push(parts[0]!, 100);
     expect(asm.tick(1099)).toEqual([]);
@@ -124,7 +130,12 @@ describe("MultipartAssembler", () => {
   it("rejects a part of another multipart type for the same xid with OFPBRC_BAD_STAT", () => {
     const asm = new MultipartAssembler();
     asm.push({ ...flowReply(1), flags: OFPMPF_REPLY_MORE }, 0);
-    const other: Reply = { type: "multipart_reply", xid: 42, flags: 0, body: { kind: "table", entries: [] } };
+    const other: Reply = {
+      type: "multipart_reply",
+      xid: 42,
+      flags: 0,
+      body: { kind: "table", entries: [] },
+    };
     expect(() => asm.push(other, 0)).toThrow(OfpError);
     expect(asm.pending).toBe(0);
     const desc: Reply = {

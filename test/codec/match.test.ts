@@ -207,7 +207,7 @@ describe("properties", () => {
       return fc
         .tuple(fc.uint8Array({ minLength: f.size, maxLength: f.size }), fc.boolean())
         .map(([v, masked]): OxmEntry => {
-          if (f.name === "in_port") v.fill(0, 0, 2); // keep it a valid port (< 0xff00)
+          if (f.name === "in_port") v.fill(0, 0, 3); // keep it a valid port (< 0xff00)
           return masked && f.maskable
             ? { field: f, value: v.map((b) => b & 0x0f), mask: new Uint8Array(f.size).fill(0x0f) }
             : { field: f, value: v, mask: undefined };

@@ -12,7 +12,12 @@ import {
   parseIpv6,
   parseMac,
 } from "../../codec/values.js";
-import { OFPP, isValidOutputPort, reservedPortByName, reservedPortName } from "../../codec/ports.js";
+import {
+  OFPP,
+  isValidOutputPort,
+  reservedPortByName,
+  reservedPortName,
+} from "../../codec/ports.js";
 
 describe("MAC text", () => {
   it("prints lowercase colon form", () => {

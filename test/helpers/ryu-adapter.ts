@@ -134,8 +134,10 @@ const ALIASES: Readonly<Record<string, Readonly<Record<string, string>>>> = {
   NXActionConjunction: { n_clauses: "nClauses" },
   NXActionController: { controller_id: "controllerId" },
   OFPPortMod: { advertise: "advertise" },
-  OFPHelloElemVersionBitmap: { versions: "bitmaps" },
-  OFPQueuePropMinRate: {},
+  OFPPortStatus: { desc: "port" },
+  OFPMeterBandStats: { packet_band_count: "packetCount", byte_band_count: "byteCount" },
+  OFPTableFeaturePropInstructions: { instruction_ids: "ids" },
+  OFPTableFeaturePropActions: { action_ids: "ids" },
 };
 
 /** Ryu keys our model does not carry, with why (each is still covered by the byte-identical re-encode). */
@@ -325,8 +327,13 @@ class Comparison {
         this.value(v, (ours as Record<string, unknown>)[camel(k)], `${path}.${k}`);
     }
   }
-
   list(ryu: readonly LosslessJson[], ours: Ours, path: string): void {
+    if (ours instanceof Uint8Array && ryu.every((x) => typeof x === "number")) {
+      // Ryu lists some opaque bodies as byte values.
+      if (!bytesEq(Uint8Array.from(ryu as number[]), ours))
+        this.fail(path, `expected bytes ${JSON.stringify(ryu)}, got ${hexOf(ours)}`);
+      return;
+    }
     if (!Array.isArray(ours))
       return this.fail(path, `expected a list of ${ryu.length}, got ${describe(ours)}`);
     if (ours.length !== ryu.length)
@@ -359,6 +366,19 @@ class Comparison {
   node(cls: string, bodyJson: LosslessJson, ours: Ours, path: string): void {
     const body: Obj = isObj(bodyJson) ? bodyJson : {};
     const o = (isObj(ours) ? ours : {}) as Record<string, unknown>;
+    if (cls === "OFPHelloElemVersionBitmap") return this.versionBitmap(body, o, path);
+    if (cls === "OFPInstructionId" || cls === "OFPActionId")
+      return this.value(body.type!, o.type, `${path}.type`);
+    if (cls === "OFPOxmId") return this.oxmId(body, o, path);
+    if (cls === "ONFFlowMonitorStatsRequest") return this.onfFlowMonitor(body, o, path);
+    if (cls === "OFPTableFeaturePropExperimenter") {
+      // Ryu lists this property's data as 32-bit words.
+      this.fields(cls, body, o, path, new Set(["type", "data"]));
+      const words = (body.data ?? []) as LosslessJson[];
+      const bytes = new Uint8Array(words.length * 4);
+      words.forEach((w, i) => new DataView(bytes.buffer).setUint32(4 * i, Number(w)));
+      return this.value([...bytes], o.data, `${path}.data`);
+    }
     const tag = MESSAGE_TAGS[cls];
     if (tag !== undefined) {
       if (o.type !== tag)
@@ -381,8 +401,6 @@ class Comparison {
     if (cls.startsWith("OFPInstruction")) return this.instruction(cls, body, o, path);
     if (cls in ACTION_TAGS || cls in OPAQUE_NX_TAGS) return this.action(cls, body, o, path);
     if (cls.startsWith("NXFlowSpec")) return this.learnSpec(cls, body, o, path);
-    if (cls === "OFPHelloElemVersionBitmap")
-      return this.fields(cls, body, o, path, new Set(["type"]));
     if (cls.startsWith("OFPMeterBand") && !cls.endsWith("Stats"))
       return this.fields(cls, body, o, path, new Set(["type"]));
     if (cls.startsWith("OFPQueueProp"))
@@ -435,11 +453,51 @@ class Comparison {
     if (body.body === undefined) return;
     if (Array.isArray(body.body)) {
       const listProp = Object.keys(ours).find((k) => Array.isArray(ours[k]));
+      // A one-entry reply (e.g. METER_FEATURES) that we model as the body itself.
+      if (listProp === undefined && body.body.length === 1)
+        return this.value(body.body[0]!, ours, `${path}.body`);
       if (listProp === undefined) return this.fail(`${path}.body`, "expected a list of entries");
       this.list(body.body, ours[listProp], `${path}.body.${listProp}`);
     } else {
       this.value(body.body, ours, `${path}.body`);
     }
+  } /** Ryu lists versions; we keep the bitmap words (bit v of word i = version 32i + v). */
+  versionBitmap(body: Obj, o: Record<string, unknown>, path: string): void {
+    const words = o.bitmaps;
+    if (!Array.isArray(words)) return this.fail(path, `expected bitmaps, got ${describe(words)}`);
+    const versions: number[] = [];
+    words.forEach((w: number, i) => {
+      for (let b = 0; b < 32; b++) if ((w >>> b) & 1) versions.push(32 * i + b);
+    });
+    this.value(body.versions!, versions, `${path}.versions`);
+  }
+
+  /** OFPOxmId {type: name, hasmask, length} against our raw 32-bit header. */
+  oxmId(body: Obj, o: Record<string, unknown>, path: string): void {
+    const spec = RYU_OXM[String(body.type)];
+    if (spec === undefined) return this.fail(path, `adapter has no Ryu OXM ${String(body.type)}`);
+    const header =
+      ((spec[0] << 16) |
+        (spec[1] << 9) |
+        (body.hasmask === true ? 0x100 : 0) |
+        Number(body.length)) >>>
+      0;
+    this.value(header, o.header, `${path}.header`);
+  }
+
+  /** ONF flow monitor (EXT-187): we carry it as an opaque experimenter multipart; its bytes are proven by the re-encode. */
+  onfFlowMonitor(body: Obj, o: Record<string, unknown>, path: string): void {
+    if (o.type !== "multipart_request")
+      return this.fail(path, `expected multipart_request, got ${describe(o.type)}`);
+    const ours = o.body as Record<string, unknown> | undefined;
+    if (ours?.kind !== "experimenter")
+      return this.fail(
+        `${path}.body`,
+        `expected an experimenter body, got ${describe(ours?.kind)}`,
+      );
+    this.value(body.experimenter!, ours.experimenter, `${path}.experimenter`);
+    this.value(body.exp_type!, ours.expType, `${path}.exp_type`);
+    this.value(body.flags!, o.flags, `${path}.flags`);
   }
 
   match(body: Obj, o: Record<string, unknown>, path: string): void {

@@ -1,0 +1,151 @@
+/**
+ * The one-line packet description ovs-ofctl prints under PACKET_IN and
+ * PACKET_OUT (OVS `ofp_packet_to_string`: `flow_extract`, then `flow_format`
+ * with the wildcards `flow_wildcards_init_for_packet` sets, then the L4
+ * checksum), e.g.
+ * `icmp,vlan_tci=0x0000,dl_src=..,nw_ttl=255,nw_frag=no,icmp_type=8,icmp_code=0 icmp_csum:208`.
+ *
+ * A small, self-contained header walk (Ethernet, 802.1Q, ARP, IPv4, IPv6
+ * without extension headers, TCP/UDP/SCTP/ICMP/ICMPv6 incl. ND): this is
+ * display code, not the switch's parser.
+ */
+import { bytesToBigint, ones } from "./addr.js";
+import { ETH_TYPE, IP_PROTO, ND, emptyFlowMatch, type FlowMatch } from "./flow-match.js";
+import { formatFlowMatch } from "./match-format.js";
+
+function u16(b: Uint8Array, at: number): number {
+  return (b[at]! << 8) | b[at + 1]!;
+}
+
+function big(b: Uint8Array, at: number, n: number): bigint {
+  return bytesToBigint(b.subarray(at, at + n));
+}
+
+function set(m: FlowMatch, slot: keyof FlowMatch["value"], value: bigint, bits: number): void {
+  m.value[slot] = value;
+  m.mask[slot] = ones(bits);
+}
+
+/** The flow OVS extracts from a frame, with "exact" masks on what it read. */
+export function packetFlow(frame: Uint8Array): { flow: FlowMatch; l4: number; l4Proto: number } {
+  const m = emptyFlowMatch();
+  let l4 = -1;
+  let l4Proto = -1;
+  if (frame.length < 14) return { flow: m, l4, l4Proto };
+  set(m, "dl_dst", big(frame, 0, 6), 48);
+  set(m, "dl_src", big(frame, 6, 6), 48);
+  let p = 12;
+  let type = u16(frame, p);
+  m.mask.vlan_tci = 0xffffn;
+  if ((type === 0x8100 || type === 0x88a8) && frame.length >= p + 6) {
+    m.value.vlan_tci = BigInt(u16(frame, p + 2) | 0x1000);
+    p += 4;
+    type = u16(frame, p);
+  }
+  p += 2;
+  if (type < 0x600) type = 0x5ff;
+  set(m, "dl_type", BigInt(type), 16);
+  if (type === ETH_TYPE.ARP || type === ETH_TYPE.RARP) {
+    if (frame.length >= p + 28 && u16(frame, p) === 1 && u16(frame, p + 2) === 0x0800 && frame[p + 4] === 6 && frame[p + 5] === 4) {
+      set(m, "nw_proto", BigInt(u16(frame, p + 6) & 0xff), 8);
+      set(m, "arp_sha", big(frame, p + 8, 6), 48);
+      set(m, "nw_src", big(frame, p + 14, 4), 32);
+      set(m, "arp_tha", big(frame, p + 18, 6), 48);
+      set(m, "nw_dst", big(frame, p + 24, 4), 32);
+    } else {
+      for (const s of ["nw_proto", "nw_src", "nw_dst"] as const) m.mask[s] = ones(s === "nw_proto" ? 8 : 32);
+      m.mask.arp_sha = ones(48);
+      m.mask.arp_tha = ones(48);
+    }
+    return { flow: m, l4, l4Proto };
+  }
+  let proto = -1;
+  let later = false;
+  if (type === ETH_TYPE.IP) {
+    m.mask.nw_src = ones(32);
+    m.mask.nw_dst = ones(32);
+    if (frame.length < p + 20) return { flow: m, l4, l4Proto };
+    const ihl = (frame[p]! & 0xf) * 4;
+    m.value.nw_src = big(frame, p + 12, 4);
+    m.value.nw_dst = big(frame, p + 16, 4);
+    set(m, "nw_tos", BigInt(frame[p + 1]!), 8);
+    set(m, "nw_ttl", BigInt(frame[p + 8]!), 8);
+    proto = frame[p + 9]!;
+    set(m, "nw_proto", BigInt(proto), 8);
+    const frag = u16(frame, p + 6);
+    let nwFrag = 0;
+    if ((frag & 0x3fff) !== 0) {
+      nwFrag = 1;
+      if ((frag & 0x1fff) !== 0) nwFrag |= 2;
+    }
+    set(m, "nw_frag", BigInt(nwFrag), 2);
+    later = (nwFrag & 2) !== 0;
+    p += ihl;
+  } else if (type === ETH_TYPE.IPV6) {
+    m.mask.ipv6_src = ones(128);
+    m.mask.ipv6_dst = ones(128);
+    m.mask.ipv6_label = 0xffffffffn;
+    if (frame.length < p + 40) return { flow: m, l4, l4Proto };
+    const vtc = ((frame[p]! << 24) | (frame[p + 1]! << 16) | (frame[p + 2]! << 8) | frame[p + 3]!) >>> 0;
+    m.value.ipv6_label = BigInt(vtc & 0xfffff);
+    set(m, "nw_tos", BigInt((vtc >>> 20) & 0xff), 8);
+    proto = frame[p + 6]!;
+    set(m, "nw_proto", BigInt(proto), 8);
+    set(m, "nw_ttl", BigInt(frame[p + 7]!), 8);
+    m.value.ipv6_src = big(frame, p + 8, 16);
+    m.value.ipv6_dst = big(frame, p + 24, 16);
+    set(m, "nw_frag", 0n, 2);
+    p += 40;
+  } else {
+    return { flow: m, l4, l4Proto };
+  }
+  if (later) return { flow: m, l4, l4Proto };
+  l4 = p;
+  l4Proto = proto;
+  if (proto === IP_PROTO.TCP || proto === IP_PROTO.UDP || proto === IP_PROTO.SCTP) {
+    m.mask.tp_src = 0xffffn;
+    m.mask.tp_dst = 0xffffn;
+    if (proto === IP_PROTO.TCP) m.mask.tcp_flags = 0xffffn;
+    if (frame.length >= p + 4) {
+      m.value.tp_src = BigInt(u16(frame, p));
+      m.value.tp_dst = BigInt(u16(frame, p + 2));
+    }
+    if (proto === IP_PROTO.TCP && frame.length >= p + 14) m.value.tcp_flags = BigInt(u16(frame, p + 12) & 0x0fff);
+  } else if (proto === IP_PROTO.ICMP || proto === IP_PROTO.ICMPV6) {
+    m.mask.tp_src = 0xffffn;
+    m.mask.tp_dst = 0xffffn;
+    if (frame.length >= p + 2) {
+      m.value.tp_src = BigInt(frame[p]!);
+      m.value.tp_dst = BigInt(frame[p + 1]!);
+    }
+    const t = Number(m.value.tp_src);
+    if (proto === IP_PROTO.ICMPV6 && m.value.tp_dst === 0n && (t === ND.SOLICIT || t === ND.ADVERT)) {
+      m.mask.nd_target = ones(128);
+      m.mask.arp_sha = ones(48);
+      m.mask.arp_tha = ones(48);
+      if (frame.length >= p + 24) m.value.nd_target = big(frame, p + 8, 16);
+      for (let o = p + 24; o + 8 <= frame.length; ) {
+        const optType = frame[o]!;
+        const optLen = frame[o + 1]! * 8;
+        if (optLen === 0) break;
+        if (optLen === 8 && optType === 1 && t === ND.SOLICIT) m.value.arp_sha = big(frame, o + 2, 6);
+        if (optLen === 8 && optType === 2 && t === ND.ADVERT) m.value.arp_tha = big(frame, o + 2, 6);
+        o += optLen;
+      }
+    }
+  }
+  return { flow: m, l4, l4Proto };
+}
+
+/** `ofp_packet_to_string`: flow text, L4 checksum, newline. */
+export function packetSummary(frame: Uint8Array): string {
+  const { flow, l4, l4Proto } = packetFlow(frame);
+  let s = formatFlowMatch(flow);
+  const l4Size = l4 < 0 ? 0 : frame.length - l4;
+  if (l4Proto === IP_PROTO.TCP && l4Size >= 20) s += ` tcp_csum:${u16(frame, l4 + 16).toString(16)}`;
+  else if (l4Proto === IP_PROTO.UDP && l4Size >= 8) s += ` udp_csum:${u16(frame, l4 + 6).toString(16)}`;
+  else if (l4Proto === IP_PROTO.SCTP && l4Size >= 12) s += ` sctp_csum:${((u16(frame, l4 + 8) * 0x10000 + u16(frame, l4 + 10)) >>> 0).toString(16)}`;
+  else if (l4Proto === IP_PROTO.ICMP && l4Size >= 4) s += ` icmp_csum:${u16(frame, l4 + 2).toString(16)}`;
+  else if (l4Proto === IP_PROTO.ICMPV6 && l4Size >= 4) s += ` icmp6_csum:${u16(frame, l4 + 2).toString(16)}`;
+  return `${s}\n`;
+}
