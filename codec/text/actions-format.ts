@@ -196,7 +196,10 @@ function formatNat(a: Extract<Action, { type: "nat" }>): string {
   let s = `nat(${(a.flags & SRC) !== 0 ? "src" : "dst"}`;
   if (a.ipMin !== undefined) {
     const v4 = a.ipMin.length === 4;
-    const fmt = (b: Uint8Array): string => (v4 ? formatIpv4Masked(bytesToBigint(b), ones(32)) : `[${formatIpv6Masked(bytesToBigint(b), ones(128))}]`);
+    // ipv6_format_addr_bracket: brackets only when a port range follows.
+    const bracket = !v4 && a.protoMin !== undefined;
+    const fmt = (b: Uint8Array): string =>
+      v4 ? formatIpv4Masked(bytesToBigint(b), ones(32)) : bracket ? `[${formatIpv6Masked(bytesToBigint(b), ones(128))}]` : formatIpv6Masked(bytesToBigint(b), ones(128));
     s += `=${fmt(a.ipMin)}`;
     if (a.ipMax !== undefined && bytesToBigint(a.ipMax) !== bytesToBigint(a.ipMin)) s += `-${fmt(a.ipMax)}`;
     if (a.protoMin !== undefined) {

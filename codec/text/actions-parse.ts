@@ -27,7 +27,9 @@ import {
   VLAN,
   cloneFlowMatch,
   isIpAny,
+  popVlanCheck,
   prereqsOk,
+  pushVlanCheck,
   type FlowMatch,
 } from "./flow-match.js";
 import { parseSubfield, type Subfield } from "./match-parse.js";
@@ -97,6 +99,13 @@ function requirePrereqs(ctx: Ctx, tf: TextField, what: string): void {
       "inconsistent",
       `actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): ${what} ${tf.name} lacks correct prerequisites`,
     );
+  }
+}
+
+function pushVlan(ctx: Ctx): void {
+  const e = pushVlanCheck(ctx.flow);
+  if (e !== undefined) {
+    throw new FlowSyntaxError("inconsistent", `actions are invalid with specified match (${e}): more than two VLAN headers`);
   }
 }
 
@@ -582,7 +591,7 @@ function parseActionItems(ctx: Ctx, text: string, allowInstructions: boolean, ou
           if (key === "set_vlan_vid") inconsistent(ctx, `${key} without a VLAN match`);
           else {
             act({ type: "push_vlan", ethertype: 0x8100 });
-            ctx.flow.value.vlan_tci |= BigInt(VLAN.CFI);
+            pushVlan(ctx);
           }
         }
         act({ type: "set_field", entry: entryFor(field("vlan_vid"), BigInt(vid | VLAN.CFI)) });
@@ -596,7 +605,7 @@ function parseActionItems(ctx: Ctx, text: string, allowInstructions: boolean, ou
           if (key === "set_vlan_pcp") inconsistent(ctx, `${key} without a VLAN match`);
           else {
             act({ type: "push_vlan", ethertype: 0x8100 });
-            ctx.flow.value.vlan_tci |= BigInt(VLAN.CFI);
+            pushVlan(ctx);
           }
         }
         act({ type: "set_field", entry: entryFor(field("vlan_pcp"), BigInt(pcp)) });
@@ -605,13 +614,13 @@ function parseActionItems(ctx: Ctx, text: string, allowInstructions: boolean, ou
       case "strip_vlan":
       case "pop_vlan":
         if (!hasVlan(ctx)) inconsistent(ctx, `${key} without a VLAN match (OpenFlow 1.3 pop_vlan needs a tag)`);
-        ctx.flow.value.vlan_tci = 0n;
+        popVlanCheck(ctx.flow);
         act({ type: "pop_vlan" });
         break;
       case "push_vlan": {
         const t = parseU(v, "ethertype", 0xffffn);
         if (t !== 0x8100 && t !== 0x88a8) fail(`${v}: not a valid VLAN ethertype`);
-        ctx.flow.value.vlan_tci |= BigInt(VLAN.CFI);
+        pushVlan(ctx);
         act({ type: "push_vlan", ethertype: t });
         break;
       }

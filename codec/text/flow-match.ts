@@ -33,7 +33,7 @@ export interface FlowMatch {
    * up with no prerequisite-bearing TLV, OVS writes `packet_type=eth`
    * explicitly (nx_put_raw's `implied_ethernet`).
    */
-  readonly meta: { ethernet: boolean };
+  readonly meta: { ethernet: boolean; innerVlan?: boolean };
 }
 
 /** One OXM/NXM TLV in the text layer's terms (value/mask as width-sized bigints). */
@@ -169,6 +169,23 @@ export function setField(m: FlowMatch, f: TextField, value: bigint, mask: bigint
       return undefined;
     }
   }
+}
+
+/**
+ * `flow_push_vlan_uninit` + `check_PUSH_VLAN` on the check-time flow: OVS
+ * tracks two VLAN headers; a third is OFPBAC_BAD_TAG (returned as a string).
+ */
+export function pushVlanCheck(m: FlowMatch): string | undefined {
+  if (m.meta.innerVlan === true) return "OFPBAC_BAD_TAG";
+  m.meta.innerVlan = (m.value.vlan_tci & BigInt(VLAN.CFI)) !== 0n;
+  m.value.vlan_tci = BigInt(VLAN.CFI);
+  return undefined;
+}
+
+/** `flow_pop_vlan` on the check-time flow. */
+export function popVlanCheck(m: FlowMatch): void {
+  m.value.vlan_tci = m.meta.innerVlan === true ? BigInt(VLAN.CFI) : 0n;
+  m.meta.innerVlan = false;
 }
 
 /** `match_set_any_vid`. */

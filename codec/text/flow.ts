@@ -12,6 +12,7 @@ import type { FlowStats } from "../messages/multipart-flow.js";
 import { hexAlt, ones } from "./addr.js";
 import { FlowSyntaxError, parseInstructionsText } from "./actions-parse.js";
 import { formatInstructions } from "./actions-format.js";
+import { checkInstructionsConsistency } from "./actions-check.js";
 import { emptyFlowMatch, flowMatchToEntries, type FlowMatch } from "./flow-match.js";
 import { formatFlowMatch, OFP_DEFAULT_PRIORITY } from "./match-format.js";
 import { applyFieldItem, applyProtocol, applySubfieldItem } from "./match-parse.js";
@@ -289,6 +290,14 @@ export function formatFlowModBody(m: FlowModMessage): string {
   s += formatFlowModFlags(m.flags);
   s += `actions=${formatInstructions(m.instructions)}`;
   return s;
+}
+
+/**
+ * OVS's decode-time consistency check of a FLOW_MOD's actions against its
+ * match (`ofpacts_check_consistency`): the error name, or undefined.
+ */
+export function checkFlowModConsistency(m: FlowModMessage): string | undefined {
+  return checkInstructionsConsistency(m.instructions, matchToFlowMatch(m.match).flow, m.tableId);
 }
 
 /** `ofp_print_duration`: seconds, then .mmm or the exact nanoseconds without trailing zeros. */

@@ -11,12 +11,12 @@
  * prints as OVS prints it: `***decode error: NAME***` and a hex dump.
  */
 import { decodeMessage, type OfMessage } from "../message.js";
-import { isOfpError, standardErrorName, experimenterErrorName } from "../errors.js";
+import { isOfpError, standardErrorName, experimenterErrorName, NX_VENDOR_ID, ONF_VENDOR_ID } from "../errors.js";
 import type { OfpPort } from "../messages/port.js";
 import type { MultipartReplyMessage, MultipartRequestMessage } from "../messages/multipart.js";
 import { formatMac, hexAlt } from "./addr.js";
 import { formatActions, packetInReasonName } from "./actions-format.js";
-import { formatDuration, formatFlowModBody, formatFlowStats, formatMatch } from "./flow.js";
+import { checkFlowModConsistency, formatDuration, formatFlowModBody, formatFlowStats, formatMatch } from "./flow.js";
 import { hexDump } from "./hexdump.js";
 import { formatPort16, formatPort32 } from "./ports.js";
 import { packetSummary } from "./packet-summary.js";
@@ -223,7 +223,7 @@ function errorBody(m: Extract<OfMessage, { type: "error" }>): string {
   const e = m.error;
   const name =
     e.kind === "standard" ? standardErrorName(e.type, e.code) : experimenterErrorName(e.experimenter, e.expType);
-  if (name === undefined) return "***decode error: OFPBRC_BAD_LEN***\n";
+  if (name === undefined) throw new PrintDecodeError("OFPBRC_BAD_LEN");
   let s = ` ${name}\n`;
   if (name === "OFPHFC_INCOMPATIBLE" || name === "OFPHFC_EPERM") {
     for (const b of m.data) s += b >= 32 && b < 127 ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, "0")}`;
@@ -400,6 +400,25 @@ function multipartFlags(flags: number, _request: boolean): string {
   return s;
 }
 
+/** A body printer found something OVS's decoder rejects. */
+class PrintDecodeError extends Error {
+  readonly code: string;
+  constructor(code: string) {
+    super(code);
+    this.code = code;
+  }
+}
+
+/** Errors OVS raises while identifying the message (`ofpraw_decode`), before printing a header. */
+const RAW_LEVEL_ERRORS: ReadonlySet<string> = new Set([
+  "OFPBRC_BAD_LEN",
+  "OFPBRC_BAD_TYPE",
+  "OFPBRC_BAD_VERSION",
+  "OFPBRC_BAD_VENDOR",
+  "OFPBRC_BAD_SUBTYPE",
+  "OFPBRC_BAD_STAT",
+]);
+
 /** `ofp_to_string` at a verbosity (1 inside errors, 2 for ofp-print). */
 function ofpToString(bytes: Uint8Array, verbosity: number): string {
   if (bytes.length === 0) return "OpenFlow message is empty\n";
@@ -414,15 +433,34 @@ function ofpToString(bytes: Uint8Array, verbosity: number): string {
   }
   if (length < bytes.length) return `(***only uses ${length} bytes out of ${bytes.length}***)\n${hexDump(bytes)}`;
   let m: OfMessage;
+  let code: string | undefined;
   try {
     m = decodeMessage(bytes);
+    if (m.type === "experimenter" && m.experimenter !== NX_VENDOR_ID && m.experimenter !== ONF_VENDOR_ID) {
+      // OVS's raw-message table has no row for other vendors.
+      code = "OFPBRC_BAD_VENDOR";
+    } else if (m.type === "flow_mod") {
+      code = checkFlowModConsistency(m);
+    }
   } catch (e) {
     if (!isOfpError(e)) throw e;
-    const name = MSG_TYPE_NAMES[bytes[1]!];
-    const head = name === undefined || version !== OFP13 ? "" : `${headerLine(name, version, xid)} `;
-    return `${head}***decode error: ${e.code}***\n${hexDump(bytes)}`;
+    code = e.code;
+    m = undefined as never;
   }
-  let s = `${headerLine(messageName(m), version, xid)}${body(m, bytes)}`;
+  const name = MSG_TYPE_NAMES[bytes[1]!];
+  if (code !== undefined) {
+    // Structural failures happen before OVS knows the message type (no header line).
+    const head = RAW_LEVEL_ERRORS.has(code) || name === undefined ? "" : `${headerLine(name, version, xid)} `;
+    return `${head}***decode error: ${code}***\n${hexDump(bytes)}`;
+  }
+  let text: string;
+  try {
+    text = body(m, bytes);
+  } catch (e) {
+    if (!(e instanceof PrintDecodeError)) throw e;
+    return `${headerLine(messageName(m), version, xid)} ***decode error: ${e.code}***\n${hexDump(bytes)}`;
+  }
+  let s = `${headerLine(messageName(m), version, xid)}${text}`;
   s = s.replace(/ $/, "");
   if (verbosity >= 5) s += `\n${hexDump(bytes)}`;
   if (!s.endsWith("\n")) s += "\n";

@@ -31,7 +31,13 @@ export function packetFlow(frame: Uint8Array): { flow: FlowMatch; l4: number; l4
   const m = emptyFlowMatch();
   let l4 = -1;
   let l4Proto = -1;
-  if (frame.length < 14) return { flow: m, l4, l4Proto };
+  if (frame.length < 14) {
+    // flow_extract on a runt: the Ethernet fields are still "exact", all zero.
+    for (const s of ["dl_dst", "dl_src"] as const) m.mask[s] = ones(48);
+    m.mask.dl_type = 0xffffn;
+    m.mask.vlan_tci = 0xffffn;
+    return { flow: m, l4, l4Proto };
+  }
   set(m, "dl_dst", big(frame, 0, 6), 48);
   set(m, "dl_src", big(frame, 6, 6), 48);
   let p = 12;

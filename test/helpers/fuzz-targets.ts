@@ -292,6 +292,9 @@ function framesOf(
     return { frames, error: undefined };
   } catch (e) {
     if (!isOfpError(e)) throw e;
+    // A FramingError carries the whole frames that preceded the bad header in the same push.
+    const before = (e as { frames?: readonly Uint8Array[] }).frames ?? [];
+    for (const fr of before) frames.push(toHex(fr));
     return { frames, error: e.code };
   }
 }
@@ -395,5 +398,4 @@ export const SEED_COUNTS = {
   all: SEEDS.length,
   valid: VALID_SEEDS.length,
   frames: FRAME_SEEDS.length,
-  be: be(0, 1).length,
 };

@@ -1,0 +1,216 @@
+/**
+ * The flow classifier: tuple-space search as in Open vSwitch lib/classifier.c.
+ *
+ * Design (OVS `lib/classifier.h`, "Basic Classifier Design"; performance.md §1.1):
+ *
+ * - A rule is a {@link CompiledMatch} — (word, mask, value) triples over the
+ *   FlowKey's 32-bit words — plus a priority and an opaque payload.
+ * - Rules are grouped by *mask* into subtables (one per distinct set of
+ *   (word, mask) pairs). Inside a subtable every rule is an exact match on the
+ *   masked key, so a subtable is a hash table from masked key words to rules
+ *   (typed-array open addressing, subtable.ts). Finding the best rule for a
+ *   packet means probing each subtable once: one hash and one probe per mask,
+ *   whatever the number of rules. Insert and remove cost O(1) (one probe),
+ *   which matters because controllers churn flows.
+ * - Rules with the same match but different priorities share one hash entry,
+ *   chained highest first; only the head can win a lookup.
+ * - Subtables are probed in decreasing order of their highest priority, and
+ *   the walk stops at the first subtable whose highest priority is ≤ the best
+ *   match so far: nothing in it or after it can win.
+ * - The walk is compiled: for the first {@link ClassifierOptions.unroll}
+ *   subtables a JavaScript function is generated with the masks inlined
+ *   (codegen.ts); the rest, if any, use the data-driven loop. Compiled state is
+ *   rebuilt lazily, at the first lookup after a change that alters it (a
+ *   subtable created or destroyed, a subtable's max priority changed, a hash
+ *   table resized); rule changes inside existing subtables do not regenerate.
+ *
+ * Ties. When several rules of the highest priority match, OpenFlow 1.3 says
+ * the choice is undefined (§6.4 "Flow Table"), and OVS returns whichever it
+ * meets first: subtables are walked in max-priority order and a later one must
+ * be *strictly* better to win. We do the same, deterministically: subtables of
+ * equal max priority are probed in creation order, so among equal-priority
+ * matches in different subtables the one in the older subtable wins. (The
+ * switch's overlap check, OFPFF_CHECK_OVERLAP, is where OpenFlow lets a
+ * controller avoid such ties.)
+ *
+ * Lookups allocate nothing: no closures, no objects, no strings, no BigInt;
+ * the masked key stays int32 throughout.
+ */
+import type { FlowKey } from "../../codec/packet/flow-key.js";
+import type { CompiledMatch } from "./compiled-match.js";
+import { generateLookup, type LookupFn, type TailFn } from "./codegen.js";
+import { ClsRule } from "./rule.js";
+import { Subtable } from "./subtable.js";
+
+export interface ClassifierOptions {
+  /** Generate specialised lookup code (default true). False = the data-driven loop only. */
+  readonly codegen?: boolean;
+  /** How many subtables (in probe order) get generated code; the rest use the loop (default 64). */
+  readonly unroll?: number;
+}
+
+const DEFAULT_UNROLL = 64;
+
+export class Classifier<P = unknown> {
+  private readonly bySignature = new Map<string, Subtable<P>>();
+  /** Subtables in probe order; valid when `dirty` is false. */
+  private sorted: Subtable<P>[] = [];
+  private dirty = true;
+  private nextSubtableId = 0;
+  private nRules = 0;
+  private readonly useCodegen: boolean;
+  private readonly unroll: number;
+  private fn: LookupFn<P>;
+  private source: string | null = null;
+  private readonly generic: LookupFn<P>;
+  private readonly tail: TailFn<P>;
+  /** Number of compiled-state rebuilds (regenerations), for tests and metrics. */
+  rebuilds = 0;
+
+  constructor(options: ClassifierOptions = {}) {
+    this.useCodegen = options.codegen ?? true;
+    this.unroll = Math.max(0, options.unroll ?? DEFAULT_UNROLL);
+    this.generic = (w) => this.walkFrom(w, 0, null);
+    this.tail = (w, best) => this.walkFrom(w, this.unroll, best);
+    this.fn = this.generic;
+  }
+
+  /** Number of rules. */
+  get size(): number {
+    return this.nRules;
+  }
+
+  /** Number of subtables (distinct masks). */
+  get subtableCount(): number {
+    return this.bySignature.size;
+  }
+
+  /**
+   * Adds `rule`. If a rule with the same match and priority is present it is
+   * replaced and returned (OVS `classifier_replace`); otherwise null.
+   */
+  insert(rule: ClsRule<P>): ClsRule<P> | null {
+    if (rule.owner !== null) throw new Error("rule is already in a classifier");
+    const m = rule.match;
+    let st = this.bySignature.get(m.maskKey);
+    if (st === undefined) {
+      st = new Subtable<P>(this.nextSubtableId++, m);
+      this.bySignature.set(m.maskKey, st);
+      this.dirty = true;
+    }
+    const maxBefore = st.maxPriority;
+    const arraysBefore = st.arraysVersion;
+    const replaced = st.insert(rule);
+    rule.owner = this;
+    if (replaced !== null) replaced.owner = null;
+    else this.nRules++;
+    if (st.maxPriority !== maxBefore || st.arraysVersion !== arraysBefore) this.dirty = true;
+    return replaced;
+  }
+
+  /** Removes `rule` (the inserted object). Returns false when it is not in this classifier. */
+  remove(rule: ClsRule<P>): boolean {
+    if (rule.owner !== this) return false;
+    const st = this.bySignature.get(rule.match.maskKey);
+    if (st === undefined) return false;
+    const maxBefore = st.maxPriority;
+    if (!st.remove(rule)) return false;
+    rule.owner = null;
+    this.nRules--;
+    if (st.nRules === 0) {
+      this.bySignature.delete(st.maskKey);
+      this.dirty = true;
+    } else if (st.maxPriority !== maxBefore) {
+      this.dirty = true;
+    }
+    return true;
+  }
+
+  /** The rule with exactly this match and priority (OpenFlow "strict" identity), or null. */
+  find(match: CompiledMatch, priority: number): ClsRule<P> | null {
+    const st = this.bySignature.get(match.maskKey);
+    return st === undefined ? null : st.find(match, priority);
+  }
+
+  /** Removes every rule. */
+  clear(): void {
+    for (const r of this.rules()) r.owner = null;
+    this.bySignature.clear();
+    this.nRules = 0;
+    this.dirty = true;
+  }
+
+  /** Highest-priority rule matching `key` (ties: see the file comment), or null. */
+  lookup(key: FlowKey): ClsRule<P> | null {
+    if (this.dirty) this.rebuild();
+    return this.fn(key.w);
+  }
+
+  /** {@link lookup} on raw FlowKey words. */
+  lookupWords(w: Uint32Array): ClsRule<P> | null {
+    if (this.dirty) this.rebuild();
+    return this.fn(w);
+  }
+
+  /** Every rule (subtable by subtable; order unspecified). */
+  *rules(): Generator<ClsRule<P>> {
+    for (const st of this.bySignature.values()) yield* st.rules();
+  }
+
+  [Symbol.iterator](): Generator<ClsRule<P>> {
+    return this.rules();
+  }
+
+  /** The generated lookup source currently in use (null with codegen off or before the first lookup). */
+  generatedSource(): string | null {
+    if (this.dirty) this.rebuild();
+    return this.source;
+  }
+
+  /** Subtable masks in probe order with their max priority and rule count (diagnostics). */
+  describeSubtables(): { maskKey: string; maxPriority: number; rules: number; matches: number }[] {
+    if (this.dirty) this.rebuild();
+    return this.sorted.map((s) => ({
+      maskKey: s.maskKey,
+      maxPriority: s.maxPriority,
+      rules: s.nRules,
+      matches: s.nMatches,
+    }));
+  }
+
+  // ---- compiled state ----
+
+  private rebuild(): void {
+    const subs = [...this.bySignature.values()];
+    subs.sort((a, b) => b.maxPriority - a.maxPriority || a.id - b.id);
+    this.sorted = subs;
+    if (this.useCodegen && subs.length > 0 && this.unroll > 0) {
+      const g = generateLookup(subs, this.unroll, this.tail);
+      this.fn = g.fn;
+      this.source = g.source;
+    } else {
+      this.fn = this.generic;
+      this.source = null;
+    }
+    this.dirty = false;
+    this.rebuilds++;
+  }
+
+  /** The data-driven walk from subtable `start`, continuing from `best`. */
+  private walkFrom(w: Uint32Array, start: number, best: ClsRule<P> | null): ClsRule<P> | null {
+    const subs = this.sorted;
+    let bestPri = best === null ? -1 : best.priority;
+    for (let s = start; s < subs.length; s++) {
+      const st = subs[s]!;
+      if (st.maxPriority <= bestPri) break;
+      const r = st.lookup(w);
+      if (r !== null && r.priority > bestPri) {
+        best = r;
+        bestPri = r.priority;
+      }
+    }
+    return best;
+  }
+}
+
+export { ClsRule };

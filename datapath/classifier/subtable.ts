@@ -1,0 +1,295 @@
+/**
+ * One subtable: every rule whose match has one particular mask (OVS
+ * `cls_subtable`), in an open-addressing hash table over typed arrays.
+ *
+ * Layout (structure of arrays, one slot per distinct masked value):
+ *  - `tags[slot]`: `hash | 1`, 0 = empty. Compared before the key words, so a
+ *    probe touches the key array only on a 31-bit hash match.
+ *  - `keys[slot * nWords + j]`: the masked value of the j-th word.
+ *  - `heads[slot]`: the highest-priority rule with that match; lower ones hang
+ *    off `rule.next` (same match, different priority, OVS's chained rules).
+ * Linear probing from `(hash >>> 1) & capMask`; deletion shifts later entries
+ * back (no tombstones, so probe lengths never degrade under churn); the table
+ * doubles at load 1/2. Growing replaces the arrays, which is why the
+ * classifier regenerates its lookup function on `arraysVersion` changes.
+ *
+ * Field grouping (style.md §2.5): mask description and counters are only
+ * touched by writers; `tags`/`keys`/`heads`/`capMask`/`maxPriority` are what
+ * a lookup reads.
+ */
+import type { CompiledMatch } from "./compiled-match.js";
+import { HASH_MULT, hashFinish, hashValues } from "./hash.js";
+import type { ClsRule } from "./rule.js";
+
+const MIN_CAPACITY = 8;
+
+export class Subtable<P> {
+  // ---- set at creation (writers) ----
+  /** Creation sequence number: breaks ties between equal max priorities deterministically. */
+  readonly id: number;
+  readonly maskKey: string;
+  readonly words: Int32Array;
+  readonly masks: Int32Array;
+  readonly nWords: number;
+
+  // ---- read per lookup ----
+  tags: Int32Array;
+  keys: Int32Array;
+  heads: (ClsRule<P> | null)[];
+  capMask: number;
+  /** Highest priority of any rule here (-1 when empty). */
+  maxPriority = -1;
+
+  // ---- bookkeeping (writers) ----
+  /** Distinct masked values (occupied slots). */
+  nMatches = 0;
+  /** Rules, counting chained ones. */
+  nRules = 0;
+  /** Rules at `maxPriority` (so removal knows when to rescan, OVS `max_count`). */
+  private maxCount = 0;
+  /** Bumped whenever the arrays are replaced (generated code binds them). */
+  arraysVersion = 0;
+  /** Scratch for the generic lookup's masked key (no allocation per lookup). */
+  private readonly scratch: Int32Array;
+
+  constructor(id: number, m: CompiledMatch) {
+    this.id = id;
+    this.maskKey = m.maskKey;
+    this.words = m.words.slice();
+    this.masks = m.masks.slice();
+    this.nWords = m.words.length;
+    this.scratch = new Int32Array(Math.max(1, this.nWords));
+    this.tags = new Int32Array(MIN_CAPACITY);
+    this.keys = new Int32Array(MIN_CAPACITY * this.nWords);
+    this.heads = new Array<ClsRule<P> | null>(MIN_CAPACITY).fill(null);
+    this.capMask = MIN_CAPACITY - 1;
+  }
+
+  /** Slot holding exactly `values` (a rule's masked values), or -1. */
+  private findSlot(values: Int32Array): number {
+    const n = this.nWords;
+    const h = hashValues(values, 0, n);
+    const tag = h | 1;
+    const tags = this.tags;
+    const keys = this.keys;
+    const cm = this.capMask;
+    let i = (h >>> 1) & cm;
+    let t: number;
+    while ((t = tags[i]!) !== 0) {
+      if (t === tag) {
+        const b = i * n;
+        let j = 0;
+        while (j < n && keys[b + j] === values[j]) j++;
+        if (j === n) return i;
+      }
+      i = (i + 1) & cm;
+    }
+    return -1;
+  }
+
+  /**
+   * Generic (data-driven) lookup of one key in this subtable: the head rule
+   * (highest priority) whose match equals the masked key, or null.
+   */
+  lookup(w: Uint32Array): ClsRule<P> | null {
+    const n = this.nWords;
+    const words = this.words;
+    const masks = this.masks;
+    const kv = this.scratch;
+    let h = 0;
+    for (let j = 0; j < n; j++) {
+      const k = w[words[j]!]! & masks[j]!;
+      kv[j] = k;
+      h = (h + Math.imul(k, HASH_MULT[j]!)) | 0;
+    }
+    h = hashFinish(h);
+    const tag = h | 1;
+    const tags = this.tags;
+    const keys = this.keys;
+    const cm = this.capMask;
+    let i = (h >>> 1) & cm;
+    let t: number;
+    while ((t = tags[i]!) !== 0) {
+      if (t === tag) {
+        const b = i * n;
+        let j = 0;
+        while (j < n && keys[b + j] === kv[j]) j++;
+        if (j === n) return this.heads[i]!;
+      }
+      i = (i + 1) & cm;
+    }
+    return null;
+  }
+
+  /** The rule with exactly this match and priority, or null. */
+  find(m: CompiledMatch, priority: number): ClsRule<P> | null {
+    const slot = this.findSlot(m.values);
+    if (slot < 0) return null;
+    for (let r: ClsRule<P> | null = this.heads[slot]!; r !== null; r = r.next) {
+      if (r.priority === priority) return r;
+      if (r.priority < priority) break;
+    }
+    return null;
+  }
+
+  /**
+   * Adds `rule`. A rule with the same match and priority is replaced and
+   * returned (OVS `classifier_replace`); otherwise returns null.
+   */
+  insert(rule: ClsRule<P>): ClsRule<P> | null {
+    const values = rule.match.values;
+    let slot = this.findSlot(values);
+    if (slot < 0) {
+      if ((this.nMatches + 1) * 2 > this.capMask + 1) this.resize((this.capMask + 1) * 2);
+      slot = this.claimSlot(values);
+      this.heads[slot] = rule;
+      rule.next = null;
+      this.nMatches++;
+      this.countIn(rule.priority);
+      return null;
+    }
+    // Same match: keep the chain sorted by priority, highest first.
+    let prev: ClsRule<P> | null = null;
+    let cur: ClsRule<P> | null = this.heads[slot]!;
+    while (cur !== null && cur.priority > rule.priority) {
+      prev = cur;
+      cur = cur.next;
+    }
+    let replaced: ClsRule<P> | null = null;
+    if (cur !== null && cur.priority === rule.priority) {
+      replaced = cur;
+      rule.next = cur.next;
+      cur.next = null;
+    } else {
+      rule.next = cur;
+    }
+    if (prev === null) this.heads[slot] = rule;
+    else prev.next = rule;
+    if (replaced === null) this.countIn(rule.priority);
+    return replaced;
+  }
+
+  /** Removes `rule` (by identity). Returns false when it is not here. */
+  remove(rule: ClsRule<P>): boolean {
+    const slot = this.findSlot(rule.match.values);
+    if (slot < 0) return false;
+    let prev: ClsRule<P> | null = null;
+    let cur: ClsRule<P> | null = this.heads[slot]!;
+    while (cur !== null && cur !== rule) {
+      prev = cur;
+      cur = cur.next;
+    }
+    if (cur === null) return false;
+    if (prev !== null) prev.next = rule.next;
+    else if (rule.next !== null) this.heads[slot] = rule.next;
+    else this.releaseSlot(slot);
+    rule.next = null;
+    this.countOut(rule.priority);
+    return true;
+  }
+
+  /** Every rule, heads and chains. */
+  *rules(): Generator<ClsRule<P>> {
+    const heads = this.heads;
+    for (let i = 0; i < heads.length; i++) {
+      for (let r: ClsRule<P> | null = heads[i]!; r !== null; r = r.next) yield r;
+    }
+  }
+
+  // ---- internals ----
+
+  private countIn(priority: number): void {
+    this.nRules++;
+    if (priority > this.maxPriority) {
+      this.maxPriority = priority;
+      this.maxCount = 1;
+    } else if (priority === this.maxPriority) {
+      this.maxCount++;
+    }
+  }
+
+  private countOut(priority: number): void {
+    this.nRules--;
+    if (priority === this.maxPriority && --this.maxCount === 0) {
+      // Rescan the chain heads: each is the highest priority of its chain.
+      let max = -1;
+      let count = 0;
+      for (let i = 0; i < this.heads.length; i++) {
+        const r = this.heads[i];
+        if (r === null || r === undefined) continue;
+        if (r.priority > max) {
+          max = r.priority;
+          count = 1;
+        } else if (r.priority === max) {
+          count++;
+        }
+      }
+      this.maxPriority = max;
+      this.maxCount = count;
+    }
+  }
+
+  /** Writes `values` into the first free slot of its probe sequence (the value must be absent). */
+  private claimSlot(values: Int32Array): number {
+    const n = this.nWords;
+    const h = hashValues(values, 0, n);
+    const cm = this.capMask;
+    let i = (h >>> 1) & cm;
+    while (this.tags[i] !== 0) i = (i + 1) & cm;
+    this.tags[i] = h | 1;
+    this.keys.set(values.subarray(0, n), i * n);
+    return i;
+  }
+
+  /** Empties `slot` and shifts later members of the cluster back (linear-probing deletion). */
+  private releaseSlot(slot: number): void {
+    const n = this.nWords;
+    const tags = this.tags;
+    const keys = this.keys;
+    const heads = this.heads;
+    const cm = this.capMask;
+    let hole = slot;
+    let j = slot;
+    for (;;) {
+      j = (j + 1) & cm;
+      const t = tags[j]!;
+      if (t === 0) break;
+      const home = (t >>> 1) & cm;
+      // Entry j may move into the hole when its home is not cyclically in (hole, j].
+      const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
+      if (inRange) continue;
+      tags[hole] = t;
+      keys.copyWithin(hole * n, j * n, j * n + n);
+      heads[hole] = heads[j]!;
+      hole = j;
+    }
+    tags[hole] = 0;
+    heads[hole] = null;
+    this.nMatches--;
+  }
+
+  private resize(capacity: number): void {
+    const n = this.nWords;
+    const oldTags = this.tags;
+    const oldKeys = this.keys;
+    const oldHeads = this.heads;
+    const cm = capacity - 1;
+    const tags = new Int32Array(capacity);
+    const keys = new Int32Array(capacity * n);
+    const heads = new Array<ClsRule<P> | null>(capacity).fill(null);
+    for (let s = 0; s < oldTags.length; s++) {
+      const t = oldTags[s]!;
+      if (t === 0) continue;
+      let i = (t >>> 1) & cm;
+      while (tags[i] !== 0) i = (i + 1) & cm;
+      tags[i] = t;
+      keys.set(oldKeys.subarray(s * n, s * n + n), i * n);
+      heads[i] = oldHeads[s]!;
+    }
+    this.tags = tags;
+    this.keys = keys;
+    this.heads = heads;
+    this.capMask = cm;
+    this.arraysVersion++;
+  }
+}
