@@ -36,7 +36,11 @@ export type OfpErrorType = (typeof OFPET)[keyof typeof OFPET];
 export const NX_VENDOR_ID = 0x00002320;
 export const ONF_VENDOR_ID = 0x4f4e4600;
 
-/** Prefix per error type, as OVS names its codes (`OFPBRC_`, `OFPBAC_`, ...). */
+/**
+ * Prefix per error type, as OVS names its codes (`OFPBRC_`, `OFPBAC_`, ...).
+ * A code already spelled with an `OFP`/`NX` prefix is a full name (OVS
+ * sometimes files a code under another family's name).
+ */
 const STANDARD_CODES: ReadonlyArray<readonly [number, string, readonly string[]]> = [
   [OFPET.HELLO_FAILED, "OFPHFC", ["INCOMPATIBLE", "EPERM"]],
   [
@@ -55,7 +59,8 @@ const STANDARD_CODES: ReadonlyArray<readonly [number, string, readonly string[]]
       "BUFFER_EMPTY",
       "BUFFER_UNKNOWN",
       "BAD_TABLE_ID",
-      "IS_SLAVE",
+      // OVS 3.1 renamed OFPBRC_IS_SLAVE; the old name stays an encode-only alias.
+      "IS_SECONDARY",
       "BAD_PORT",
       "BAD_PACKET",
       "MULTIPART_BUFFER_OVERFLOW",
@@ -181,7 +186,18 @@ const STANDARD_CODES: ReadonlyArray<readonly [number, string, readonly string[]]
   [
     OFPET.TABLE_FEATURES_FAILED,
     "OFPTFFC",
-    ["BAD_TABLE", "BAD_METADATA", "BAD_TYPE", "BAD_LEN", "BAD_ARGUMENT", "EPERM"],
+    // Codes 2-4 are the spec's OFPTFFC_BAD_TYPE/BAD_LEN/BAD_ARGUMENT; OVS names
+    // them after the generic property errors it raises for table-features and
+    // other property lists (`ovs-ofctl print-error OFPBPC_BAD_LEN`: type 13,
+    // code 3 in OF1.3). The spec names stay encode-only aliases.
+    [
+      "BAD_TABLE",
+      "BAD_METADATA",
+      "OFPBPC_BAD_TYPE",
+      "OFPBPC_BAD_LEN",
+      "OFPBPC_BAD_VALUE",
+      "EPERM",
+    ],
   ],
 ];
 
@@ -195,6 +211,13 @@ const EXPERIMENTER_CODES: ReadonlyArray<readonly [string, number, number]> = [
   ["OFPBRC_MULTIPART_REQUEST_TIMEOUT", ONF_VENDOR_ID, 2640],
   ["OFPBRC_MULTIPART_REPLY_TIMEOUT", ONF_VENDOR_ID, 2641],
   ["OFPBAC_BAD_SET_MASK", ONF_VENDOR_ID, 4250],
+  // Property errors with no OF1.3 code (`ofp-errors.h` ONF1.3(4443..4448)).
+  ["OFPBPC_TOO_MANY", ONF_VENDOR_ID, 4443],
+  ["OFPBPC_DUP_TYPE", ONF_VENDOR_ID, 4444],
+  ["OFPBPC_BAD_EXPERIMENTER", ONF_VENDOR_ID, 4445],
+  ["OFPBPC_BAD_EXP_TYPE", ONF_VENDOR_ID, 4446],
+  ["OFPBPC_BAD_EXP_VALUE", ONF_VENDOR_ID, 4447],
+  ["OFPBPC_EPERM", ONF_VENDOR_ID, 4448],
   ["NXBRC_NXM_INVALID", NX_VENDOR_ID, 2],
   ["NXBRC_NXM_BAD_TYPE", NX_VENDOR_ID, 3],
   ["NXBRC_MUST_BE_ZERO", NX_VENDOR_ID, 4],
@@ -220,7 +243,7 @@ const byExperimenter = new Map<string, string>();
 
 for (const [type, prefix, codes] of STANDARD_CODES) {
   codes.forEach((code, index) => {
-    const name = `${prefix}_${code}`;
+    const name = /^(OFP|NX)/.test(code) ? code : `${prefix}_${code}`;
     byName.set(name, { kind: "standard", type, code: index });
     byStandard.set(type * 0x10000 + index, name);
   });
@@ -232,6 +255,19 @@ for (const [name, experimenter, expType] of EXPERIMENTER_CODES) {
 
 /** Every error name the catalogue knows (stable string codes for logs/tests). */
 export const ERROR_NAMES: readonly string[] = [...byName.keys()];
+
+/**
+ * Older or spec spellings accepted by {@link errorEncoding} (so callers that
+ * still use them encode the right code) but never produced by a decoder or a
+ * reverse lookup, which always answer with OVS 3.1's name.
+ */
+const ENCODE_ALIASES: ReadonlyArray<readonly [alias: string, name: string]> = [
+  ["OFPBRC_IS_SLAVE", "OFPBRC_IS_SECONDARY"],
+  ["OFPTFFC_BAD_TYPE", "OFPBPC_BAD_TYPE"],
+  ["OFPTFFC_BAD_LEN", "OFPBPC_BAD_LEN"],
+  ["OFPTFFC_BAD_ARGUMENT", "OFPBPC_BAD_VALUE"],
+];
+for (const [alias, name] of ENCODE_ALIASES) byName.set(alias, byName.get(name)!);
 
 /** The OF1.3 encoding of a named error; throws on an unknown name (a bug). */
 export function errorEncoding(name: string): ErrorEncoding {

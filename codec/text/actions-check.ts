@@ -8,7 +8,17 @@
 import type { Action, SubField } from "../actions.js";
 import type { Instruction } from "../instructions.js";
 import { textFieldFor } from "./oxm-bridge.js";
-import { IP_PROTO, VLAN, cloneFlowMatch, isIpAny, isMpls, popVlanCheck, prereqsOk, pushVlanCheck, type FlowMatch } from "./flow-match.js";
+import {
+  IP_PROTO,
+  VLAN,
+  cloneFlowMatch,
+  isIpAny,
+  isMpls,
+  popVlanCheck,
+  prereqsOk,
+  pushVlanCheck,
+  type FlowMatch,
+} from "./flow-match.js";
 import type { TextField } from "./fields.js";
 
 const INCONSISTENT = "OFPBAC_MATCH_INCONSISTENT";
@@ -44,7 +54,8 @@ function checkAction(a: Action, flow: FlowMatch): string | undefined {
     case "reg_load2": {
       const tf = textFieldFor(a.entry.field);
       if (!fieldOk(flow, tf)) return INCONSISTENT;
-      if (tf?.name === "vlan_tci") flow.value.vlan_tci = BigInt((a.entry.value[0]! << 8) | a.entry.value[1]!);
+      if (tf?.name === "vlan_tci")
+        flow.value.vlan_tci = BigInt((a.entry.value[0]! << 8) | a.entry.value[1]!);
       return undefined;
     }
     case "reg_load":
@@ -73,12 +84,16 @@ function checkAction(a: Action, flow: FlowMatch): string | undefined {
       const proto = Number(flow.value.nw_proto);
       if (!isIpAny(flow)) return INCONSISTENT;
       if ((a.flags & 1) !== 0 && (flow.value.ct_state & 0x10n) !== 0n) return INCONSISTENT;
-      if ((a.alg === 21 && proto !== IP_PROTO.TCP) || (a.alg === 69 && proto !== IP_PROTO.UDP)) return INCONSISTENT;
+      if ((a.alg === 21 && proto !== IP_PROTO.TCP) || (a.alg === 69 && proto !== IP_PROTO.UDP))
+        return INCONSISTENT;
       if (a.zoneSrc !== undefined && !subOk(flow, a.zoneSrc)) return INCONSISTENT;
       return checkActions(a.actions, flow);
     }
     case "resubmit":
-      if (a.ct && ((flow.mask.ct_state & 0x21n) !== 0x21n || (flow.value.ct_state & 0x21n) !== 0x01n)) {
+      if (
+        a.ct &&
+        ((flow.mask.ct_state & 0x21n) !== 0x21n || (flow.value.ct_state & 0x21n) !== 0x01n)
+      ) {
         return INCONSISTENT;
       }
       return undefined;
@@ -98,7 +113,14 @@ export function checkInstructionsConsistency(
 ): string | undefined {
   const flow = cloneFlowMatch(match);
   // Apply-actions run first, then write-actions see the result (ofpacts_check walks the flat list).
-  const order = ["meter", "apply_actions", "clear_actions", "write_actions", "write_metadata", "goto_table"];
+  const order = [
+    "meter",
+    "apply_actions",
+    "clear_actions",
+    "write_actions",
+    "write_metadata",
+    "goto_table",
+  ];
   const sorted = [...instructions].sort((x, y) => order.indexOf(x.type) - order.indexOf(y.type));
   for (const i of sorted) {
     if (i.type === "apply_actions") {

@@ -84,7 +84,13 @@ export function formatFieldValue(tf: TextField, value: bigint, mask: bigint | un
     case "frag": {
       const mk = Number(m ?? 0xffn) & 3;
       const v = Number(value) & mk;
-      const names: Record<string, string> = { "0/3": "no", "1/1": "yes", "1/3": "first", "3/3": "later", "0/2": "not_later" };
+      const names: Record<string, string> = {
+        "0/3": "no",
+        "1/1": "yes",
+        "1/3": "first",
+        "3/3": "later",
+        "0/2": "not_later",
+      };
       return names[`${v}/${mk}`] ?? "<error>";
     }
     case "ct_state":
@@ -101,7 +107,11 @@ export function formatFieldValue(tf: TextField, value: bigint, mask: bigint | un
   return m === undefined ? v : `${v}/${hexBytes(m)}`;
 }
 
-function entryParts(e: OxmEntry): { tf: TextField | undefined; value: bigint; mask: bigint | undefined } {
+function entryParts(e: OxmEntry): {
+  tf: TextField | undefined;
+  value: bigint;
+  mask: bigint | undefined;
+} {
   return {
     tf: textFieldFor(e.field),
     value: bytesToBigint(e.value),
@@ -126,14 +136,21 @@ function formatOutput(port32: number, maxLen: number): string {
 }
 
 function formatController2(a: Extract<Action, { type: "controller2" }>): string {
-  if (a.reason === 1 && a.controllerId === 0 && a.userdata === undefined && !a.pause && a.meterId === 0) {
+  if (
+    a.reason === 1 &&
+    a.controllerId === 0 &&
+    a.userdata === undefined &&
+    !a.pause &&
+    a.meterId === 0
+  ) {
     return `CONTROLLER:${a.maxLen}`;
   }
   const parts: string[] = [];
   if (a.reason !== 1) parts.push(`reason=${packetInReasonName(a.reason)}`);
   if (a.maxLen !== 0xffff) parts.push(`max_len=${a.maxLen}`);
   if (a.controllerId !== 0) parts.push(`id=${a.controllerId}`);
-  if (a.userdata !== undefined && a.userdata.length > 0) parts.push(`userdata=${hexDotted(a.userdata)}`);
+  if (a.userdata !== undefined && a.userdata.length > 0)
+    parts.push(`userdata=${hexDotted(a.userdata)}`);
   if (a.pause) parts.push("pause");
   if (a.meterId !== 0) parts.push(`meter_id=${a.meterId}`);
   return `controller(${parts.join(",")})`;
@@ -172,7 +189,9 @@ function formatLearn(a: Extract<Action, { type: "learn" }>): string {
         }
       } else {
         s += formatSubField(dst);
-        const sameField = textFieldFor(src.field.field) === textFieldFor(dst.field) && src.field.field.logical === dst.field.logical;
+        const sameField =
+          textFieldFor(src.field.field) === textFieldFor(dst.field) &&
+          src.field.field.logical === dst.field.logical;
         if (!sameField || src.field.ofs !== dst.ofs) s += `=${formatSubField(src.field)}`;
       }
     } else if (spec.dst === "load" && dst !== undefined) {
@@ -199,9 +218,14 @@ function formatNat(a: Extract<Action, { type: "nat" }>): string {
     // ipv6_format_addr_bracket: brackets only when a port range follows.
     const bracket = !v4 && a.protoMin !== undefined;
     const fmt = (b: Uint8Array): string =>
-      v4 ? formatIpv4Masked(bytesToBigint(b), ones(32)) : bracket ? `[${formatIpv6Masked(bytesToBigint(b), ones(128))}]` : formatIpv6Masked(bytesToBigint(b), ones(128));
+      v4
+        ? formatIpv4Masked(bytesToBigint(b), ones(32))
+        : bracket
+          ? `[${formatIpv6Masked(bytesToBigint(b), ones(128))}]`
+          : formatIpv6Masked(bytesToBigint(b), ones(128));
     s += `=${fmt(a.ipMin)}`;
-    if (a.ipMax !== undefined && bytesToBigint(a.ipMax) !== bytesToBigint(a.ipMin)) s += `-${fmt(a.ipMax)}`;
+    if (a.ipMax !== undefined && bytesToBigint(a.ipMax) !== bytesToBigint(a.ipMin))
+      s += `-${fmt(a.ipMax)}`;
     if (a.protoMin !== undefined) {
       s += `:${a.protoMin}`;
       if (a.protoMax !== undefined && a.protoMax !== a.protoMin) s += `-${a.protoMax}`;
@@ -234,7 +258,11 @@ function formatCt(a: Extract<Action, { type: "ct" }>): string {
 }
 
 /** Segments of a partial load, as OVS `next_load_segment` splits a masked set_field. */
-function loadSegments(value: bigint, mask: bigint, bits: number): { ofs: number; nBits: number; value: bigint }[] {
+function loadSegments(
+  value: bigint,
+  mask: bigint,
+  bits: number,
+): { ofs: number; nBits: number; value: bigint }[] {
   const out: { ofs: number; nBits: number; value: bigint }[] = [];
   let i = 0;
   while (i < bits) {
@@ -295,9 +323,16 @@ export function formatAction(a: Action): string {
     case "reg_move":
       return `move:${formatSubField(a.src)}->${formatSubField(a.dst)}`;
     case "reg_load": {
-      const segs = loadSegments(a.value << BigInt(a.dst.ofs), ones(a.dst.nBits) << BigInt(a.dst.ofs), a.dst.field.bits);
+      const segs = loadSegments(
+        a.value << BigInt(a.dst.ofs),
+        ones(a.dst.nBits) << BigInt(a.dst.ofs),
+        a.dst.field.bits,
+      );
       return segs
-        .map((g) => `load:${hexAlt(g.value)}->${formatSubfield(subfieldName(a.dst), a.dst.field.bits, g.ofs, g.nBits)}`)
+        .map(
+          (g) =>
+            `load:${hexAlt(g.value)}->${formatSubfield(subfieldName(a.dst), a.dst.field.bits, g.ofs, g.nBits)}`,
+        )
         .join(",");
     }
     case "note":
@@ -381,7 +416,9 @@ export function formatInstructions(list: readonly InstructionLike[]): string {
         break;
       case "write_metadata":
         parts.push(
-          i.mask === ones(64) ? `write_metadata:${hexAlt(i.metadata)}` : `write_metadata:${hexAlt(i.metadata)}/${hexAlt(i.mask)}`,
+          i.mask === ones(64)
+            ? `write_metadata:${hexAlt(i.metadata)}`
+            : `write_metadata:${hexAlt(i.metadata)}/${hexAlt(i.mask)}`,
         );
         break;
       case "goto_table":

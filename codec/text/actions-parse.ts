@@ -55,7 +55,14 @@ const fail = (message: string): never => {
 };
 
 /** OVS instruction types, in the order OF1.1+ requires them (`enum ovs_instruction_type`). */
-const INST = { meter: 0, apply_actions: 1, clear_actions: 2, write_actions: 3, write_metadata: 4, goto_table: 5 } as const;
+const INST = {
+  meter: 0,
+  apply_actions: 1,
+  clear_actions: 2,
+  write_actions: 3,
+  write_metadata: 4,
+  goto_table: 5,
+} as const;
 type InstName = keyof typeof INST;
 
 interface Ctx {
@@ -63,6 +70,8 @@ interface Ctx {
   readonly flow: FlowMatch;
   /** Reasons OpenFlow 1.3 cannot express an action here (OVS `inconsistent_match`). */
   readonly protocolProblems: string[];
+  /** Actions only OpenFlow 1.1+ can express (OVS narrows usable protocols to OF1.1+/OF1.3+). */
+  readonly of11Only: string[];
   readonly tableId: number;
 }
 
@@ -81,7 +90,8 @@ function entryFor(tf: TextField, value: bigint): OxmEntry {
 
 function subFieldOf(sf: Subfield): SubField {
   const h = nxmPreferredHeader(sf.field);
-  if (h === undefined) return fail(`${sf.field.name}: field cannot be referenced in Nicira actions`);
+  if (h === undefined)
+    return fail(`${sf.field.name}: field cannot be referenced in Nicira actions`);
   return { field: oxmFieldFor(h), ofs: sf.ofs, nBits: sf.nBits };
 }
 
@@ -105,7 +115,10 @@ function requirePrereqs(ctx: Ctx, tf: TextField, what: string): void {
 function pushVlan(ctx: Ctx): void {
   const e = pushVlanCheck(ctx.flow);
   if (e !== undefined) {
-    throw new FlowSyntaxError("inconsistent", `actions are invalid with specified match (${e}): more than two VLAN headers`);
+    throw new FlowSyntaxError(
+      "inconsistent",
+      `actions are invalid with specified match (${e}): more than two VLAN headers`,
+    );
   }
 }
 
@@ -118,22 +131,42 @@ function hasVlan(ctx: Ctx): boolean {
 }
 
 /** set_field with a full value → OFPAT_SET_FIELD; a partial mask → reg_load segments (OVS `encode_SET_FIELD`). */
-function setFieldActions(ctx: Ctx, tf: TextField, value: bigint, mask: bigint | undefined, what: string): Action[] {
+function setFieldActions(
+  ctx: Ctx,
+  tf: TextField,
+  value: bigint,
+  mask: bigint | undefined,
+  what: string,
+): Action[] {
   if (!tf.writable) fail(`${what}: destination field ${tf.name} is not writable`);
   requirePrereqs(ctx, tf, what);
   const full = ones(tf.bytes * 8);
-  if (tf.name === "vlan_vid" && (value & BigInt(VLAN.CFI)) === 0n && (mask === undefined || mask === full)) {
+  if (
+    tf.name === "vlan_vid" &&
+    (value & BigInt(VLAN.CFI)) === 0n &&
+    (mask === undefined || mask === full)
+  ) {
     throw new FlowSyntaxError(
       "inconsistent",
       `${what}: vlan_vid value ${value} lacks OFPVID_PRESENT (0x1000); OVS rejects it (OFPBAC_BAD_SET_ARGUMENT)`,
     );
   }
   if (tf.name === "vlan_tci") ctx.flow.value.vlan_tci = value & (mask ?? full);
-  if (mask === undefined || mask === full) return [{ type: "set_field", entry: entryFor(tf, value) }];
+  if (mask === undefined || mask === full)
+    return [{ type: "set_field", entry: entryFor(tf, value) }];
   const h = nxmPreferredHeader(tf);
   if (h === undefined || h.experimenter !== undefined) {
     const f = oxmFieldFor(of13Header(tf)!);
-    return [{ type: "reg_load2", entry: { field: f, value: bigintToBytes(value & mask, f.size), mask: bigintToBytes(mask, f.size) } }];
+    return [
+      {
+        type: "reg_load2",
+        entry: {
+          field: f,
+          value: bigintToBytes(value & mask, f.size),
+          mask: bigintToBytes(mask, f.size),
+        },
+      },
+    ];
   }
   const f = oxmFieldFor(h);
   const out: Action[] = [];
@@ -146,7 +179,11 @@ function setFieldActions(ctx: Ctx, tf: TextField, value: bigint, mask: bigint | 
     }
     let j = i;
     while (j < bits && j - i < 64 && ((mask >> BigInt(j)) & 1n) === 1n) j++;
-    out.push({ type: "reg_load", dst: { field: f, ofs: i, nBits: j - i }, value: (value >> BigInt(i)) & ones(j - i) });
+    out.push({
+      type: "reg_load",
+      dst: { field: f, ofs: i, nBits: j - i },
+      value: (value >> BigInt(i)) & ones(j - i),
+    });
     i = j;
   }
   return out;
@@ -182,7 +219,13 @@ function parseLoad(ctx: Ctx, arg: string): Action[] {
   }
   const h = nxmPreferredHeader(sf.field);
   if (h === undefined || h.experimenter !== undefined) {
-    return setFieldActions(ctx, sf.field, v << BigInt(sf.ofs), ones(sf.nBits) << BigInt(sf.ofs), "load");
+    return setFieldActions(
+      ctx,
+      sf.field,
+      v << BigInt(sf.ofs),
+      ones(sf.nBits) << BigInt(sf.ofs),
+      "load",
+    );
   }
   return [{ type: "reg_load", dst: subFieldOf(sf), value: v }];
 }
@@ -196,7 +239,9 @@ function parseMove(ctx: Ctx, arg: string): Action {
   const dst = parseSubfield(arg.slice(at + 2));
   if (typeof dst === "string") return fail(dst);
   if (src.nBits !== dst.nBits) {
-    fail(`${arg}: source field is ${src.nBits} bits wide but destination is ${dst.nBits} bits wide`);
+    fail(
+      `${arg}: source field is ${src.nBits} bits wide but destination is ${dst.nBits} bits wide`,
+    );
   }
   if (!dst.field.writable) fail(`${arg}: destination field ${dst.field.name} is not writable`);
   requirePrereqs(ctx, src.field, "move");
@@ -219,10 +264,16 @@ function parseOutput(arg: string): Action {
 function outputTo(port16: number, maxLen: number): Action {
   // ofpact_check_output_port: ordinary ports and IN_PORT..LOCAL only.
   if (port16 >= 0xff00 && port16 < OFPP10.IN_PORT) {
-    throw new FlowSyntaxError("inconsistent", `actions are invalid with specified match (OFPBAC_BAD_OUT_PORT): port ${port16}`);
+    throw new FlowSyntaxError(
+      "inconsistent",
+      `actions are invalid with specified match (OFPBAC_BAD_OUT_PORT): port ${port16}`,
+    );
   }
   if (port16 === OFPP10.ANY || port16 === OFPP10.UNSET) {
-    throw new FlowSyntaxError("inconsistent", "actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)");
+    throw new FlowSyntaxError(
+      "inconsistent",
+      "actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)",
+    );
   }
   return { type: "output", port: portToOf11(port16), maxLen };
 }
@@ -313,10 +364,14 @@ function parseResubmit(ctx: Ctx, kv: { value: string; delim: string }): Action {
     // check_RESUBMIT: the original-direction tuple needs a tracked, valid connection.
     const ctState = ctx.flow.value.ct_state;
     if ((ctx.flow.mask.ct_state & 0x21n) !== 0x21n || (ctState & 0x21n) !== 0x01n) {
-      throw new FlowSyntaxError("inconsistent", "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): resubmit(...,ct) needs ct_state=+trk-inv");
+      throw new FlowSyntaxError(
+        "inconsistent",
+        "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): resubmit(...,ct) needs ct_state=+trk-inv",
+      );
     }
   }
-  if (portText === "" && tableText === "") fail("at least one \"in_port\" or \"table\" must be specified on resubmit");
+  if (portText === "" && tableText === "")
+    fail('at least one "in_port" or "table" must be specified on resubmit');
   return { type: "resubmit", inPort, table, ct };
 }
 
@@ -357,7 +412,8 @@ function parseNat(arg: string): Action {
         if (m === null) fail(`${kv.value}: bad nat range`);
         const a = parseIpv4(m![1]!);
         const b = m![2] === undefined ? undefined : parseIpv4(m![2]);
-        if (a === undefined || (m![2] !== undefined && b === undefined)) fail(`${kv.value}: bad nat address`);
+        if (a === undefined || (m![2] !== undefined && b === undefined))
+          fail(`${kv.value}: bad nat address`);
         ipMin = bigintToBytes(a!, 4);
         ipMax = b === undefined ? undefined : bigintToBytes(b, 4);
         if (m![3] !== undefined) protoMin = Number(m![3]);
@@ -391,7 +447,8 @@ function parseCt(ctx: Ctx, arg: string): Action {
         recircTable = parseU(kv.value, "table", 254n);
         break;
       case "zone":
-        if (/^[0-9x]/i.test(kv.value) && !kv.value.includes("[")) zone = parseU(kv.value, "zone", 0xffffn);
+        if (/^[0-9x]/i.test(kv.value) && !kv.value.includes("["))
+          zone = parseU(kv.value, "zone", 0xffffn);
         else {
           const sf = parseSubfield(kv.value);
           if (typeof sf === "string") fail(sf);
@@ -407,7 +464,12 @@ function parseCt(ctx: Ctx, arg: string): Action {
         else fail(`invalid conntrack helper "${kv.value}"`);
         break;
       case "exec": {
-        const inner: Ctx = { flow: ctx.flow, protocolProblems: ctx.protocolProblems, tableId: ctx.tableId };
+        const inner: Ctx = {
+          flow: ctx.flow,
+          protocolProblems: ctx.protocolProblems,
+          of11Only: ctx.of11Only,
+          tableId: ctx.tableId,
+        };
         for (const a of parseActionItems(inner, kv.value, false, "ct")) {
           if (a.kind !== "action") fail("exec actions must be actions, not instructions");
           else actions.push(a.action);
@@ -425,7 +487,10 @@ function parseCt(ctx: Ctx, arg: string): Action {
   const ipAny = isIpAny(ctx.flow);
   const proto = Number(ctx.flow.value.nw_proto);
   if (!ipAny || (alg === 21 && proto !== IP_PROTO.TCP) || (alg === 69 && proto !== IP_PROTO.UDP)) {
-    throw new FlowSyntaxError("inconsistent", "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): ct needs an IP match (and TCP/UDP for alg)");
+    throw new FlowSyntaxError(
+      "inconsistent",
+      "actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): ct needs an IP match (and TCP/UDP for alg)",
+    );
   }
   return { type: "ct", flags, zoneSrc, zone, recircTable, alg, actions };
 }
@@ -441,17 +506,35 @@ function parseLearnSpec(key: string, value: string, delim: string): LearnSpec {
     const imm = parseIntString(srcText, 16);
     if (typeof imm !== "string") {
       if (imm > ones(dst.nBits)) fail(`${value}: value does not fit into ${dst.nBits} bits`);
-      return { dst: "load", nBits: dst.nBits, src: { kind: "immediate", value: bigintToBytes(imm, 2 * Math.ceil(dst.nBits / 16)) }, dstField: subFieldOf(dst) };
+      return {
+        dst: "load",
+        nBits: dst.nBits,
+        src: { kind: "immediate", value: bigintToBytes(imm, 2 * Math.ceil(dst.nBits / 16)) },
+        dstField: subFieldOf(dst),
+      };
     }
     const src = parseSubfield(srcText);
     if (typeof src === "string") return fail(src);
-    if (src.nBits !== dst.nBits) fail(`${value}: source field is ${src.nBits} bits wide but destination is ${dst.nBits} bits wide`);
-    return { dst: "load", nBits: src.nBits, src: { kind: "field", field: subFieldOf(src) }, dstField: subFieldOf(dst) };
+    if (src.nBits !== dst.nBits)
+      fail(
+        `${value}: source field is ${src.nBits} bits wide but destination is ${dst.nBits} bits wide`,
+      );
+    return {
+      dst: "load",
+      nBits: src.nBits,
+      src: { kind: "field", field: subFieldOf(src) },
+      dstField: subFieldOf(dst),
+    };
   }
   if (key === "output") {
     const src = parseSubfield(value);
     if (typeof src === "string") return fail(src);
-    return { dst: "output", nBits: src.nBits, src: { kind: "field", field: subFieldOf(src) }, dstField: undefined };
+    return {
+      dst: "output",
+      nBits: src.nBits,
+      src: { kind: "field", field: subFieldOf(src) },
+      dstField: undefined,
+    };
   }
   // A match spec: DST[..] [= SRC[..] | = VALUE]. A bare meta-flow name means the whole field.
   const full = key + (delim === "(" ? `(${value})` : "");
@@ -464,8 +547,16 @@ function parseLearnSpec(key: string, value: string, delim: string): LearnSpec {
   }
   const src = value.includes("[") ? parseSubfield(value) : undefined;
   if (src !== undefined && typeof src !== "string") {
-    if (src.nBits !== dst.nBits) fail(`${key}=${value}: bit widths of ${key} (${src.nBits}) and ${value} (${dst.nBits}) differ`);
-    return { dst: "match", nBits: dst.nBits, src: { kind: "field", field: subFieldOf(src) }, dstField: subFieldOf(dst) };
+    if (src.nBits !== dst.nBits)
+      fail(
+        `${key}=${value}: bit widths of ${key} (${src.nBits}) and ${value} (${dst.nBits}) differ`,
+      );
+    return {
+      dst: "match",
+      nBits: dst.nBits,
+      src: { kind: "field", field: subFieldOf(src) },
+      dstField: subFieldOf(dst),
+    };
   }
   let imm: bigint;
   if (dst.ofs === 0 && dst.nBits === dst.field.bits) {
@@ -539,13 +630,28 @@ function parseLearn(arg: string): Action {
         specs.push(parseLearnSpec(kv.key, kv.value, kv.delim));
     }
   }
-  return { type: "learn", idleTimeout, hardTimeout, priority, cookie, flags, tableId, finIdleTimeout, finHardTimeout, specs };
+  return {
+    type: "learn",
+    idleTimeout,
+    hardTimeout,
+    priority,
+    cookie,
+    flags,
+    tableId,
+    finIdleTimeout,
+    finHardTimeout,
+    specs,
+  };
 }
 
 /** One parsed item: an action (apply/write context) or an instruction. */
 type Item =
   | { readonly kind: "action"; readonly action: Action }
-  | { readonly kind: "instruction"; readonly name: Exclude<InstName, "apply_actions">; readonly inst: InstructionLike };
+  | {
+      readonly kind: "instruction";
+      readonly name: Exclude<InstName, "apply_actions">;
+      readonly inst: InstructionLike;
+    };
 
 /** ovs-ofctl action names that are plain OF1.3 actions with no argument. */
 const SIMPLE: Record<string, Action> = {
@@ -555,7 +661,12 @@ const SIMPLE: Record<string, Action> = {
   dec_mpls_ttl: { type: "dec_mpls_ttl" },
 };
 
-function parseActionItems(ctx: Ctx, text: string, allowInstructions: boolean, outer: "top" | "write" | "ct"): Item[] {
+function parseActionItems(
+  ctx: Ctx,
+  text: string,
+  allowInstructions: boolean,
+  outer: "top" | "write" | "ct",
+): Item[] {
   const items: Item[] = [];
   let drop = false;
   const act = (...a: Action[]): void => {
@@ -613,7 +724,8 @@ function parseActionItems(ctx: Ctx, text: string, allowInstructions: boolean, ou
       }
       case "strip_vlan":
       case "pop_vlan":
-        if (!hasVlan(ctx)) inconsistent(ctx, `${key} without a VLAN match (OpenFlow 1.3 pop_vlan needs a tag)`);
+        if (!hasVlan(ctx))
+          inconsistent(ctx, `${key} without a VLAN match (OpenFlow 1.3 pop_vlan needs a tag)`);
         popVlanCheck(ctx.flow);
         act({ type: "pop_vlan" });
         break;
@@ -621,6 +733,7 @@ function parseActionItems(ctx: Ctx, text: string, allowInstructions: boolean, ou
         const t = parseU(v, "ethertype", 0xffffn);
         if (t !== 0x8100 && t !== 0x88a8) fail(`${v}: not a valid VLAN ethertype`);
         pushVlan(ctx);
+        ctx.of11Only.push("push_vlan");
         act({ type: "push_vlan", ethertype: t });
         break;
       }
@@ -628,15 +741,22 @@ function parseActionItems(ctx: Ctx, text: string, allowInstructions: boolean, ou
       case "mod_dl_dst": {
         const mac = parseMac(v);
         if (mac === undefined) fail(`${v}: invalid Ethernet address`);
-        act({ type: "set_field", entry: entryFor(field(key === "mod_dl_src" ? "eth_src" : "eth_dst"), mac!) });
+        act({
+          type: "set_field",
+          entry: entryFor(field(key === "mod_dl_src" ? "eth_src" : "eth_dst"), mac!),
+        });
         break;
       }
       case "mod_nw_src":
       case "mod_nw_dst": {
         const ip = parseIpv4(v);
         if (ip === undefined) fail(`${v}: could not convert to IP address`);
-        if (Number(ctx.flow.value.dl_type) !== ETH_TYPE.IP) inconsistent(ctx, `${key} without an IPv4 match`);
-        act({ type: "set_field", entry: entryFor(field(key === "mod_nw_src" ? "ip_src" : "ip_dst"), ip!) });
+        if (Number(ctx.flow.value.dl_type) !== ETH_TYPE.IP)
+          inconsistent(ctx, `${key} without an IPv4 match`);
+        act({
+          type: "set_field",
+          entry: entryFor(field(key === "mod_nw_src" ? "ip_src" : "ip_dst"), ip!),
+        });
         break;
       }
       case "mod_nw_tos": {
@@ -664,22 +784,39 @@ function parseActionItems(ctx: Ctx, text: string, allowInstructions: boolean, ou
       case "mod_tp_dst": {
         const port = parseU(v, "port", 0xffffn);
         const proto = Number(ctx.flow.value.nw_proto);
-        const names: Record<number, string> = { [IP_PROTO.TCP]: "tcp", [IP_PROTO.UDP]: "udp", [IP_PROTO.SCTP]: "sctp" };
+        const names: Record<number, string> = {
+          [IP_PROTO.TCP]: "tcp",
+          [IP_PROTO.UDP]: "udp",
+          [IP_PROTO.SCTP]: "sctp",
+        };
         const p = names[proto];
         if (!isIpAny(ctx.flow) || p === undefined) {
           inconsistent(ctx, `${key} without a TCP/UDP/SCTP match`);
-          act({ type: "set_field", entry: entryFor(field(key === "mod_tp_src" ? "tcp_src" : "tcp_dst"), BigInt(port)) });
+          act({
+            type: "set_field",
+            entry: entryFor(field(key === "mod_tp_src" ? "tcp_src" : "tcp_dst"), BigInt(port)),
+          });
         } else {
-          act({ type: "set_field", entry: entryFor(field(`${p}_${key === "mod_tp_src" ? "src" : "dst"}`), BigInt(port)) });
+          act({
+            type: "set_field",
+            entry: entryFor(field(`${p}_${key === "mod_tp_src" ? "src" : "dst"}`), BigInt(port)),
+          });
         }
         break;
       }
       case "dec_ttl": {
-        if (!isIpAny(ctx.flow)) inconsistent(ctx, "dec_ttl without an IP match (OpenFlow 1.3 dec_nw_ttl needs ip or ipv6)");
+        if (!isIpAny(ctx.flow))
+          inconsistent(
+            ctx,
+            "dec_ttl without an IP match (OpenFlow 1.3 dec_nw_ttl needs ip or ipv6)",
+          );
         if (kv.delim !== "(") {
           act({ type: "dec_nw_ttl" });
         } else {
-          const ids = v.split(",").filter((x) => x !== "").map((x) => parseU(x.trim(), "controller id", 0xffffn));
+          const ids = v
+            .split(",")
+            .filter((x) => x !== "")
+            .map((x) => parseU(x.trim(), "controller id", 0xffffn));
           if (ids.length === 0) fail("dec_ttl_cnt_ids: expected at least one controller id.");
           if (ids.length === 1 && ids[0] === 0) act({ type: "dec_nw_ttl" });
           else act({ type: "dec_ttl_cnt_ids", ids });
@@ -742,16 +879,24 @@ function parseActionItems(ctx: Ctx, text: string, allowInstructions: boolean, ou
           else if (x.key === "hard_timeout") hard = parseU(x.value, "hard_timeout", 0xffffn);
           else fail(`invalid key '${x.key}' in 'fin_timeout' argument`);
         }
-        if (Number(ctx.flow.value.nw_proto) !== IP_PROTO.TCP) inconsistent(ctx, "fin_timeout without a TCP match");
+        if (Number(ctx.flow.value.nw_proto) !== IP_PROTO.TCP)
+          inconsistent(ctx, "fin_timeout without a TCP match");
         act({ type: "fin_timeout", idleTimeout: idle, hardTimeout: hard });
         break;
       }
       case "goto_table": {
         const t = parseU(v, "table", 255n);
         if (ctx.tableId !== 0xff && t <= ctx.tableId) {
-          throw new FlowSyntaxError("inconsistent", `actions are invalid with specified match (OFPBIC_BAD_TABLE_ID): goto_table:${t} from table ${ctx.tableId}`);
+          throw new FlowSyntaxError(
+            "inconsistent",
+            `actions are invalid with specified match (OFPBIC_BAD_TABLE_ID): goto_table:${t} from table ${ctx.tableId}`,
+          );
         }
-        items.push({ kind: "instruction", name: "goto_table", inst: { type: "goto_table", tableId: t } });
+        items.push({
+          kind: "instruction",
+          name: "goto_table",
+          inst: { type: "goto_table", tableId: t },
+        });
         break;
       }
       case "write_metadata": {
@@ -759,7 +904,12 @@ function parseActionItems(ctx: Ctx, text: string, allowInstructions: boolean, ou
         const mv = parseIntString(slash < 0 ? v : v.slice(0, slash), 8);
         const mm = slash < 0 ? ones(64) : parseIntString(v.slice(slash + 1), 8);
         if (typeof mv === "string" || typeof mm === "string") fail(`${v}: invalid metadata`);
-        else items.push({ kind: "instruction", name: "write_metadata", inst: { type: "write_metadata", metadata: mv & mm, mask: mm } });
+        else
+          items.push({
+            kind: "instruction",
+            name: "write_metadata",
+            inst: { type: "write_metadata", metadata: mv & mm, mask: mm },
+          });
         break;
       }
       case "clear_actions":
@@ -767,12 +917,23 @@ function parseActionItems(ctx: Ctx, text: string, allowInstructions: boolean, ou
         break;
       case "write_actions": {
         const inner = parseActionItems(ctx, v, false, "write");
-        const actions = inner.map((i) => (i.kind === "action" ? i.action : fail("write_actions may contain only actions")));
-        items.push({ kind: "instruction", name: "write_actions", inst: { type: "write_actions", actions } });
+        const actions = inner.map((i) =>
+          i.kind === "action" ? i.action : fail("write_actions may contain only actions"),
+        );
+        items.push({
+          kind: "instruction",
+          name: "write_actions",
+          inst: { type: "write_actions", actions },
+        });
         break;
       }
       case "meter":
-        items.push({ kind: "instruction", name: "meter", inst: { type: "meter", meterId: parseU(v, "meter", 0xffffffffn) } });
+        ctx.of11Only.push("meter");
+        items.push({
+          kind: "instruction",
+          name: "meter",
+          inst: { type: "meter", meterId: parseU(v, "meter", 0xffffffffn) },
+        });
         break;
       case "apply_actions":
         fail("apply_actions is the default instruction");
@@ -794,7 +955,8 @@ function parseActionItems(ctx: Ctx, text: string, allowInstructions: boolean, ou
       }
     }
   }
-  if (drop && items.length > 0) fail(`"drop" must not be accompanied by any other action or instruction`);
+  if (drop && items.length > 0)
+    fail(`"drop" must not be accompanied by any other action or instruction`);
   verifyOrder(items, allowInstructions);
   return items;
 }
@@ -805,7 +967,9 @@ function verifyOrder(items: readonly Item[], allowInstructions: boolean): void {
     for (const i of items) {
       if (i.kind !== "action" || (i.action.type !== "conjunction" && i.action.type !== "note")) {
         const name = i.kind === "action" ? i.action.type : i.name;
-        fail(`"conjunction" actions may be used along with "note" but not any other kind of action (such as the "${name}" action used here)`);
+        fail(
+          `"conjunction" actions may be used along with "note" but not any other kind of action (such as the "${name}" action used here)`,
+        );
       }
     }
     return;
@@ -813,11 +977,18 @@ function verifyOrder(items: readonly Item[], allowInstructions: boolean): void {
   let prev: InstName = "meter";
   items.forEach((item, index) => {
     const next: InstName = item.kind === "action" ? "apply_actions" : item.name;
-    if (index > 0 && (prev === "apply_actions" ? INST[next] < INST[prev] : INST[next] <= INST[prev])) {
-      if (next === prev) fail(`duplicate ${prev} instruction not allowed, for OpenFlow 1.1+ compatibility`);
-      fail(`invalid instruction ordering: ${next} must appear before ${prev}, for OpenFlow 1.1+ compatibility`);
+    if (
+      index > 0 &&
+      (prev === "apply_actions" ? INST[next] < INST[prev] : INST[next] <= INST[prev])
+    ) {
+      if (next === prev)
+        fail(`duplicate ${prev} instruction not allowed, for OpenFlow 1.1+ compatibility`);
+      fail(
+        `invalid instruction ordering: ${next} must appear before ${prev}, for OpenFlow 1.1+ compatibility`,
+      );
     }
-    if (!allowInstructions && next !== "apply_actions") fail(`${next} instruction not allowed here`);
+    if (!allowInstructions && next !== "apply_actions")
+      fail(`${next} instruction not allowed here`);
     prev = next;
   });
 }
@@ -826,14 +997,20 @@ export interface ParsedInstructions {
   readonly instructions: InstructionLike[];
   /** Why OpenFlow 1.3 cannot carry these actions against this match (empty = fine). */
   readonly protocolProblems: readonly string[];
+  /** Actions that need OpenFlow 1.1+ (with protocol problems, OVS finds no protocol at all). */
+  readonly of11Only: readonly string[];
 }
 
 /**
  * Parses an `actions=` clause into OF1.3 instructions, checking it against
  * `match` (which is not modified). `tableId` 0xff means "unspecified".
  */
-export function parseInstructionsText(text: string, match: FlowMatch, tableId: number): ParsedInstructions {
-  const ctx: Ctx = { flow: cloneFlowMatch(match), protocolProblems: [], tableId };
+export function parseInstructionsText(
+  text: string,
+  match: FlowMatch,
+  tableId: number,
+): ParsedInstructions {
+  const ctx: Ctx = { flow: cloneFlowMatch(match), protocolProblems: [], of11Only: [], tableId };
   const items = parseActionItems(ctx, text, true, "top");
   const instructions: InstructionLike[] = [];
   const apply: Action[] = [];
@@ -847,12 +1024,25 @@ export function parseInstructionsText(text: string, match: FlowMatch, tableId: n
   for (const i of items) {
     if (i.kind === "instruction" && i.name !== "meter") instructions.push(i.inst);
   }
-  return { instructions, protocolProblems: ctx.protocolProblems };
+  return { instructions, protocolProblems: ctx.protocolProblems, of11Only: ctx.of11Only };
 }
 
 /** Parses a plain action list (packet-out, group buckets): no instructions allowed. */
-export function parseActionsText(text: string, match: FlowMatch): { actions: Action[]; protocolProblems: readonly string[] } {
-  const ctx: Ctx = { flow: cloneFlowMatch(match), protocolProblems: [], tableId: 0xff };
+export function parseActionsText(
+  text: string,
+  match: FlowMatch,
+): { actions: Action[]; protocolProblems: readonly string[] } {
+  const ctx: Ctx = {
+    flow: cloneFlowMatch(match),
+    protocolProblems: [],
+    of11Only: [],
+    tableId: 0xff,
+  };
   const items = parseActionItems(ctx, text, false, "top");
-  return { actions: items.map((i) => (i.kind === "action" ? i.action : fail("instructions not allowed here"))), protocolProblems: ctx.protocolProblems };
+  return {
+    actions: items.map((i) =>
+      i.kind === "action" ? i.action : fail("instructions not allowed here"),
+    ),
+    protocolProblems: ctx.protocolProblems,
+  };
 }

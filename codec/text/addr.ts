@@ -69,7 +69,7 @@ export function formatIpv6(value: bigint): string {
   for (let i = 7; i >= 0; i--) words.push(Number((value >> BigInt(i * 16)) & 0xffffn));
   let bestBase = -1;
   let bestLen = 0;
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++;
       continue;
@@ -107,7 +107,8 @@ export function formatIpv6Masked(value: bigint, mask: bigint): string {
   return `${formatIpv6(value)}/${n >= 0 ? n : formatIpv6(mask)}`;
 }
 
-const MAC_RE = /^([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})$/;
+const MAC_RE =
+  /^([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2}):([0-9a-fA-F]{1,2})$/;
 
 /** `xx:xx:xx:xx:xx:xx` (one or two hex digits per byte, as OVS's sscanf accepts). */
 export function parseMac(text: string): bigint | undefined {

@@ -104,7 +104,8 @@ export function parseFieldValue(f: TextField, text: string): ParsedValue | strin
       const slash = text.indexOf("/");
       const mac = parseMac(slash < 0 ? text : text.slice(0, slash));
       const mask = slash < 0 ? undefined : parseMac(text.slice(slash + 1));
-      if (mac === undefined || (slash >= 0 && mask === undefined)) return `${text}: invalid Ethernet address`;
+      if (mac === undefined || (slash >= 0 && mask === undefined))
+        return `${text}: invalid Ethernet address`;
       parsed = { value: mac, mask };
       break;
     }
@@ -141,7 +142,12 @@ export function parseFieldValue(f: TextField, text: string): ParsedValue | strin
     }
   }
   if (typeof parsed === "string") return parsed;
-  if (!f.maskable && parsed.mask !== undefined && parsed.mask !== 0n && parsed.mask !== ones(f.bytes * 8)) {
+  if (
+    !f.maskable &&
+    parsed.mask !== undefined &&
+    parsed.mask !== 0n &&
+    parsed.mask !== ones(f.bytes * 8)
+  ) {
     return `${text}: invalid mask for field ${f.name}`;
   }
   return parsed;

@@ -33,7 +33,10 @@ const TUN_FLAG_NAMES: ReadonlyMap<number, string> = new Map([[0x1, "oam"]]);
 
 export type FlagKind = "ct_state" | "tcp_flags" | "tun_flags";
 
-const FLAG_TABLES: Record<FlagKind, { name: (bit: number) => string | undefined; maxMask: number }> = {
+const FLAG_TABLES: Record<
+  FlagKind,
+  { name: (bit: number) => string | undefined; maxMask: number }
+> = {
   ct_state: { name: ctStateName, maxMask: 0xffff },
   tcp_flags: { name: (b) => TCP_FLAG_NAMES.get(b), maxMask: 0x0fff },
   tun_flags: { name: (b) => TUN_FLAG_NAMES.get(b), maxMask: 0x1 },
@@ -57,7 +60,12 @@ export function formatFlags(kind: FlagKind, flags: number, del: string): string 
 }
 
 /** `format_flags_masked` without the name prefix. */
-export function formatFlagsMasked(kind: FlagKind, flags: number, mask: number, maxMask = FLAG_TABLES[kind].maxMask): string {
+export function formatFlagsMasked(
+  kind: FlagKind,
+  flags: number,
+  mask: number,
+  maxMask = FLAG_TABLES[kind].maxMask,
+): string {
   if (mask === maxMask) return formatFlags(kind, flags, "|");
   if (mask === 0) return "0/0";
   let out = "";
@@ -86,7 +94,8 @@ export function parseFlags(
   allowed: number,
 ): { value: number; mask: number | undefined } | string {
   const lookup = (name: string): number | undefined => {
-    for (let bit = 1; bit <= 0x8000; bit <<= 1) if (FLAG_TABLES[kind].name(bit) === name) return bit;
+    for (let bit = 1; bit <= 0x8000; bit <<= 1)
+      if (FLAG_TABLES[kind].name(bit) === name) return bit;
     return undefined;
   };
   if (/^[+-]/.test(text)) {

@@ -33,7 +33,12 @@ export interface FlowMatch {
    * up with no prerequisite-bearing TLV, OVS writes `packet_type=eth`
    * explicitly (nx_put_raw's `implied_ethernet`).
    */
-  readonly meta: { ethernet: boolean; innerVlan?: boolean };
+  readonly meta: {
+    ethernet: boolean;
+    innerVlan?: boolean;
+    /** Second 802.1Q TCI, exact (only packet descriptions set it: OVS `flow.vlans[1]`). */
+    vlanTci1?: bigint;
+  };
 }
 
 /** One OXM/NXM TLV in the text layer's terms (value/mask as width-sized bigints). */
@@ -44,7 +49,14 @@ export interface WireEntry {
   readonly mask: bigint | undefined;
 }
 
-export const ETH_TYPE = { IP: 0x0800, ARP: 0x0806, RARP: 0x8035, IPV6: 0x86dd, MPLS: 0x8847, MPLS_MCAST: 0x8848 } as const;
+export const ETH_TYPE = {
+  IP: 0x0800,
+  ARP: 0x0806,
+  RARP: 0x8035,
+  IPV6: 0x86dd,
+  MPLS: 0x8847,
+  MPLS_MCAST: 0x8848,
+} as const;
 export const IP_PROTO = { ICMP: 1, TCP: 6, UDP: 17, SCTP: 132, ICMPV6: 58 } as const;
 export const VLAN = { VID_MASK: 0x0fff, CFI: 0x1000, PCP_MASK: 0xe000, PCP_SHIFT: 13 } as const;
 export const ND = { SOLICIT: 135, ADVERT: 136 } as const;
@@ -82,7 +94,12 @@ function setSlot(m: FlowMatch, slot: Slot, value: bigint, mask: bigint): void {
  * means exact. A zero mask wildcards the field (`mf_set_wild`).
  * Returns an error string for values the field cannot hold.
  */
-export function setField(m: FlowMatch, f: TextField, value: bigint, mask: bigint | undefined): string | undefined {
+export function setField(
+  m: FlowMatch,
+  f: TextField,
+  value: bigint,
+  mask: bigint | undefined,
+): string | undefined {
   const full = ones(f.bytes * 8);
   const exact = mask === undefined || mask === full;
   const wild = mask === 0n;
@@ -93,7 +110,8 @@ export function setField(m: FlowMatch, f: TextField, value: bigint, mask: bigint
       const width = ones(SLOT_BITS[map.slot]);
       if (map.slot === "ipv6_label") {
         // match_set_ipv6_label: an exact label has an all-ones mask.
-        if (exact || ((mask ?? 0n) & 0xfffffn) === 0xfffffn) setSlot(m, map.slot, value & 0xfffffn, width);
+        if (exact || ((mask ?? 0n) & 0xfffffn) === 0xfffffn)
+          setSlot(m, map.slot, value & 0xfffffn, width);
         else setSlot(m, map.slot, value, mask ?? width);
       } else if (map.slot === "nw_frag") {
         setSlot(m, map.slot, value, (exact ? 0xffn : (mask ?? 0n)) & BigInt(FRAG.MASK));
@@ -142,7 +160,13 @@ export function setField(m: FlowMatch, f: TextField, value: bigint, mask: bigint
       }
       // OFP10_VLAN_NONE (0xffff) means "no 802.1Q header".
       if (value === 0xffffn) setSlot(m, "vlan_tci", 0n, 0xffffn);
-      else setBits(m, "vlan_tci", (value & BigInt(VLAN.VID_MASK)) | BigInt(VLAN.CFI), BigInt(VLAN.VID_MASK | VLAN.CFI));
+      else
+        setBits(
+          m,
+          "vlan_tci",
+          (value & BigInt(VLAN.VID_MASK)) | BigInt(VLAN.CFI),
+          BigInt(VLAN.VID_MASK | VLAN.CFI),
+        );
       return undefined;
     }
     case "vlan_vid": {
@@ -206,7 +230,10 @@ export function getField(m: FlowMatch, f: TextField): { value: bigint; mask: big
     case "port16":
       return { value: m.value[map.slot], mask: m.mask[map.slot] };
     case "port32":
-      return { value: BigInt(portToOf11(Number(m.value[map.slot]))), mask: m.mask[map.slot] === 0n ? 0n : 0xffffffffn };
+      return {
+        value: BigInt(portToOf11(Number(m.value[map.slot]))),
+        mask: m.mask[map.slot] === 0n ? 0n : 0xffffffffn,
+      };
     case "low8":
     case "u8_in_u16":
       return { value: m.value[map.slot] & 0xffn, mask: m.mask[map.slot] & 0xffn };
@@ -216,7 +243,10 @@ export function getField(m: FlowMatch, f: TextField): { value: bigint; mask: big
       return { value: (m.value[map.slot] >> sh) & fm, mask: (m.mask[map.slot] >> sh) & fm };
     }
     case "dl_vlan":
-      return { value: m.value.vlan_tci & BigInt(VLAN.VID_MASK), mask: m.mask.vlan_tci & BigInt(VLAN.VID_MASK) };
+      return {
+        value: m.value.vlan_tci & BigInt(VLAN.VID_MASK),
+        mask: m.mask.vlan_tci & BigInt(VLAN.VID_MASK),
+      };
     case "vlan_vid": {
       const vc = BigInt(VLAN.VID_MASK | VLAN.CFI);
       return { value: m.value.vlan_tci & vc, mask: m.mask.vlan_tci & vc };
@@ -315,7 +345,11 @@ export function flowMatchFromEntries(entries: readonly WireEntry[]): FlowMatch {
 }
 
 /** Resolves a decoded TLV header to the text-layer field, if known. */
-export function textFieldForHeader(oxmClass: number, oxmField: number, experimenter?: number): TextField | undefined {
+export function textFieldForHeader(
+  oxmClass: number,
+  oxmField: number,
+  experimenter?: number,
+): TextField | undefined {
   return textFieldByHeader(oxmClass, oxmField, experimenter);
 }
 
@@ -332,14 +366,25 @@ function fieldNamed(name: string): TextField {
  * Emits `value/mask` for `name` in its OF1.3 header: nothing when the mask is
  * zero, no mask when it is all-ones (`nxm_put`).
  */
-function put(out: WireEntry[], name: string, value: bigint, mask: bigint, forceExact = false): void {
+function put(
+  out: WireEntry[],
+  name: string,
+  value: bigint,
+  mask: bigint,
+  forceExact = false,
+): void {
   const f = fieldNamed(name);
   if (mask === 0n) return;
   const header = of13Header(f);
   if (header === undefined) return;
   const full = ones(f.bytes * 8);
   const exact = forceExact || mask === full;
-  out.push({ header, field: f, value: exact ? value & full : value & mask, mask: exact ? undefined : mask });
+  out.push({
+    header,
+    field: f,
+    value: exact ? value & full : value & mask,
+    mask: exact ? undefined : mask,
+  });
 }
 
 /**
@@ -357,7 +402,8 @@ export function flowMatchToEntries(m: FlowMatch): WireEntry[] {
   exactPut("recirc_id", v.recirc_id, k.recirc_id);
   exactPut("conj_id", v.conj_id, k.conj_id);
   if (k.in_port !== 0n) put(out, "in_port_oxm", BigInt(portToOf11(Number(v.in_port))), 0xffffffffn);
-  if (k.actset_output !== 0n) put(out, "actset_output", BigInt(portToOf11(Number(v.actset_output))), 0xffffffffn);
+  if (k.actset_output !== 0n)
+    put(out, "actset_output", BigInt(portToOf11(Number(v.actset_output))), 0xffffffffn);
   put(out, "eth_src", v.dl_src, k.dl_src);
   put(out, "eth_dst", v.dl_dst, k.dl_dst);
   // ofputil_dl_type_to_openflow: non-Ethernet-II frames travel as 0x05ff.
@@ -462,7 +508,12 @@ export function flowMatchToEntries(m: FlowMatch): WireEntry[] {
   }
   put(out, "metadata", v.metadata, k.metadata);
   if (m.meta.ethernet && !out.some((e) => e.field.prereq !== "none")) {
-    out.unshift({ header: PACKET_TYPE_HEADER, field: PACKET_TYPE_FIELD, value: 0n, mask: undefined });
+    out.unshift({
+      header: PACKET_TYPE_HEADER,
+      field: PACKET_TYPE_FIELD,
+      value: 0n,
+      mask: undefined,
+    });
   }
   return out;
 }
@@ -472,7 +523,12 @@ export function flowMatchToEntries(m: FlowMatch): WireEntry[] {
  * match needs "Ethernet" but carries no Ethernet-dependent field; value
  * PT_ETH = 0 (OFPHTN_ONF, ETH).
  */
-export const PACKET_TYPE_HEADER: WireHeader = { oxmClass: 0x8000, oxmField: 44, name: "OXM_OF_PACKET_TYPE", version: 6 };
+export const PACKET_TYPE_HEADER: WireHeader = {
+  oxmClass: 0x8000,
+  oxmField: 44,
+  name: "OXM_OF_PACKET_TYPE",
+  version: 6,
+};
 const PACKET_TYPE_FIELD: TextField = {
   name: "packet_type",
   aliases: [],

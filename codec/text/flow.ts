@@ -114,7 +114,8 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): ParsedF
     const v = parseIntString(value, 8);
     // str_to_u16 uses base 0 (octal too) and rejects > 65535.
     const n = /^0[0-7]+$/.test(value) ? BigInt(`0o${value.slice(1)}`) : v;
-    if (typeof n === "string" || n > 0xffffn) throw new FlowSyntaxError("syntax", `invalid ${name} "${value}"`);
+    if (typeof n === "string" || n > 0xffffn)
+      throw new FlowSyntaxError("syntax", `invalid ${name} "${value}"`);
     return Number(n);
   };
   const u64 = (value: string): bigint => {
@@ -150,11 +151,16 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): ParsedF
       tableId = Number(t);
     } else if (allowOutPort && name === "out_port") {
       const p = parsePort(value);
-      if (p === undefined) throw new FlowSyntaxError("syntax", `${value} is not a valid OpenFlow port`);
+      if (p === undefined)
+        throw new FlowSyntaxError("syntax", `${value} is not a valid OpenFlow port`);
       outPort = p;
     } else if (allowOutPort && name === "out_group") {
-      const g = value.toUpperCase() === "ANY" || value.toUpperCase() === "ALL" ? BigInt(OFPG_ANY) : parseIntString(value, 4);
-      if (typeof g === "string") throw new FlowSyntaxError("syntax", `${value} is not a valid OpenFlow group`);
+      const g =
+        value.toUpperCase() === "ANY" || value.toUpperCase() === "ALL"
+          ? BigInt(OFPG_ANY)
+          : parseIntString(value, 4);
+      if (typeof g === "string")
+        throw new FlowSyntaxError("syntax", `${value} is not a valid OpenFlow group`);
       outGroup = Number(g);
     } else if (allowPriority && name === "priority") {
       priority = u16("priority", value);
@@ -190,6 +196,19 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): ParsedF
   let instructions: Instruction[] = [];
   if (actionsText !== undefined) {
     const parsed = parseInstructionsText(actionsText, m, tableId);
+    // OVS intersects the protocols every part of the flow allows: the OF1.0/NXM-only
+    // actions above and an OF1.1+/OF1.3+-only feature leave none at all, which
+    // parse_ofp_str__ reports as OFPBAC_MATCH_INCONSISTENT.
+    const newer = [...parsed.of11Only];
+    if ((flags & (1 << 2)) !== 0) newer.push("reset_counts");
+    if ((flags & ((1 << 3) | (1 << 4))) !== 0) newer.push("no_packet_counts/no_byte_counts");
+    if (parsed.protocolProblems.length > 0 && newer.length > 0) {
+      throw new FlowSyntaxError(
+        "inconsistent",
+        `actions are invalid with specified match (OFPBAC_MATCH_INCONSISTENT): ${parsed.protocolProblems.join("; ")}, ` +
+          `but ${newer.join(", ")} needs OpenFlow 1.1 or later`,
+      );
+    }
     if (parsed.protocolProblems.length > 0) {
       throw new FlowSyntaxError(
         "protocol",

@@ -3,7 +3,10 @@
  * between the 8th and 9th byte, and (with `ascii`) the printable characters
  * between bars. Used by ofp-print for payloads and undecodable messages.
  */
-export function hexDump(bytes: Uint8Array, options: { ascii?: boolean; offset?: number } = {}): string {
+export function hexDump(
+  bytes: Uint8Array,
+  options: { ascii?: boolean; offset?: number } = {},
+): string {
   const ascii = options.ascii ?? true;
   let ofs = options.offset ?? 0;
   let pos = 0;
@@ -17,7 +20,8 @@ export function hexDump(bytes: Uint8Array, options: { ascii?: boolean; offset?: 
     let line = (ofs - start).toString(16).padStart(8, "0") + "  ";
     line += "   ".repeat(start);
     for (let i = start; i < end; i++) {
-      line += bytes[pos + i - start]!.toString(16).padStart(2, "0") + (i === perLine / 2 - 1 ? "-" : " ");
+      line +=
+        bytes[pos + i - start]!.toString(16).padStart(2, "0") + (i === perLine / 2 - 1 ? "-" : " ");
     }
     if (ascii) {
       line += "   ".repeat(perLine - end) + "|" + " ".repeat(start);

@@ -4,7 +4,14 @@
  * `tcp`, `arp`, ...) replacing dl_type/nw_proto, VLAN TCI shown as
  * `dl_vlan`/`dl_vlan_pcp` when it can be, comma-separated with no spaces.
  */
-import { formatIpv4Masked, formatIpv6Masked, formatMacMasked, hexAlt, hexBytes, ones } from "./addr.js";
+import {
+  formatIpv4Masked,
+  formatIpv6Masked,
+  formatMacMasked,
+  hexAlt,
+  hexBytes,
+  ones,
+} from "./addr.js";
 import { formatFlags, formatFlagsMasked } from "./flags.js";
 import { ETH_TYPE, FRAG, IP_PROTO, VLAN, type FlowMatch } from "./flow-match.js";
 import { formatPort16 } from "./ports.js";
@@ -20,17 +27,25 @@ export interface MatchFormatOptions {
 
 function u32Masked(out: string[], name: string, value: bigint, mask: bigint): void {
   if (mask === 0n) return;
-  out.push(mask === 0xffffffffn ? `${name}=${hexAlt(value)}` : `${name}=${hexAlt(value)}/${hexAlt(mask)}`);
+  out.push(
+    mask === 0xffffffffn ? `${name}=${hexAlt(value)}` : `${name}=${hexAlt(value)}/${hexAlt(mask)}`,
+  );
 }
 
 function u64Masked(out: string[], name: string, value: bigint, mask: bigint): void {
   if (mask === 0n) return;
-  out.push(mask === ones(64) ? `${name}=${hexAlt(value)}` : `${name}=${hexAlt(value)}/${hexAlt(mask)}`);
+  out.push(
+    mask === ones(64) ? `${name}=${hexAlt(value)}` : `${name}=${hexAlt(value)}/${hexAlt(mask)}`,
+  );
 }
 
 function u16Masked(out: string[], name: string, value: bigint, mask: bigint): void {
   if (mask === 0n) return;
-  out.push(mask === 0xffffn ? `${name}=${value}` : `${name}=0x${value.toString(16)}/0x${mask.toString(16)}`);
+  out.push(
+    mask === 0xffffn
+      ? `${name}=${value}`
+      : `${name}=0x${value.toString(16)}/0x${mask.toString(16)}`,
+  );
 }
 
 function ipMasked(out: string[], name: string, value: bigint, mask: bigint): void {
@@ -97,7 +112,8 @@ export function formatFlowMatch(m: FlowMatch, options: MatchFormatOptions = {}):
   const ctMask = Number(k.ct_state & 0xffn);
   const ctVal = Number(v.ct_state & 0xffn);
   if (ctMask !== 0) {
-    if (ctMask === 0xff) out.push(`ct_state=${ctVal === 0 ? "0" : formatFlags("ct_state", ctVal, "|")}`);
+    if (ctMask === 0xff)
+      out.push(`ct_state=${ctVal === 0 ? "0" : formatFlags("ct_state", ctVal, "|")}`);
     else out.push(`ct_state=${formatFlagsMasked("ct_state", ctVal, ctMask, 0xff)}`);
   }
   if (k.ct_zone !== 0n) u16Masked(out, "ct_zone", v.ct_zone, k.ct_zone);
@@ -136,17 +152,22 @@ export function formatFlowMatch(m: FlowMatch, options: MatchFormatOptions = {}):
   if (k.tun_gbp_id !== 0n) u16Masked(out, "tun_gbp_id", v.tun_gbp_id, k.tun_gbp_id);
   if (k.tun_gbp_flags !== 0n) out.push(`tun_gbp_flags=${hexAlt(v.tun_gbp_flags)}`);
   if ((k.tun_flags & 1n) !== 0n) {
-    out.push(`tun_flags=${formatFlagsMasked("tun_flags", Number(v.tun_flags & 1n), Number(k.tun_flags & 1n), 1)}`);
+    out.push(
+      `tun_flags=${formatFlagsMasked("tun_flags", Number(v.tun_flags & 1n), Number(k.tun_flags & 1n), 1)}`,
+    );
   }
 
   u64Masked(out, "metadata", v.metadata, k.metadata);
   if (k.in_port !== 0n) out.push(`in_port=${formatPort16(Number(v.in_port))}`);
 
-  formatVlan(out, v.vlan_tci, k.vlan_tci);
+  formatVlan(out, v.vlan_tci, k.vlan_tci, "");
+  if (m.meta.vlanTci1 !== undefined && k.vlan_tci !== 0n)
+    formatVlan(out, m.meta.vlanTci1, 0xffffn, "1");
 
   ethMasked(out, "dl_src", v.dl_src, k.dl_src);
   ethMasked(out, "dl_dst", v.dl_dst, k.dl_dst);
-  if (sh === undefined && k.dl_type !== 0n) out.push(`dl_type=0x${v.dl_type.toString(16).padStart(4, "0")}`);
+  if (sh === undefined && k.dl_type !== 0n)
+    out.push(`dl_type=0x${v.dl_type.toString(16).padStart(4, "0")}`);
 
   const t = Number(v.dl_type);
   const arpLike = t === ETH_TYPE.ARP || t === ETH_TYPE.RARP;
@@ -209,14 +230,20 @@ export function formatFlowMatch(m: FlowMatch, options: MatchFormatOptions = {}):
     u16Masked(out, "tp_src", v.tp_src, k.tp_src);
     u16Masked(out, "tp_dst", v.tp_dst, k.tp_dst);
   }
-  if ((t === ETH_TYPE.IP || t === ETH_TYPE.IPV6) && proto === IP_PROTO.TCP && (k.tcp_flags & 0xfffn) !== 0n) {
-    out.push(`tcp_flags=${formatFlagsMasked("tcp_flags", Number(v.tcp_flags & 0xfffn), Number(k.tcp_flags & 0xfffn), 0xfff)}`);
+  if (
+    (t === ETH_TYPE.IP || t === ETH_TYPE.IPV6) &&
+    proto === IP_PROTO.TCP &&
+    (k.tcp_flags & 0xfffn) !== 0n
+  ) {
+    out.push(
+      `tcp_flags=${formatFlagsMasked("tcp_flags", Number(v.tcp_flags & 0xfffn), Number(k.tcp_flags & 0xfffn), 0xfff)}`,
+    );
   }
   return out.join(",");
 }
 
 /** The 802.1Q part of `match_format`. */
-function formatVlan(out: string[], tci: bigint, mask: bigint): void {
+function formatVlan(out: string[], tci: bigint, mask: bigint, index: "" | "1"): void {
   if (mask === 0n) return;
   const vidMask = mask & BigInt(VLAN.VID_MASK);
   const pcpMask = mask & BigInt(VLAN.PCP_MASK);
@@ -228,11 +255,13 @@ function formatVlan(out: string[], tci: bigint, mask: bigint): void {
     (pcpMask === 0n || pcpMask === BigInt(VLAN.PCP_MASK)) &&
     (vidMask !== 0n || pcpMask !== 0n)
   ) {
-    if (vidMask !== 0n) out.push(`dl_vlan=${tci & BigInt(VLAN.VID_MASK)}`);
-    if (pcpMask !== 0n) out.push(`dl_vlan_pcp=${(tci >> 13n) & 7n}`);
+    if (vidMask !== 0n) out.push(`dl_vlan${index}=${tci & BigInt(VLAN.VID_MASK)}`);
+    if (pcpMask !== 0n) out.push(`dl_vlan_pcp${index}=${(tci >> 13n) & 7n}`);
   } else if (mask === 0xffffn) {
-    out.push(`vlan_tci=0x${tci.toString(16).padStart(4, "0")}`);
+    out.push(`vlan_tci${index}=0x${tci.toString(16).padStart(4, "0")}`);
   } else {
-    out.push(`vlan_tci=0x${tci.toString(16).padStart(4, "0")}/0x${mask.toString(16).padStart(4, "0")}`);
+    out.push(
+      `vlan_tci${index}=0x${tci.toString(16).padStart(4, "0")}/0x${mask.toString(16).padStart(4, "0")}`,
+    );
   }
 }

@@ -45,7 +45,11 @@ export function applyProtocol(m: FlowMatch, name: string): boolean {
 }
 
 /** Applies `name=value` for a meta-flow field name; undefined result = not a field name. */
-export function applyFieldItem(m: FlowMatch, name: string, value: string): string | undefined | false {
+export function applyFieldItem(
+  m: FlowMatch,
+  name: string,
+  value: string,
+): string | undefined | false {
   const f = textFieldByName(name);
   if (f === undefined) return false;
   // An empty value matches only on the field's existence: OVS parses "0/0".

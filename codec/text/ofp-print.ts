@@ -11,12 +11,24 @@
  * prints as OVS prints it: `***decode error: NAME***` and a hex dump.
  */
 import { decodeMessage, type OfMessage } from "../message.js";
-import { isOfpError, standardErrorName, experimenterErrorName, NX_VENDOR_ID, ONF_VENDOR_ID } from "../errors.js";
+import {
+  isOfpError,
+  standardErrorName,
+  experimenterErrorName,
+  NX_VENDOR_ID,
+  ONF_VENDOR_ID,
+} from "../errors.js";
 import type { OfpPort } from "../messages/port.js";
 import type { MultipartReplyMessage, MultipartRequestMessage } from "../messages/multipart.js";
 import { formatMac, hexAlt } from "./addr.js";
 import { formatActions, packetInReasonName } from "./actions-format.js";
-import { checkFlowModConsistency, formatDuration, formatFlowModBody, formatFlowStats, formatMatch } from "./flow.js";
+import {
+  checkFlowModConsistency,
+  formatDuration,
+  formatFlowModBody,
+  formatFlowStats,
+  formatMatch,
+} from "./flow.js";
 import { hexDump } from "./hexdump.js";
 import { formatPort16, formatPort32 } from "./ports.js";
 import { packetSummary } from "./packet-summary.js";
@@ -222,11 +234,14 @@ export function formatPhyPort(p: OfpPort): string {
 function errorBody(m: Extract<OfMessage, { type: "error" }>): string {
   const e = m.error;
   const name =
-    e.kind === "standard" ? standardErrorName(e.type, e.code) : experimenterErrorName(e.experimenter, e.expType);
+    e.kind === "standard"
+      ? standardErrorName(e.type, e.code)
+      : experimenterErrorName(e.experimenter, e.expType);
   if (name === undefined) throw new PrintDecodeError("OFPBRC_BAD_LEN");
   let s = ` ${name}\n`;
   if (name === "OFPHFC_INCOMPATIBLE" || name === "OFPHFC_EPERM") {
-    for (const b of m.data) s += b >= 32 && b < 127 ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, "0")}`;
+    for (const b of m.data)
+      s += b >= 32 && b < 127 ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, "0")}`;
     return s;
   }
   s += ofpToString(m.data, 1);
@@ -247,7 +262,8 @@ function helloBody(m: Extract<OfMessage, { type: "hello" }>): string {
     } else ok = false;
   }
   const versions: string[] = [];
-  for (let i = 0; i < 32; i++) if ((allowed & (1 << i)) !== 0) versions.push(`0x${i.toString(16).padStart(2, "0")}`);
+  for (let i = 0; i < 32; i++)
+    if ((allowed & (1 << i)) !== 0) versions.push(`0x${i.toString(16).padStart(2, "0")}`);
   return `\n version bitmap: ${versions.join(", ")}${ok ? "" : "\n unknown data in hello:\n"}`;
 }
 
@@ -366,7 +382,8 @@ function body(m: OfMessage, bytes: Uint8Array): string {
       return s;
     }
     case "port_status": {
-      const reason = m.reason === 0 ? " ADD:" : m.reason === 1 ? " DEL:" : m.reason === 2 ? " MOD:" : "";
+      const reason =
+        m.reason === 0 ? " ADD:" : m.reason === 1 ? " DEL:" : m.reason === 2 ? " MOD:" : "";
       return reason + formatPhyPort(m.port);
     }
     case "flow_mod":
@@ -379,7 +396,12 @@ function body(m: OfMessage, bytes: Uint8Array): string {
     case "role_reply": {
       const roles = ["nochange", "equal", "primary", "secondary"];
       const role = roles[m.role] ?? String(m.role);
-      return ` role=${role}${m.role === 0 ? "" : ` generation_id=${m.generationId}`}`;
+      // UINT64_MAX is "no generation id" (ofputil_decode_role_message).
+      const gen =
+        m.role === 0 || m.generationId === 0xffffffffffffffffn
+          ? ""
+          : ` generation_id=${m.generationId}`;
+      return ` role=${role}${gen}`;
     }
     case "table_mod":
       return ` table_id=${m.tableId}`;
@@ -422,7 +444,8 @@ const RAW_LEVEL_ERRORS: ReadonlySet<string> = new Set([
 /** `ofp_to_string` at a verbosity (1 inside errors, 2 for ofp-print). */
 function ofpToString(bytes: Uint8Array, verbosity: number): string {
   if (bytes.length === 0) return "OpenFlow message is empty\n";
-  if (bytes.length < 8) return `OpenFlow packet too short (only ${bytes.length} bytes):\n${hexDump(bytes)}`;
+  if (bytes.length < 8)
+    return `OpenFlow packet too short (only ${bytes.length} bytes):\n${hexDump(bytes)}`;
   const version = bytes[0]!;
   const length = (bytes[2]! << 8) | bytes[3]!;
   const xid = ((bytes[4]! << 24) | (bytes[5]! << 16) | (bytes[6]! << 8) | bytes[7]!) >>> 0;
@@ -431,12 +454,17 @@ function ofpToString(bytes: Uint8Array, verbosity: number): string {
     const head = name === undefined ? "" : `${headerLine(name, version, xid)}\n`;
     return `${head}(***truncated to ${bytes.length} bytes from ${length}***)\n${hexDump(bytes)}`;
   }
-  if (length < bytes.length) return `(***only uses ${length} bytes out of ${bytes.length}***)\n${hexDump(bytes)}`;
+  if (length < bytes.length)
+    return `(***only uses ${length} bytes out of ${bytes.length}***)\n${hexDump(bytes)}`;
   let m: OfMessage;
   let code: string | undefined;
   try {
     m = decodeMessage(bytes);
-    if (m.type === "experimenter" && m.experimenter !== NX_VENDOR_ID && m.experimenter !== ONF_VENDOR_ID) {
+    if (
+      m.type === "experimenter" &&
+      m.experimenter !== NX_VENDOR_ID &&
+      m.experimenter !== ONF_VENDOR_ID
+    ) {
       // OVS's raw-message table has no row for other vendors.
       code = "OFPBRC_BAD_VENDOR";
     } else if (m.type === "flow_mod") {
@@ -450,7 +478,8 @@ function ofpToString(bytes: Uint8Array, verbosity: number): string {
   const name = MSG_TYPE_NAMES[bytes[1]!];
   if (code !== undefined) {
     // Structural failures happen before OVS knows the message type (no header line).
-    const head = RAW_LEVEL_ERRORS.has(code) || name === undefined ? "" : `${headerLine(name, version, xid)} `;
+    const head =
+      RAW_LEVEL_ERRORS.has(code) || name === undefined ? "" : `${headerLine(name, version, xid)} `;
     return `${head}***decode error: ${code}***\n${hexDump(bytes)}`;
   }
   let text: string;

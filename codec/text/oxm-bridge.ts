@@ -5,7 +5,13 @@
 import { fieldByHeader, type Match, type MatchEntry, type OxmField } from "../oxm.js";
 import { bigintToBytes, bytesToBigint } from "./addr.js";
 import { textFieldByHeader, type TextField, type WireHeader } from "./fields.js";
-import { PACKET_TYPE_HEADER, flowMatchToEntries, setField, emptyFlowMatch, type FlowMatch } from "./flow-match.js";
+import {
+  PACKET_TYPE_HEADER,
+  flowMatchToEntries,
+  setField,
+  emptyFlowMatch,
+  type FlowMatch,
+} from "./flow-match.js";
 
 /** The registry row for a text-layer wire header; throws if the registry lacks it (a table mismatch bug). */
 export function oxmFieldFor(h: WireHeader): OxmField {
@@ -26,7 +32,12 @@ export function flowMatchToMatch(m: FlowMatch): Match {
     if (e.header === PACKET_TYPE_HEADER) {
       // Not in the binary registry (an OF1.5 field); carried as a raw TLV.
       const header = ((e.header.oxmClass << 16) | (e.header.oxmField << 9) | 4) >>> 0;
-      return { field: undefined, header, experimenter: undefined, payload: bigintToBytes(e.value, 4) };
+      return {
+        field: undefined,
+        header,
+        experimenter: undefined,
+        payload: bigintToBytes(e.value, 4),
+      };
     }
     const field = oxmFieldFor(e.header);
     return {
@@ -56,7 +67,12 @@ export function matchToFlowMatch(match: Match): { flow: FlowMatch; unknown: Matc
       unknown.push(e);
       continue;
     }
-    setField(flow, tf, bytesToBigint(e.value), e.mask === undefined ? undefined : bytesToBigint(e.mask));
+    setField(
+      flow,
+      tf,
+      bytesToBigint(e.value),
+      e.mask === undefined ? undefined : bytesToBigint(e.mask),
+    );
   }
   return { flow, unknown };
 }

@@ -47,19 +47,33 @@ export function packetFlow(frame: Uint8Array): { flow: FlowMatch; l4: number; l4
     m.value.vlan_tci = BigInt(u16(frame, p + 2) | 0x1000);
     p += 4;
     type = u16(frame, p);
+    // flow_wildcards_init_for_packet masks the next VLAN slot too (0 unless QinQ).
+    m.meta.vlanTci1 = 0n;
+    if ((type === 0x8100 || type === 0x88a8) && frame.length >= p + 6) {
+      m.meta.vlanTci1 = BigInt(u16(frame, p + 2) | 0x1000);
+      p += 4;
+      type = u16(frame, p);
+    }
   }
   p += 2;
   if (type < 0x600) type = 0x5ff;
   set(m, "dl_type", BigInt(type), 16);
   if (type === ETH_TYPE.ARP || type === ETH_TYPE.RARP) {
-    if (frame.length >= p + 28 && u16(frame, p) === 1 && u16(frame, p + 2) === 0x0800 && frame[p + 4] === 6 && frame[p + 5] === 4) {
+    if (
+      frame.length >= p + 28 &&
+      u16(frame, p) === 1 &&
+      u16(frame, p + 2) === 0x0800 &&
+      frame[p + 4] === 6 &&
+      frame[p + 5] === 4
+    ) {
       set(m, "nw_proto", BigInt(u16(frame, p + 6) & 0xff), 8);
       set(m, "arp_sha", big(frame, p + 8, 6), 48);
       set(m, "nw_src", big(frame, p + 14, 4), 32);
       set(m, "arp_tha", big(frame, p + 18, 6), 48);
       set(m, "nw_dst", big(frame, p + 24, 4), 32);
     } else {
-      for (const s of ["nw_proto", "nw_src", "nw_dst"] as const) m.mask[s] = ones(s === "nw_proto" ? 8 : 32);
+      for (const s of ["nw_proto", "nw_src", "nw_dst"] as const)
+        m.mask[s] = ones(s === "nw_proto" ? 8 : 32);
       m.mask.arp_sha = ones(48);
       m.mask.arp_tha = ones(48);
     }
@@ -92,7 +106,8 @@ export function packetFlow(frame: Uint8Array): { flow: FlowMatch; l4: number; l4
     m.mask.ipv6_dst = ones(128);
     m.mask.ipv6_label = 0xffffffffn;
     if (frame.length < p + 40) return { flow: m, l4, l4Proto };
-    const vtc = ((frame[p]! << 24) | (frame[p + 1]! << 16) | (frame[p + 2]! << 8) | frame[p + 3]!) >>> 0;
+    const vtc =
+      ((frame[p]! << 24) | (frame[p + 1]! << 16) | (frame[p + 2]! << 8) | frame[p + 3]!) >>> 0;
     m.value.ipv6_label = BigInt(vtc & 0xfffff);
     set(m, "nw_tos", BigInt((vtc >>> 20) & 0xff), 8);
     proto = frame[p + 6]!;
@@ -105,18 +120,28 @@ export function packetFlow(frame: Uint8Array): { flow: FlowMatch; l4: number; l4
   } else {
     return { flow: m, l4, l4Proto };
   }
-  if (later) return { flow: m, l4, l4Proto };
   l4 = p;
   l4Proto = proto;
+  // A later fragment has no L4 header fields, but OVS still points l4 at its payload.
+  if (later) return { flow: m, l4, l4Proto };
   if (proto === IP_PROTO.TCP || proto === IP_PROTO.UDP || proto === IP_PROTO.SCTP) {
     m.mask.tp_src = 0xffffn;
     m.mask.tp_dst = 0xffffn;
     if (proto === IP_PROTO.TCP) m.mask.tcp_flags = 0xffffn;
-    if (frame.length >= p + 4) {
+    // miniflow_extract: TCP needs a sane data offset, UDP/SCTP their fixed headers.
+    const size = frame.length - p;
+    const tcpLen = size >= 20 ? (frame[p + 12]! >> 4) * 4 : 0;
+    const ok =
+      proto === IP_PROTO.TCP
+        ? tcpLen >= 20 && size >= tcpLen
+        : proto === IP_PROTO.UDP
+          ? size >= 8
+          : size >= 12;
+    if (ok) {
       m.value.tp_src = BigInt(u16(frame, p));
       m.value.tp_dst = BigInt(u16(frame, p + 2));
+      if (proto === IP_PROTO.TCP) m.value.tcp_flags = BigInt(u16(frame, p + 12) & 0x0fff);
     }
-    if (proto === IP_PROTO.TCP && frame.length >= p + 14) m.value.tcp_flags = BigInt(u16(frame, p + 12) & 0x0fff);
   } else if (proto === IP_PROTO.ICMP || proto === IP_PROTO.ICMPV6) {
     m.mask.tp_src = 0xffffn;
     m.mask.tp_dst = 0xffffn;
@@ -125,17 +150,23 @@ export function packetFlow(frame: Uint8Array): { flow: FlowMatch; l4: number; l4
       m.value.tp_dst = BigInt(frame[p + 1]!);
     }
     const t = Number(m.value.tp_src);
-    if (proto === IP_PROTO.ICMPV6 && m.value.tp_dst === 0n && (t === ND.SOLICIT || t === ND.ADVERT)) {
+    if (
+      proto === IP_PROTO.ICMPV6 &&
+      m.value.tp_dst === 0n &&
+      (t === ND.SOLICIT || t === ND.ADVERT)
+    ) {
       m.mask.nd_target = ones(128);
       m.mask.arp_sha = ones(48);
       m.mask.arp_tha = ones(48);
       if (frame.length >= p + 24) m.value.nd_target = big(frame, p + 8, 16);
-      for (let o = p + 24; o + 8 <= frame.length; ) {
+      for (let o = p + 24; o + 8 <= frame.length;) {
         const optType = frame[o]!;
         const optLen = frame[o + 1]! * 8;
         if (optLen === 0) break;
-        if (optLen === 8 && optType === 1 && t === ND.SOLICIT) m.value.arp_sha = big(frame, o + 2, 6);
-        if (optLen === 8 && optType === 2 && t === ND.ADVERT) m.value.arp_tha = big(frame, o + 2, 6);
+        if (optLen === 8 && optType === 1 && t === ND.SOLICIT)
+          m.value.arp_sha = big(frame, o + 2, 6);
+        if (optLen === 8 && optType === 2 && t === ND.ADVERT)
+          m.value.arp_tha = big(frame, o + 2, 6);
         o += optLen;
       }
     }
@@ -148,10 +179,15 @@ export function packetSummary(frame: Uint8Array): string {
   const { flow, l4, l4Proto } = packetFlow(frame);
   let s = formatFlowMatch(flow);
   const l4Size = l4 < 0 ? 0 : frame.length - l4;
-  if (l4Proto === IP_PROTO.TCP && l4Size >= 20) s += ` tcp_csum:${u16(frame, l4 + 16).toString(16)}`;
-  else if (l4Proto === IP_PROTO.UDP && l4Size >= 8) s += ` udp_csum:${u16(frame, l4 + 6).toString(16)}`;
-  else if (l4Proto === IP_PROTO.SCTP && l4Size >= 12) s += ` sctp_csum:${((u16(frame, l4 + 8) * 0x10000 + u16(frame, l4 + 10)) >>> 0).toString(16)}`;
-  else if (l4Proto === IP_PROTO.ICMP && l4Size >= 4) s += ` icmp_csum:${u16(frame, l4 + 2).toString(16)}`;
-  else if (l4Proto === IP_PROTO.ICMPV6 && l4Size >= 4) s += ` icmp6_csum:${u16(frame, l4 + 2).toString(16)}`;
+  if (l4Proto === IP_PROTO.TCP && l4Size >= 20)
+    s += ` tcp_csum:${u16(frame, l4 + 16).toString(16)}`;
+  else if (l4Proto === IP_PROTO.UDP && l4Size >= 8)
+    s += ` udp_csum:${u16(frame, l4 + 6).toString(16)}`;
+  else if (l4Proto === IP_PROTO.SCTP && l4Size >= 12)
+    s += ` sctp_csum:${((u16(frame, l4 + 8) * 0x10000 + u16(frame, l4 + 10)) >>> 0).toString(16)}`;
+  else if (l4Proto === IP_PROTO.ICMP && l4Size >= 4)
+    s += ` icmp_csum:${u16(frame, l4 + 2).toString(16)}`;
+  else if (l4Proto === IP_PROTO.ICMPV6 && l4Size >= 4)
+    s += ` icmp6_csum:${u16(frame, l4 + 2).toString(16)}`;
   return `${s}\n`;
 }

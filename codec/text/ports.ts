@@ -25,9 +25,9 @@ export const OFPP11_MAX = 0xffffff00;
 const OFPP11_OFFSET = 0xffff0000;
 
 const RESERVED_NAMES: ReadonlyMap<number, string> = new Map(
-  (["UNSET", "IN_PORT", "TABLE", "NORMAL", "FLOOD", "ALL", "CONTROLLER", "LOCAL", "ANY"] as const).map(
-    (n) => [OFPP10[n], n] as const,
-  ),
+  (
+    ["UNSET", "IN_PORT", "TABLE", "NORMAL", "FLOOD", "ALL", "CONTROLLER", "LOCAL", "ANY"] as const
+  ).map((n) => [OFPP10[n], n] as const),
 );
 
 /** 32-bit OF1.1+ port → 16-bit OVS port, or undefined when outside both valid ranges. */

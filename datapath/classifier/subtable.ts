@@ -2,10 +2,14 @@
  * One subtable: every rule whose match has one particular mask (OVS
  * `cls_subtable`), in an open-addressing hash table over typed arrays.
  *
- * Layout (structure of arrays, one slot per distinct masked value):
- *  - `tags[slot]`: `hash | 1`, 0 = empty. Compared before the key words, so a
- *    probe touches the key array only on a 31-bit hash match.
- *  - `keys[slot * nWords + j]`: the masked value of the j-th word.
+ * Layout: one slot per distinct masked value, `stride = nWords + 2` int32s
+ * each in one `Int32Array`, so that a probe usually touches a single cache
+ * line (the tag, the priority and the key words sit together):
+ *  - `data[slot * stride]`: the tag `hash | 1`, 0 = empty. Compared before the
+ *    key words, so a probe reads the words only on a 31-bit hash match.
+ *  - `data[slot * stride + 1]`: the priority of the slot's head rule, so that
+ *    a lookup can reject a worse match without touching the rule object.
+ *  - `data[slot * stride + 2 + j]`: the masked value of the j-th word.
  *  - `heads[slot]`: the highest-priority rule with that match; lower ones hang
  *    off `rule.next` (same match, different priority, OVS's chained rules).
  * Linear probing from `(hash >>> 1) & capMask`; deletion shifts later entries
@@ -14,8 +18,8 @@
  * classifier regenerates its lookup function on `arraysVersion` changes.
  *
  * Field grouping (style.md §2.5): mask description and counters are only
- * touched by writers; `tags`/`keys`/`heads`/`capMask`/`maxPriority` are what
- * a lookup reads.
+ * touched by writers; `data`/`heads`/`capMask`/`maxPriority` are what a
+ * lookup reads.
  */
 import type { CompiledMatch } from "./compiled-match.js";
 import { HASH_MULT, hashFinish, hashValues } from "./hash.js";

@@ -13,7 +13,12 @@ import fc from "fast-check";
 const byte = fc.integer({ min: 0, max: 255 });
 const hex2 = byte.map((b) => b.toString(16).padStart(2, "0"));
 const mac = fc.array(hex2, { minLength: 6, maxLength: 6 }).map((a) => a.join(":"));
-const macMask = fc.constantFrom("ff:ff:ff:ff:ff:ff", "01:00:00:00:00:00", "ff:ff:ff:00:00:00", "fe:ff:ff:ff:ff:ff");
+const macMask = fc.constantFrom(
+  "ff:ff:ff:ff:ff:ff",
+  "01:00:00:00:00:00",
+  "ff:ff:ff:00:00:00",
+  "fe:ff:ff:ff:ff:ff",
+);
 const ipv4 = fc.array(byte, { minLength: 4, maxLength: 4 }).map((a) => a.join("."));
 const prefix = fc.integer({ min: 1, max: 32 });
 const port = fc.integer({ min: 1, max: 65279 });
@@ -22,10 +27,26 @@ const hexBig = (bits: number): fc.Arbitrary<string> =>
   fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n }).map((v) => `0x${v.toString(16)}`);
 const ipv6 = fc
   .array(fc.integer({ min: 0, max: 0xffff }), { minLength: 8, maxLength: 8 })
-  .chain((w) => fc.integer({ min: 0, max: 7 }).map((zeros) => w.map((x, i) => (i >= zeros && i < zeros + 2 ? 0 : x))))
+  .chain((w) =>
+    fc
+      .integer({ min: 0, max: 7 })
+      .map((zeros) => w.map((x, i) => (i >= zeros && i < zeros + 2 ? 0 : x))),
+  )
   .map((w) => w.map((x) => x.toString(16)).join(":"));
 
-type Proto = "none" | "ip" | "arp" | "tcp" | "udp" | "icmp" | "ipv6" | "tcp6" | "udp6" | "icmp6" | "sctp" | "dltype";
+type Proto =
+  | "none"
+  | "ip"
+  | "arp"
+  | "tcp"
+  | "udp"
+  | "icmp"
+  | "ipv6"
+  | "tcp6"
+  | "udp6"
+  | "icmp6"
+  | "sctp"
+  | "dltype";
 
 interface MatchGen {
   readonly text: string[];
@@ -33,7 +54,8 @@ interface MatchGen {
   readonly vlan: boolean;
 }
 
-const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(a, { nil: undefined, freq: 2 });
+const opt = <T>(a: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> =>
+  fc.option(a, { nil: undefined, freq: 2 });
 
 function l2(): fc.Arbitrary<{ text: string[]; vlan: boolean }> {
   const vlan = fc.oneof(
@@ -45,7 +67,9 @@ function l2(): fc.Arbitrary<{ text: string[]; vlan: boolean }> {
     fc.integer({ min: 0, max: 7 }).map((p) => ({ text: [`dl_vlan_pcp=${p}`], vlan: true })),
     fc.constant({ text: ["vlan_tci=0x0000/0x1fff"], vlan: false }),
     fc.constant({ text: ["vlan_tci=0x1000/0x1000"], vlan: true }),
-    fc.integer({ min: 0, max: 4095 }).map((v) => ({ text: [`vlan_tci=0x${(v | 0x1000).toString(16)}/0x1fff`], vlan: true })),
+    fc
+      .integer({ min: 0, max: 4095 })
+      .map((v) => ({ text: [`vlan_tci=0x${(v | 0x1000).toString(16)}/0x1fff`], vlan: true })),
   );
   return fc
     .tuple(
@@ -80,7 +104,8 @@ function meta(): fc.Arbitrary<string[]> {
       if (tun !== undefined) t.push(`tun_id=${tun[0]}${tun[1] === undefined ? "" : `/${tun[1]}`}`);
       if (tsrc !== undefined) t.push(`tun_src=${tsrc}`);
       if (tdst !== undefined) t.push(`tun_dst=${tdst[0]}/${tdst[1]}`);
-      if (reg !== undefined) t.push(`reg${reg[0]}=${reg[1]}${reg[2] === undefined ? "" : `/${reg[2]}`}`);
+      if (reg !== undefined)
+        t.push(`reg${reg[0]}=${reg[1]}${reg[2] === undefined ? "" : `/${reg[2]}`}`);
       if (md !== undefined) t.push(`metadata=${md[0]}${md[1] === undefined ? "" : `/${md[1]}`}`);
       if (mark !== undefined) t.push(`pkt_mark=${mark}`);
       if (ct !== undefined) t.push(`ct_state=${ct}`);
@@ -110,7 +135,11 @@ function l3(proto: Proto): fc.Arbitrary<string[]> {
       return t;
     });
   const ip6 = fc
-    .tuple(opt(fc.tuple(ipv6, opt(fc.integer({ min: 1, max: 128 })))), opt(ipv6), opt(fc.integer({ min: 0, max: 0xfffff })))
+    .tuple(
+      opt(fc.tuple(ipv6, opt(fc.integer({ min: 1, max: 128 })))),
+      opt(ipv6),
+      opt(fc.integer({ min: 0, max: 0xfffff })),
+    )
     .map(([s, d, label]) => {
       const t: string[] = [];
       if (s !== undefined) t.push(`ipv6_src=${s[0]}${s[1] === undefined ? "" : `/${s[1]}`}`);
@@ -122,7 +151,8 @@ function l3(proto: Proto): fc.Arbitrary<string[]> {
     .tuple(opt(fc.tuple(u16, opt(fc.constantFrom("0xff00", "0xfff0", "0x8000")))), opt(u16))
     .map(([s, d]) => {
       const t: string[] = [];
-      if (s !== undefined) t.push(s[1] === undefined ? `tp_src=${s[0]}` : `tp_src=0x${s[0].toString(16)}/${s[1]}`);
+      if (s !== undefined)
+        t.push(s[1] === undefined ? `tp_src=${s[0]}` : `tp_src=0x${s[0].toString(16)}/${s[1]}`);
       if (d !== undefined) t.push(`tp_dst=${d}`);
       return t;
     });
@@ -133,7 +163,13 @@ function l3(proto: Proto): fc.Arbitrary<string[]> {
     return t;
   });
   const arp = fc
-    .tuple(opt(fc.tuple(ipv4, opt(prefix))), opt(ipv4), opt(fc.integer({ min: 1, max: 2 })), opt(mac), opt(fc.tuple(mac, macMask)))
+    .tuple(
+      opt(fc.tuple(ipv4, opt(prefix))),
+      opt(ipv4),
+      opt(fc.integer({ min: 1, max: 2 })),
+      opt(mac),
+      opt(fc.tuple(mac, macMask)),
+    )
     .map(([spa, tpa, op, sha, tha]) => {
       const t: string[] = [];
       if (spa !== undefined) t.push(`arp_spa=${spa[0]}${spa[1] === undefined ? "" : `/${spa[1]}`}`);
@@ -143,15 +179,21 @@ function l3(proto: Proto): fc.Arbitrary<string[]> {
       if (tha !== undefined) t.push(`arp_tha=${tha[0]}/${tha[1]}`);
       return t;
     });
-  const tcpFlags = opt(fc.constantFrom("+syn", "+syn-ack", "-rst+fin", "+ack")).map((f) => (f === undefined ? [] : [`tcp_flags=${f}`]));
+  const tcpFlags = opt(fc.constantFrom("+syn", "+syn-ack", "-rst+fin", "+ack")).map((f) =>
+    f === undefined ? [] : [`tcp_flags=${f}`],
+  );
   switch (proto) {
     case "ip":
     case "sctp":
       return ip4;
     case "tcp":
-      return fc.tuple(ip4, tp, tcpFlags).map(([a, b, c]) => [...a.filter((x) => !x.startsWith("ip_frag")), ...b, ...c]);
+      return fc
+        .tuple(ip4, tp, tcpFlags)
+        .map(([a, b, c]) => [...a.filter((x) => !x.startsWith("ip_frag")), ...b, ...c]);
     case "udp":
-      return fc.tuple(ip4, tp).map(([a, b]) => [...a.filter((x) => !x.startsWith("ip_frag")), ...b]);
+      return fc
+        .tuple(ip4, tp)
+        .map(([a, b]) => [...a.filter((x) => !x.startsWith("ip_frag")), ...b]);
     case "icmp":
       return fc.tuple(ip4, icmp).map(([a, b]) => [...a, ...b]);
     case "ipv6":
@@ -171,7 +213,23 @@ function l3(proto: Proto): fc.Arbitrary<string[]> {
 }
 
 export function matchArb(): fc.Arbitrary<MatchGen> {
-  const proto = fc.constantFrom<Proto>("none", "none", "ip", "ip", "arp", "arp", "tcp", "udp", "icmp", "ipv6", "tcp6", "udp6", "icmp6", "sctp", "dltype");
+  const proto = fc.constantFrom<Proto>(
+    "none",
+    "none",
+    "ip",
+    "ip",
+    "arp",
+    "arp",
+    "tcp",
+    "udp",
+    "icmp",
+    "ipv6",
+    "tcp6",
+    "udp6",
+    "icmp6",
+    "sctp",
+    "dltype",
+  );
   return proto.chain((p) =>
     fc.tuple(l2(), meta(), l3(p)).map(([a, b, c]) => {
       const head = p === "none" || p === "dltype" ? [] : [p];
@@ -180,7 +238,8 @@ export function matchArb(): fc.Arbitrary<MatchGen> {
   );
 }
 
-const isIp = (p: Proto): boolean => ["ip", "tcp", "udp", "icmp", "sctp", "ipv6", "tcp6", "udp6", "icmp6"].includes(p);
+const isIp = (p: Proto): boolean =>
+  ["ip", "tcp", "udp", "icmp", "sctp", "ipv6", "tcp6", "udp6", "icmp6"].includes(p);
 
 function actionArb(m: MatchGen, table: number): fc.Arbitrary<string[]> {
   const reg = fc.integer({ min: 0, max: 15 });
@@ -190,20 +249,34 @@ function actionArb(m: MatchGen, table: number): fc.Arbitrary<string[]> {
     fc.constantFrom("NORMAL", "IN_PORT", "LOCAL", "FLOOD", "ALL", "CONTROLLER", "controller"),
     u16.map((n) => `CONTROLLER:${n}`),
     fc
-      .tuple(fc.constantFrom("no_match", "action", "invalid_ttl"), opt(fc.array(hex2, { minLength: 1, maxLength: 6 })), opt(u16))
-      .map(([r, ud, id]) => `controller(reason=${r}${ud === undefined ? "" : `,userdata=${ud.join(".")}`}${id === undefined ? "" : `,id=${id}`})`),
+      .tuple(
+        fc.constantFrom("no_match", "action", "invalid_ttl"),
+        opt(fc.array(hex2, { minLength: 1, maxLength: 6 })),
+        opt(u16),
+      )
+      .map(
+        ([r, ud, id]) =>
+          `controller(reason=${r}${ud === undefined ? "" : `,userdata=${ud.join(".")}`}${id === undefined ? "" : `,id=${id}`})`,
+      ),
     mac.map((x) => `mod_dl_src:${x}`),
     mac.map((x) => `mod_dl_dst:${x}`),
     mac.map((x) => `set_field:${x}->eth_dst`),
     hexBig(64).map((x) => `set_field:${x}->tun_id`),
     ipv4.map((x) => `set_field:${x}->tun_dst`),
     fc.tuple(hexBig(32), reg).map(([v, r]) => `set_field:${v}->reg${r}`),
-    fc.tuple(hexBig(64), fc.constantFrom("0xffff", "0xff00", "0xffffffff00000000")).map(([v, k]) => `set_field:${v.length > 0 ? `0x${(BigInt(v) & BigInt(k)).toString(16)}` : v}/${k}->metadata`),
+    fc
+      .tuple(hexBig(64), fc.constantFrom("0xffff", "0xff00", "0xffffffff00000000"))
+      .map(
+        ([v, k]) =>
+          `set_field:${v.length > 0 ? `0x${(BigInt(v) & BigInt(k)).toString(16)}` : v}/${k}->metadata`,
+      ),
     fc
       .tuple(reg, fc.integer({ min: 0, max: 31 }), fc.integer({ min: 1, max: 32 }))
       .chain(([r, ofs, n]) => {
         const bits = Math.min(n, 32 - ofs);
-        return fc.bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n }).map((v) => `load:0x${v.toString(16)}->NXM_NX_REG${r}[${ofs}..${ofs + bits - 1}]`);
+        return fc
+          .bigInt({ min: 0n, max: (1n << BigInt(bits)) - 1n })
+          .map((v) => `load:0x${v.toString(16)}->NXM_NX_REG${r}[${ofs}..${ofs + bits - 1}]`);
       }),
     hexBig(64).map((v) => `load:${v}->NXM_NX_TUN_ID[]`),
     fc.tuple(reg, reg).map(([a, b]) => `move:NXM_NX_REG${a}[]->NXM_NX_REG${b}[]`),
@@ -219,12 +292,22 @@ function actionArb(m: MatchGen, table: number): fc.Arbitrary<string[]> {
     fc.integer({ min: 0, max: 0xffffffff }).map((q) => `set_queue:${q}`),
     fc.integer({ min: 0, max: 0xfffffff0 }).map((g) => `group:${g}`),
     fc
-      .tuple(fc.integer({ min: 1, max: 254 }), fc.integer({ min: 0, max: 65535 }), opt(fc.integer({ min: 1, max: 65535 })), hexBig(64))
+      .tuple(
+        fc.integer({ min: 1, max: 254 }),
+        fc.integer({ min: 0, max: 65535 }),
+        opt(fc.integer({ min: 1, max: 65535 })),
+        hexBig(64),
+      )
       .map(
         ([t, hard, prio, cookie]) =>
           `learn(table=${t},hard_timeout=${hard}${prio === undefined ? "" : `,priority=${prio}`},cookie=${cookie},NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[])`,
       ),
-    fc.integer({ min: 1, max: 254 }).map((t) => `learn(table=${t},idle_timeout=10,NXM_NX_REG0[],eth_dst=01:02:03:04:05:06,load:0x5->NXM_NX_REG1[0..7])`),
+    fc
+      .integer({ min: 1, max: 254 })
+      .map(
+        (t) =>
+          `learn(table=${t},idle_timeout=10,NXM_NX_REG0[],eth_dst=01:02:03:04:05:06,load:0x5->NXM_NX_REG1[0..7])`,
+      ),
   ];
   if (m.vlan) {
     simple.push(fc.constantFrom("strip_vlan", "pop_vlan"));
@@ -237,11 +320,24 @@ function actionArb(m: MatchGen, table: number): fc.Arbitrary<string[]> {
     simple.push(fc.integer({ min: 0, max: 63 }).map((d) => `mod_nw_tos:${d * 4}`));
     simple.push(
       fc
-        .tuple(fc.constantFrom("commit,", ""), fc.oneof(u16.map((z) => `zone=${z}`), fc.constant("zone=NXM_NX_REG6[0..15]")), opt(fc.integer({ min: 0, max: 254 })))
+        .tuple(
+          fc.constantFrom("commit,", ""),
+          fc.oneof(
+            u16.map((z) => `zone=${z}`),
+            fc.constant("zone=NXM_NX_REG6[0..15]"),
+          ),
+          opt(fc.integer({ min: 0, max: 254 })),
+        )
         .map(([c, z, t]) => `ct(${c}${z}${t === undefined ? "" : `,table=${t}`})`),
     );
   }
-  if (m.proto === "ip" || m.proto === "tcp" || m.proto === "udp" || m.proto === "icmp" || m.proto === "sctp") {
+  if (
+    m.proto === "ip" ||
+    m.proto === "tcp" ||
+    m.proto === "udp" ||
+    m.proto === "icmp" ||
+    m.proto === "sctp"
+  ) {
     simple.push(ipv4.map((x) => `mod_nw_dst:${x}`));
     simple.push(ipv4.map((x) => `set_field:${x}->ip_src`));
   }
@@ -258,14 +354,31 @@ function actionArb(m: MatchGen, table: number): fc.Arbitrary<string[]> {
     apply,
     opt(fc.constant("clear_actions")),
     opt(port.map((p) => `write_actions(output:${p})`)),
-    opt(fc.tuple(hexBig(64), opt(hexBig(64))).map(([v, k]) => (k === undefined ? `write_metadata:${v}` : `write_metadata:0x${(BigInt(v) & BigInt(k)).toString(16)}/${k}`))),
-    table < 254 ? opt(fc.integer({ min: table + 1, max: 254 }).map((t) => `goto_table:${t}`)) : fc.constant(undefined),
+    opt(
+      fc
+        .tuple(hexBig(64), opt(hexBig(64)))
+        .map(([v, k]) =>
+          k === undefined
+            ? `write_metadata:${v}`
+            : `write_metadata:0x${(BigInt(v) & BigInt(k)).toString(16)}/${k}`,
+        ),
+    ),
+    table < 254
+      ? opt(fc.integer({ min: table + 1, max: 254 }).map((t) => `goto_table:${t}`))
+      : fc.constant(undefined),
   );
   const conj = fc
     .tuple(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 2, max: 64 }))
-    .chain(([id, n]) => fc.integer({ min: 1, max: n }).map((k) => [`conjunction(${id},${k}/${n})`]));
+    .chain(([id, n]) =>
+      fc.integer({ min: 1, max: n }).map((k) => [`conjunction(${id},${k}/${n})`]),
+    );
   return fc.oneof(
-    { weight: 9, arbitrary: instr.map(([a, b, c, d, e, f]) => [a, ...b, c, d, e, f].filter((x): x is string => x !== undefined)) },
+    {
+      weight: 9,
+      arbitrary: instr.map(([a, b, c, d, e, f]) =>
+        [a, ...b, c, d, e, f].filter((x): x is string => x !== undefined),
+      ),
+    },
     { weight: 1, arbitrary: conj },
   );
 }
@@ -283,7 +396,10 @@ export function flowArb(): fc.Arbitrary<GeneratedFlow> {
       opt(hexBig(64)),
       opt(u16),
       opt(u16),
-      fc.subarray(["send_flow_rem", "check_overlap", "reset_counts", "no_packet_counts", "no_byte_counts"], { maxLength: 2 }),
+      fc.subarray(
+        ["send_flow_rem", "check_overlap", "reset_counts", "no_packet_counts", "no_byte_counts"],
+        { maxLength: 2 },
+      ),
       matchArb(),
     )
     .chain(([table, prio, cookie, idle, hard, flags, m]) =>

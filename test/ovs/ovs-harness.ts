@@ -20,7 +20,8 @@ let available: boolean | undefined;
 
 /** True when `ovs-ofctl` runs here. */
 export function ovsAvailable(): boolean {
-  if (available === undefined) available = spawnSync("ovs-ofctl", ["--version"], { stdio: "ignore" }).status === 0;
+  if (available === undefined)
+    available = spawnSync("ovs-ofctl", ["--version"], { stdio: "ignore" }).status === 0;
   return available;
 }
 
@@ -49,7 +50,10 @@ function hexLinesToBytes(lines: readonly string[]): Uint8Array {
 }
 
 /** Runs parse-flows on `flows` (no failure allowed); null when OVS refused something. */
-function parseFlowsOnce(dir: string, flows: readonly string[]): { out: OvsFlowResult[] } | { failedLine: number | undefined; error: string } {
+function parseFlowsOnce(
+  dir: string,
+  flows: readonly string[],
+): { out: OvsFlowResult[] } | { failedLine: number | undefined; error: string } {
   const file = join(dir, "flows.txt");
   writeFileSync(file, flows.map((f) => `${f}\n`).join(""));
   const r = spawnSync("ovs-ofctl", ["-O", "OpenFlow13", "-mmmmm", "parse-flows", file], {
@@ -57,7 +61,8 @@ function parseFlowsOnce(dir: string, flows: readonly string[]): { out: OvsFlowRe
     maxBuffer: 1 << 30,
   });
   if (r.status !== 0) {
-    const msg = (r.stderr ?? "").split("\n").find((l) => l.startsWith("ovs-ofctl: ")) ?? r.stderr ?? "failed";
+    const msg =
+      (r.stderr ?? "").split("\n").find((l) => l.startsWith("ovs-ofctl: ")) ?? r.stderr ?? "failed";
     const m = /^ovs-ofctl: [^:]+:(\d+): (.*)$/.exec(msg);
     if (m !== null) return { failedLine: Number(m[1]) - 1, error: m[2]! };
     return { failedLine: undefined, error: msg.replace(/^ovs-ofctl: /, "") };
@@ -76,14 +81,17 @@ function parseFlowsOnce(dir: string, flows: readonly string[]): { out: OvsFlowRe
     } else if (/^[0-9a-f]{8} {2}/.test(line)) hexLines.push(line);
   }
   flush();
-  if (out.length !== flows.length) throw new Error(`parse-flows gave ${out.length} records for ${flows.length} flows`);
+  if (out.length !== flows.length)
+    throw new Error(`parse-flows gave ${out.length} records for ${flows.length} flows`);
   return { out };
 }
 
 /** OVS's FLOW_MOD (text and bytes) for each flow, or its refusal. */
 export function ovsParseFlows(flows: readonly string[]): OvsFlowResult[] {
   return withScratch((dir) => {
-    const results: (OvsFlowResult | undefined)[] = new Array<OvsFlowResult | undefined>(flows.length).fill(undefined);
+    const results: (OvsFlowResult | undefined)[] = new Array<OvsFlowResult | undefined>(
+      flows.length,
+    ).fill(undefined);
     const solve = (indexes: readonly number[]): void => {
       if (indexes.length === 0) return;
       const r = parseFlowsOnce(
@@ -145,9 +153,13 @@ export function ovsOfpParse(messages: readonly Uint8Array[]): string[] {
 
 /** `ovs-ofctl -O OpenFlow13 ofp-print HEX` of one message (stdout only). */
 export function ovsOfpPrintOne(bytes: Uint8Array): string {
-  const r = spawnSync("ovs-ofctl", ["-O", "OpenFlow13", "ofp-print", Buffer.from(bytes).toString("hex")], {
-    encoding: "utf8",
-  });
+  const r = spawnSync(
+    "ovs-ofctl",
+    ["-O", "OpenFlow13", "ofp-print", Buffer.from(bytes).toString("hex")],
+    {
+      encoding: "utf8",
+    },
+  );
   return r.stdout;
 }
 

@@ -14,7 +14,13 @@
  * Commander-free: `runEncodeFlow(args, io)` → exit status.
  */
 import { encodeMessage } from "../../../codec/message.js";
-import { FLOW_COMMANDS, FlowSyntaxError, flowModMessage, parseFlow, type FlowCommand } from "../../../codec/text/flow.js";
+import {
+  FLOW_COMMANDS,
+  FlowSyntaxError,
+  flowModMessage,
+  parseFlow,
+  type FlowCommand,
+} from "../../../codec/text/flow.js";
 import type { CommandIo } from "./ofp-print.js";
 
 const USAGE =
@@ -64,7 +70,9 @@ export async function runEncodeFlow(args: readonly string[], io: CommandIo): Pro
   }
   const flows =
     rest[0] === "-"
-      ? (await io.stdin()).split("\n").filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"))
+      ? (await io.stdin())
+          .split("\n")
+          .filter((l) => l.trim() !== "" && !l.trimStart().startsWith("#"))
       : [rest[0]!];
   let status = 0;
   for (const [n, flow] of flows.entries()) {

@@ -25,7 +25,8 @@ function splitMessages(bytes: Uint8Array): Uint8Array[] | string {
   const out: Uint8Array[] = [];
   let pos = 0;
   while (pos < bytes.length) {
-    if (bytes.length - pos < 8) return out.length === 0 ? [bytes.subarray(pos)] : `trailing ${bytes.length - pos} bytes`;
+    if (bytes.length - pos < 8)
+      return out.length === 0 ? [bytes.subarray(pos)] : `trailing ${bytes.length - pos} bytes`;
     const len = (bytes[pos + 2]! << 8) | bytes[pos + 3]!;
     if (len < 8 || pos + len > bytes.length) {
       // Hand the rest to ofpPrint, which reports truncation as OVS does.

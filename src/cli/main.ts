@@ -1,0 +1,82 @@
+/**
+ * The `dvrflow` command line. Each subcommand lives in src/cli/commands/ as a
+ * commander-free function `(args, io) => exit status`, so it can be tested
+ * without a process; this file only maps argv onto them.
+ */
+import { readFileSync } from "node:fs";
+import { Command, CommanderError } from "commander";
+import type { CommandIo } from "./commands/ofp-print.js";
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString("utf8");
+}
+
+const defaultIo: CommandIo = {
+  stdin: readStdin,
+  stdout: (s) => process.stdout.write(s),
+  stderr: (s) => process.stderr.write(s),
+};
+
+function version(): string {
+  const pkg = JSON.parse(
+    readFileSync(new URL("../../../package.json", import.meta.url), "utf8"),
+  ) as { version: string };
+  return pkg.version;
+}
+
+/** Runs the CLI; resolves to the process exit status. */
+export async function main(argv: readonly string[], io: CommandIo = defaultIo): Promise<number> {
+  let status = 0;
+  const program = new Command("dvrflow")
+    .description("Distributed virtual routing on OpenFlow 1.3: codec, controller, userspace switch")
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.stdout(s),
+      writeErr: (s) => (io.stderr ?? io.stdout)(s),
+    });
+  try {
+    program.version(version());
+  } catch {
+    // Running from an unusual layout without package.json: no --version.
+  }
+
+  program
+    .command("ofp-print")
+    .description("print OpenFlow messages as `ovs-ofctl -O OpenFlow13 ofp-print` does")
+    .argument("<hex...>", "message bytes in hex (spaces allowed), or - to read from stdin")
+    .action(async (hex: string[]) => {
+      const { runOfpPrint } = await import("./commands/ofp-print.js");
+      status = await runOfpPrint(hex.length === 1 && hex[0] === "-" ? ["-"] : [hex.join(" ")], io);
+    });
+
+  program
+    .command("encode-flow")
+    .description("encode a flow in `ovs-ofctl add-flow` syntax as an OF1.3 FLOW_MOD (hex)")
+    .option("--command <cmd>", "add | modify | modify_strict | delete | delete_strict", "add")
+    .option("--xid <n>", "transaction id of the message")
+    .argument("<flow>", "the flow, or - to read one flow per line from stdin")
+    .action(async (flow: string, opts: { command: string; xid?: string }) => {
+      const { runEncodeFlow } = await import("./commands/encode-flow.js");
+      const args = ["--command", opts.command];
+      if (opts.xid !== undefined) args.push("--xid", opts.xid);
+      status = await runEncodeFlow([...args, flow], io);
+    });
+
+  program
+    .command("tour")
+    .description("round-trip the embedded Neutron DVR flows through the codec (what npm start runs)")
+    .action(async () => {
+      const { runTour } = await import("./commands/tour.js");
+      status = await runTour([], io);
+    });
+
+  try {
+    await program.parseAsync([...argv], { from: "node" });
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode;
+    throw err;
+  }
+  return status;
+}
