@@ -28,11 +28,25 @@
  *   `ct` → OFPBAC_BAD_SET_ARGUMENT.
  */
 import { OfpError, NX_VENDOR_ID, ONF_VENDOR_ID } from "./errors.js";
-import { OXM_CLASS, isValueValid, oxmHeader, widthFits, type OxmEntry } from "./oxm.js";
+import {
+  OXM_CLASS,
+  isValueValid,
+  oxmHeader,
+  encodeOxmTlv,
+  widthFits,
+  type OxmEntry,
+  type UnknownOxm,
+} from "./oxm.js";
 import { isValidOutputPort } from "./ports.js";
 import type { Reader } from "./reader.js";
 import type { Writer } from "./writer.js";
-import { NXAST, NX_MIN_ACTION_SIZE, beginNx } from "./nx/constants.js";
+import {
+  NXAST,
+  NX_MIN_ACTION_SIZE,
+  OVS_NX_SUBTYPES_OF13,
+  OVS_ONF_SUBTYPES_OF13,
+  beginNx,
+} from "./nx/constants.js";
 import type { SubField } from "./nx/subfield.js";
 import { decodeActionOxm } from "./nx/action-oxm.js";
 import * as nxSimple from "./nx/simple.js";
@@ -67,6 +81,15 @@ export const OFPAT = {
   EXPERIMENTER: 0xffff,
 } as const;
 
+/** Ethertypes push_vlan / push_mpls accept (OVS `decode_OFPAT_RAW11_PUSH_VLAN`, `_PUSH_MPLS`). */
+const ETH_TYPE_VLAN_8021Q = 0x8100;
+const ETH_TYPE_VLAN_8021AD = 0x88a8;
+const ETH_TYPE_MPLS = 0x8847;
+const ETH_TYPE_MPLS_MCAST = 0x8848;
+
+/** type, len, experimenter, 16-bit exp_type: where an ONF action's subtype ends. */
+const ONF_ACTION_HEADER_SIZE = 10;
+
 /** Sizes of the fixed OF1.3 structures. */
 const OFP_ACTION_HEADER_SIZE = 8;
 const OFP_ACTION_OUTPUT_SIZE = 16;
@@ -90,6 +113,13 @@ export type Action =
   | { readonly type: "set_nw_ttl"; readonly ttl: number }
   | { readonly type: "dec_nw_ttl" }
   | { readonly type: "set_field"; readonly entry: OxmEntry }
+  /**
+   * A set_field whose OXM the registry does not know (e.g. Ryu's pre-standard
+   * ONF pbb_uca), kept by structural decode (`strict: false`) so it re-encodes
+   * byte for byte. OVS refuses it (OFPBAC_BAD_SET_LEN), and so does the
+   * checking decoder.
+   */
+  | { readonly type: "set_field"; readonly entry: UnknownOxm }
   | { readonly type: "push_pbb"; readonly ethertype: number }
   | { readonly type: "pop_pbb" }
   // --- Nicira extensions ---
@@ -150,6 +180,17 @@ export type Action =
 export type ActionType = Action["type"];
 
 export interface DecodeActionsOptions {
+  /**
+   * `true`: everything OVS checks when it decodes actions, including refusing
+   * experimenter actions we would keep opaque (OFPBAC_BAD_VENDOR /
+   * OFPBAC_BAD_VENDOR_TYPE). `false`: structural decode, layout only: values
+   * are taken as sent (output ports, set_field values and unknown OXMs, ct
+   * zone widths, nesting rules), and a Nicira action whose body does not
+   * parse is kept opaque; the result re-encodes byte for byte. Default
+   * (undefined): OVS's checks, but unknown experimenter actions kept opaque
+   * unless `rejectUnknownExperimenter`.
+   */
+  readonly strict?: boolean;
   /** Refuse experimenter actions we would keep opaque, with OVS's codes. Default false. */
   readonly rejectUnknownExperimenter?: boolean;
   /** Nesting cap (ct inside ct …). Default {@link ACTION_LIMITS}.maxDepth. */
@@ -160,7 +201,10 @@ export interface DecodeActionsOptions {
 
 /** Per-call decode state, shared with nested lists (ct). */
 export interface ActionDecodeContext {
+  /** Refuse unknown experimenter actions (OVS). */
   readonly reject: boolean;
+  /** OVS's semantic checks (false: structural decode). */
+  readonly checks: boolean;
   readonly maxDepth: number;
   readonly maxActions: number;
   count: number;
@@ -174,15 +218,21 @@ export type ActionNesting = "top" | "ct";
  * `ofpacts_decode`). Throws OfpError only.
  */
 export function decodeActions(r: Reader, options: DecodeActionsOptions = {}): Action[] {
-  const ctx: ActionDecodeContext = {
-    reject: options.rejectUnknownExperimenter ?? false,
+  const ctx = actionContext(options);
+  const list = decodeActionRange(r.view, r.buf, r.pos, r.end, ctx, 0, "top");
+  r.pos = r.end;
+  return list;
+}
+
+/** The per-call decode state for `options` (shared by instructions.ts). */
+export function actionContext(options: DecodeActionsOptions): ActionDecodeContext {
+  return {
+    reject: options.strict === true || (options.rejectUnknownExperimenter ?? false),
+    checks: options.strict !== false,
     maxDepth: options.maxDepth ?? ACTION_LIMITS.maxDepth,
     maxActions: options.maxActions ?? ACTION_LIMITS.maxActions,
     count: 0,
   };
-  const list = decodeActionRange(r.view, r.buf, r.pos, r.end, ctx, 0, "top");
-  r.pos = r.end;
-  return list;
 }
 
 /** Decodes actions in `[start, end)` of `buf`; used for nested lists. */
@@ -219,8 +269,8 @@ export function decodeActionRange(
     const action =
       type === OFPAT.EXPERIMENTER
         ? decodeExperimenter(view, buf, at, len, left, ctx, depth)
-        : decodeStandard(view, buf, at, type, len, left);
-    checkNesting(action, nesting, at);
+        : decodeStandard(view, buf, at, type, len, left, ctx.checks);
+    if (ctx.checks) checkNesting(action, nesting, at);
     out.push(action);
     at += len;
   }
@@ -253,6 +303,7 @@ function decodeStandard(
   type: number,
   len: number,
   left: number,
+  checks: boolean,
 ): Action {
   const H = OFP_ACTION_HEADER_SIZE;
   switch (type) {
@@ -260,7 +311,7 @@ function decodeStandard(
       checkLength(at, len, left, OFP_ACTION_OUTPUT_SIZE, OFP_ACTION_OUTPUT_SIZE);
       const port = view.getUint32(at + 4);
       // ofputil_port_from_ofp11 + ofpact_check_output_port: ANY and the 0xff00.. gap are refused.
-      if (!isValidOutputPort(port)) {
+      if (checks && !isValidOutputPort(port)) {
         throw new OfpError("OFPBAC_BAD_OUT_PORT", `output to port 0x${port.toString(16)}`, {
           offset: at,
         });
@@ -279,15 +330,39 @@ function decodeStandard(
     case OFPAT.DEC_MPLS_TTL:
       checkLength(at, len, left, H, H);
       return { type: "dec_mpls_ttl" };
-    case OFPAT.PUSH_VLAN:
+    case OFPAT.PUSH_VLAN: {
       checkLength(at, len, left, H, H);
-      return { type: "push_vlan", ethertype: view.getUint16(at + 4) };
+      const ethertype = view.getUint16(at + 4);
+      // decode_OFPAT_RAW11_PUSH_VLAN: only 802.1Q and 802.1ad tags.
+      if (checks && ethertype !== ETH_TYPE_VLAN_8021Q && ethertype !== ETH_TYPE_VLAN_8021AD) {
+        throw new OfpError(
+          "OFPBAC_BAD_ARGUMENT",
+          `push_vlan of ethertype 0x${ethertype.toString(16)}`,
+          {
+            offset: at,
+          },
+        );
+      }
+      return { type: "push_vlan", ethertype };
+    }
     case OFPAT.POP_VLAN:
       checkLength(at, len, left, H, H);
       return { type: "pop_vlan" };
-    case OFPAT.PUSH_MPLS:
+    case OFPAT.PUSH_MPLS: {
       checkLength(at, len, left, H, H);
-      return { type: "push_mpls", ethertype: view.getUint16(at + 4) };
+      const ethertype = view.getUint16(at + 4);
+      // decode_OFPAT_RAW_PUSH_MPLS: only the MPLS unicast/multicast ethertypes.
+      if (checks && ethertype !== ETH_TYPE_MPLS && ethertype !== ETH_TYPE_MPLS_MCAST) {
+        throw new OfpError(
+          "OFPBAC_BAD_ARGUMENT",
+          `push_mpls of ethertype 0x${ethertype.toString(16)}`,
+          {
+            offset: at,
+          },
+        );
+      }
+      return { type: "push_mpls", ethertype };
+    }
     case OFPAT.POP_MPLS:
       checkLength(at, len, left, H, H);
       return { type: "pop_mpls", ethertype: view.getUint16(at + 4) };
@@ -305,7 +380,9 @@ function decodeStandard(
       return { type: "dec_nw_ttl" };
     case OFPAT.SET_FIELD:
       checkLength(at, len, left, H, 0xffff);
-      return { type: "set_field", entry: decodeSetField(view, buf, at, len) };
+      return checks
+        ? { type: "set_field", entry: decodeSetField(view, buf, at, len) }
+        : decodeSetFieldStructural(view, buf, at, len);
     case OFPAT.PUSH_PBB:
       checkLength(at, len, left, H, H);
       return { type: "push_pbb", ethertype: view.getUint16(at + 4) };
@@ -317,8 +394,21 @@ function decodeStandard(
   }
 }
 
+/** set_field as sent: known OXMs without value checks, unknown ones kept as UnknownOxm. */
+function decodeSetFieldStructural(
+  view: DataView,
+  buf: Uint8Array,
+  at: number,
+  len: number,
+): Action {
+  const entry = decodeActionOxm(view, buf, at + 4, at + len, false, false);
+  return entry.field === undefined
+    ? { type: "set_field", entry }
+    : { type: "set_field", entry: entry as OxmEntry };
+}
+
 function decodeSetField(view: DataView, buf: Uint8Array, at: number, len: number): OxmEntry {
-  const entry = decodeActionOxm(view, buf, at + 4, at + len, false);
+  const entry = decodeActionOxm(view, buf, at + 4, at + len, false, true) as OxmEntry;
   const f = entry.field;
   // OF1.3 §7.2.5: OXM_OF_IN_PORT may not be set. OVS also requires a valid value,
   // and for vlan_vid the OFPVID_PRESENT bit.
@@ -348,9 +438,22 @@ function decodeExperimenter(
       throw new OfpError("OFPBAC_BAD_LEN", "Nicira action shorter than 16 bytes", { offset: at });
     }
     const subtype = view.getUint16(at + 8);
+    if (!ctx.checks) {
+      // Structural: a Nicira action whose own length is sound but whose body
+      // does not parse (a field OVS does not know, a non-zero pad, ...) stays
+      // opaque, so what a switch sent still re-encodes byte for byte.
+      checkLength(at, len, left, NX_MIN_ACTION_SIZE, 0xffff);
+      try {
+        const known = nxDecode(view, buf, at, len, left, subtype, ctx, depth);
+        if (known !== undefined) return known;
+      } catch (e) {
+        if (!(e instanceof OfpError)) throw e;
+      }
+      return { type: "experimenter", experimenter, data: buf.subarray(at + 8, at + len) };
+    }
     const known = nxDecode(view, buf, at, len, left, subtype, ctx, depth);
     if (known !== undefined) return known;
-    if (ctx.reject) {
+    if (ctx.reject && !OVS_NX_SUBTYPES_OF13.has(subtype)) {
       throw new OfpError("OFPBAC_BAD_VENDOR_TYPE", `unknown Nicira action subtype ${subtype}`, {
         offset: at,
       });
@@ -358,14 +461,20 @@ function decodeExperimenter(
     checkLength(at, len, left, NX_MIN_ACTION_SIZE, 0xffff);
   } else {
     if (ctx.reject) {
-      const code = experimenter === ONF_VENDOR_ID ? "OFPBAC_BAD_VENDOR_TYPE" : "OFPBAC_BAD_VENDOR";
-      throw new OfpError(code, `experimenter action 0x${experimenter.toString(16)}`, {
-        offset: at,
-      });
+      const onf = experimenter === ONF_VENDOR_ID;
+      const known =
+        onf && len >= ONF_ACTION_HEADER_SIZE && OVS_ONF_SUBTYPES_OF13.has(view.getUint16(at + 8));
+      if (!known) {
+        throw new OfpError(
+          onf ? "OFPBAC_BAD_VENDOR_TYPE" : "OFPBAC_BAD_VENDOR",
+          `experimenter action 0x${experimenter.toString(16)}`,
+          { offset: at },
+        );
+      }
     }
     checkLength(at, len, left, OFP_ACTION_HEADER_SIZE, 0xffff);
   }
-  return { type: "experimenter", experimenter, data: buf.slice(at + 8, at + len) };
+  return { type: "experimenter", experimenter, data: buf.subarray(at + 8, at + len) };
 }
 
 /** Nicira dispatch; undefined for subtypes we keep opaque. */
@@ -406,7 +515,7 @@ function nxDecode(
       return { type: "reg_load2", entry: nxReg.decodeRegLoad2(view, buf, at, len) };
     case NXAST.NOTE:
       checkLength(at, len, left, N, 0xffff);
-      return { type: "note", data: buf.slice(at + 10, at + len) };
+      return { type: "note", data: buf.subarray(at + 10, at + len) };
     case NXAST.OUTPUT_REG:
       checkLength(at, len, left, 24, 24);
       return nxSimple.decodeOutputReg(view, buf, at);
@@ -462,7 +571,7 @@ function writtenField(a: Action): string | undefined {
   switch (a.type) {
     case "set_field":
     case "reg_load2":
-      return a.entry.field.name;
+      return a.entry.field?.name;
     case "reg_load":
       return a.dst.field.name;
     case "reg_move":
@@ -549,12 +658,16 @@ export function encodeAction(w: Writer, a: Action): void {
     case "dec_nw_ttl":
       return simple(w, OFPAT.DEC_NW_TTL);
     case "set_field": {
-      if (a.entry.mask !== undefined) {
-        throw new RangeError("OF1.3 set_field cannot carry a mask; use reg_load/reg_load2");
-      }
       const tok = w.beginLength(2);
       w.u16(OFPAT.SET_FIELD).u16(0);
-      writeEntry(w, a.entry);
+      if (a.entry.field === undefined) {
+        encodeOxmTlv(w, a.entry);
+      } else {
+        if (a.entry.mask !== undefined) {
+          throw new RangeError("OF1.3 set_field cannot carry a mask; use reg_load/reg_load2");
+        }
+        writeEntry(w, a.entry);
+      }
       w.endLength(tok, "included");
       return;
     }

@@ -190,14 +190,7 @@ const STANDARD_CODES: ReadonlyArray<readonly [number, string, readonly string[]]
     // them after the generic property errors it raises for table-features and
     // other property lists (`ovs-ofctl print-error OFPBPC_BAD_LEN`: type 13,
     // code 3 in OF1.3). The spec names stay encode-only aliases.
-    [
-      "BAD_TABLE",
-      "BAD_METADATA",
-      "OFPBPC_BAD_TYPE",
-      "OFPBPC_BAD_LEN",
-      "OFPBPC_BAD_VALUE",
-      "EPERM",
-    ],
+    ["BAD_TABLE", "BAD_METADATA", "OFPBPC_BAD_TYPE", "OFPBPC_BAD_LEN", "OFPBPC_BAD_VALUE", "EPERM"],
   ],
 ];
 
@@ -311,7 +304,9 @@ export class OfpError extends Error {
   readonly path: string | undefined;
 
   constructor(code: string, message: string, options: OfpErrorOptions = {}) {
-    super(`${code}: ${message}${options.offset === undefined ? "" : ` (at byte ${options.offset})`}`);
+    super(
+      `${code}: ${message}${options.offset === undefined ? "" : ` (at byte ${options.offset})`}`,
+    );
     this.code = code;
     this.encoding = errorEncoding(code);
     this.offset = options.offset;

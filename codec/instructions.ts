@@ -22,7 +22,7 @@
  */
 import { OfpError } from "./errors.js";
 import {
-  ACTION_LIMITS,
+  actionContext,
   decodeActionRange,
   encodeActions,
   type Action,
@@ -76,38 +76,41 @@ const CANONICAL_RANK: Record<InstructionType, number> = {
   experimenter: 6,
 };
 
-const TYPE_BY_CODE: Readonly<Record<number, InstructionType>> = {
-  [OFPIT.GOTO_TABLE]: "goto_table",
-  [OFPIT.WRITE_METADATA]: "write_metadata",
-  [OFPIT.WRITE_ACTIONS]: "write_actions",
-  [OFPIT.APPLY_ACTIONS]: "apply_actions",
-  [OFPIT.CLEAR_ACTIONS]: "clear_actions",
-  [OFPIT.METER]: "meter",
-  [OFPIT.EXPERIMENTER]: "experimenter",
-};
-
 /**
  * Decodes the instructions that fill `r` (bounded to the instruction bytes).
- * Throws OfpError only.
+ * `strict: true` answers like OVS: experimenter instructions are
+ * OFPBIC_BAD_EXPERIMENTER and actions get {@link DecodeActionsOptions} strict
+ * semantics. `strict: false` is structural: duplicates are kept (in wire
+ * order) and actions are decoded structurally. Throws OfpError only.
  */
 export function decodeInstructions(
   r: Reader,
   options: DecodeInstructionsOptions = {},
 ): Instruction[] {
-  const view = r.view;
-  const buf = r.buf;
-  const start = r.pos;
-  const end = r.end;
+  const out = decodeInstructionRange(r.view, r.buf, r.pos, r.end, options);
+  r.pos = r.end;
+  return out;
+}
+
+/** {@link decodeInstructions} over `[start, end)` of `buf`, without a Reader. */
+export function decodeInstructionRange(
+  view: DataView,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  options: DecodeInstructionsOptions = {},
+): Instruction[] {
   if ((end - start) % INSTRUCTION_ALIGN !== 0) {
     throw new OfpError("OFPBIC_BAD_LEN", `instructions length ${end - start} not a multiple of 8`, {
       offset: start,
     });
   }
-  const reject = options.rejectUnknownExperimenter ?? false;
+  const ctx = actionContext(options);
   // Pass 1: types, lengths, duplicates (OVS decode_openflow11_instructions).
   let seen = 0;
   let applyAt = -1;
   let writeAt = -1;
+  let count = 0;
   let at = start;
   while (at < end) {
     const code = view.getUint16(at);
@@ -116,95 +119,111 @@ export function decodeInstructions(
     if (len < INSTRUCTION_ALIGN || len % INSTRUCTION_ALIGN !== 0 || len > end - at) {
       throw new OfpError("OFPBIC_BAD_LEN", `instruction length ${len}`, { offset: at });
     }
-    const type = TYPE_BY_CODE[code];
-    if (type === undefined) {
+    const fixed = fixedSizeOf(code);
+    if (fixed === UNKNOWN) {
       throw new OfpError("OFPBIC_UNKNOWN_INST", `unknown instruction type ${code}`, {
         offset: at,
       });
     }
-    if (type === "experimenter") {
-      if (reject) {
+    if (code === OFPIT.EXPERIMENTER) {
+      if (ctx.reject) {
         throw new OfpError("OFPBIC_BAD_EXPERIMENTER", "experimenter instruction", { offset: at });
       }
     } else {
-      const fixed = fixedSize(type);
       if (fixed === 0 ? len < ACTIONS_HEADER_SIZE : len !== fixed) {
-        throw new OfpError("OFPBIC_BAD_LEN", `${type} of length ${len}`, { offset: at });
+        throw new OfpError("OFPBIC_BAD_LEN", `instruction type ${code} of length ${len}`, {
+          offset: at,
+        });
       }
       const bit = 1 << code;
-      if ((seen & bit) !== 0) {
-        throw new OfpError("OFPBIC_DUP_INST", `duplicate ${type}`, { offset: at });
+      if ((seen & bit) !== 0 && ctx.checks) {
+        throw new OfpError("OFPBIC_DUP_INST", `duplicate instruction type ${code}`, {
+          offset: at,
+        });
       }
       seen |= bit;
-      if (type === "apply_actions") applyAt = at;
-      else if (type === "write_actions") writeAt = at;
+      if (code === OFPIT.APPLY_ACTIONS) {
+        if (applyAt < 0) applyAt = at;
+      } else if (code === OFPIT.WRITE_ACTIONS) {
+        if (writeAt < 0) writeAt = at;
+      }
     }
+    count++;
     at += len;
   }
   // Pass 2: action lists, apply before write as OVS decodes them.
-  const ctx: ActionDecodeContext = {
-    reject,
-    maxDepth: options.maxDepth ?? ACTION_LIMITS.maxDepth,
-    maxActions: options.maxActions ?? ACTION_LIMITS.maxActions,
-    count: 0,
-  };
   const applyActions = applyAt < 0 ? undefined : nestedActions(view, buf, applyAt, ctx);
   const writeActions = writeAt < 0 ? undefined : nestedActions(view, buf, writeAt, ctx);
   // Pass 3: build the list in wire order.
-  const out: Instruction[] = [];
+  const out: Instruction[] = new Array<Instruction>(count);
+  let i = 0;
   for (at = start; at < end;) {
     const code = view.getUint16(at);
     const len = view.getUint16(at + 2);
+    let ins: Instruction;
     switch (code) {
       case OFPIT.GOTO_TABLE:
-        out.push({ type: "goto_table", tableId: buf[at + 4]! });
+        ins = { type: "goto_table", tableId: buf[at + 4]! };
         break;
       case OFPIT.WRITE_METADATA:
-        out.push({
+        ins = {
           type: "write_metadata",
           metadata: view.getBigUint64(at + 8),
           mask: view.getBigUint64(at + 16),
-        });
+        };
         break;
       case OFPIT.WRITE_ACTIONS:
-        out.push({ type: "write_actions", actions: writeActions! });
+        ins = {
+          type: "write_actions",
+          // A second write_actions only survives structural decode.
+          actions: at === writeAt ? writeActions! : nestedActions(view, buf, at, ctx),
+        };
         break;
       case OFPIT.APPLY_ACTIONS:
-        out.push({ type: "apply_actions", actions: applyActions! });
+        ins = {
+          type: "apply_actions",
+          actions: at === applyAt ? applyActions! : nestedActions(view, buf, at, ctx),
+        };
         break;
       case OFPIT.CLEAR_ACTIONS:
-        out.push({ type: "clear_actions" });
+        ins = { type: "clear_actions" };
         break;
       case OFPIT.METER:
-        out.push({ type: "meter", meterId: view.getUint32(at + 4) });
+        ins = { type: "meter", meterId: view.getUint32(at + 4) };
         break;
       default:
-        out.push({
+        ins = {
           type: "experimenter",
           experimenter: view.getUint32(at + 4),
-          data: buf.slice(at + 8, at + len),
-        });
+          data: buf.subarray(at + 8, at + len),
+        };
     }
+    out[i++] = ins;
     at += len;
   }
-  r.pos = end;
   return out;
 }
 
-/** Exact size of a fixed instruction, or 0 for the extensible action-list ones. */
-function fixedSize(type: Exclude<InstructionType, "experimenter">): number {
-  switch (type) {
-    case "goto_table":
+/** Marks an unknown instruction type in {@link fixedSizeOf}. */
+const UNKNOWN = -1;
+
+/** Exact size of a fixed instruction, 0 for the extensible ones, {@link UNKNOWN} otherwise. */
+function fixedSizeOf(code: number): number {
+  switch (code) {
+    case OFPIT.GOTO_TABLE:
       return GOTO_TABLE_SIZE;
-    case "write_metadata":
+    case OFPIT.WRITE_METADATA:
       return WRITE_METADATA_SIZE;
-    case "clear_actions":
+    case OFPIT.CLEAR_ACTIONS:
       return CLEAR_ACTIONS_SIZE;
-    case "meter":
+    case OFPIT.METER:
       return METER_SIZE;
-    case "apply_actions":
-    case "write_actions":
+    case OFPIT.APPLY_ACTIONS:
+    case OFPIT.WRITE_ACTIONS:
+    case OFPIT.EXPERIMENTER:
       return 0;
+    default:
+      return UNKNOWN;
   }
 }
 

@@ -1,6 +1,7 @@
 /**
- * `ofp_match` (OXM, type 1): decode with OVS's strict or loose semantics,
- * encode in OVS's canonical field order.
+ * `ofp_match` (OXM, type 1): decode with OVS's strict or loose semantics (or
+ * layout only), encode in the order given; {@link canonicalMatch} gives OVS's
+ * canonical field order.
  *
  * Decode follows OVS `oxm_pull_match__` + `nx_pull_raw` (`lib/nx-match.c`):
  * - fewer than 4 bytes, `length` < 4, or the match padded to 8 overrunning
@@ -9,14 +10,17 @@
  *   (strict; loose keeps an UnknownOxm), BAD_MASK, BAD_VALUE;
  * - strict only: a prerequisite not met by the fields *before* it →
  *   OFPBMC_BAD_PREREQ (order matters: `arp_tpa` before `eth_type` fails);
- * - both modes: a field whose storage is already matched → OFPBMC_DUP_FIELD.
+ * - strict and loose: a field whose storage is already matched → OFPBMC_DUP_FIELD;
+ * - structural (`structural: true`): none of the semantic checks, unknown TLVs kept.
  *
  * Strict is FLOW_MOD semantics (`oxm_pull_match`); loose is for what switches
  * send: packet-in, flow-removed, flow stats (`oxm_pull_match_loose`).
  */
 import { OfpError } from "./errors.js";
 import {
+  MATCH_MODE,
   OXM_CLASS,
+  OXM_FIELDS,
   decodeOxmAt,
   encodeOxmTlv,
   fieldByName,
@@ -25,6 +29,7 @@ import {
   smallValue,
   type Match,
   type MatchEntry,
+  type MatchMode,
   type OxmEntry,
   type OxmField,
   type Prereq,
@@ -33,7 +38,8 @@ import type { Reader } from "./reader.js";
 import type { Writer } from "./writer.js";
 
 export type { Match, MatchEntry, OxmEntry, OxmField, UnknownOxm } from "./oxm.js";
-export { decodeOxmTlv, encodeOxmTlv } from "./oxm.js";
+export { MATCH_MODE, decodeOxmTlv, encodeOxmTlv } from "./oxm.js";
+export type { MatchMode } from "./oxm.js";
 
 /** `ofp_match_type` OFPMT_OXM. */
 export const OFPMT_OXM = 1;
@@ -59,92 +65,119 @@ const CS_INVALID = 0x10;
 const CS_TRACKED = 0x20;
 
 /**
- * What the fields decoded so far say about the packet, for prerequisite checks
- * (OVS checks against the partially built `struct match`; unset fields read 0).
- * One module-level instance, reset per decodeMatch: decode is synchronous and
- * never nests, and this keeps the hot path allocation-free.
+ * What the fields seen so far say about the packet, for prerequisite checks
+ * (OVS checks against the partially built `struct match`; unset fields read
+ * 0). FLOW_MOD validation (flow-check.ts) keeps one per flow and lets actions
+ * update it (push_vlan, push_mpls, ...), as OVS's `ofpacts_check` does.
  */
-const state = {
-  ethType: 0,
-  ipProto: 0,
-  tpSrc: 0, // icmp type
-  tpDst: 0, // icmp code
-  vlanTci: 0,
-  ipFrag: 0,
-  ctState: 0,
-  ctStateMask: 0,
-  inPort: false,
-};
-
-function resetState(): void {
-  state.ethType = 0;
-  state.ipProto = 0;
-  state.tpSrc = 0;
-  state.tpDst = 0;
-  state.vlanTci = 0;
-  state.ipFrag = 0;
-  state.ctState = 0;
-  state.ctStateMask = 0;
-  state.inPort = false;
+export interface FlowState {
+  ethType: number;
+  ipProto: number;
+  /** tp_src: icmp type for ICMP, the source port otherwise. */
+  tpSrc: number;
+  /** tp_dst: icmp code for ICMP. */
+  tpDst: number;
+  vlanTci: number;
+  ipFrag: number;
+  ctState: number;
+  ctStateMask: number;
+  inPort: boolean;
 }
 
-function isIpAny(): boolean {
-  return state.ethType === ETH_TYPE.IPV4 || state.ethType === ETH_TYPE.IPV6;
+export function newFlowState(): FlowState {
+  return {
+    ethType: 0,
+    ipProto: 0,
+    tpSrc: 0,
+    tpDst: 0,
+    vlanTci: 0,
+    ipFrag: 0,
+    ctState: 0,
+    ctStateMask: 0,
+    inPort: false,
+  };
 }
 
-/** OVS `mf_are_prereqs_ok__` over the fields seen so far. */
-export function prereqSatisfied(p: Prereq): boolean {
+export function resetFlowState(s: FlowState): void {
+  s.ethType = 0;
+  s.ipProto = 0;
+  s.tpSrc = 0;
+  s.tpDst = 0;
+  s.vlanTci = 0;
+  s.ipFrag = 0;
+  s.ctState = 0;
+  s.ctStateMask = 0;
+  s.inPort = false;
+}
+
+/**
+ * The state of the match being decoded. One module-level instance, reset per
+ * decodeMatch: decode is synchronous and never nests, and this keeps the hot
+ * path allocation-free.
+ */
+const state = newFlowState();
+
+export function isIpAny(s: FlowState): boolean {
+  return s.ethType === ETH_TYPE.IPV4 || s.ethType === ETH_TYPE.IPV6;
+}
+
+export function isMpls(s: FlowState): boolean {
+  return s.ethType === ETH_TYPE.MPLS || s.ethType === ETH_TYPE.MPLS_MCAST;
+}
+
+/** OVS `mf_are_prereqs_ok__` over `s` (default: the match being decoded). */
+export function prereqSatisfied(p: Prereq, s: FlowState = state): boolean {
   switch (p) {
     case "none":
       return true;
     case "in_port":
-      return state.inPort;
+      return s.inPort;
     case "vlan_vid":
-      return (state.vlanTci & OFPVID_PRESENT) !== 0;
+      return (s.vlanTci & OFPVID_PRESENT) !== 0;
     case "mpls":
-      return state.ethType === ETH_TYPE.MPLS || state.ethType === ETH_TYPE.MPLS_MCAST;
+      return isMpls(s);
     case "pbb":
-      return state.ethType === ETH_TYPE.PBB;
+      return s.ethType === ETH_TYPE.PBB;
     case "ipv4":
-      return state.ethType === ETH_TYPE.IPV4;
+      return s.ethType === ETH_TYPE.IPV4;
     case "ipv6":
-      return state.ethType === ETH_TYPE.IPV6;
+      return s.ethType === ETH_TYPE.IPV6;
     case "ip_any":
-      return isIpAny();
+      return isIpAny(s);
     case "arp":
-      return state.ethType === ETH_TYPE.ARP || state.ethType === ETH_TYPE.RARP;
+      return s.ethType === ETH_TYPE.ARP || s.ethType === ETH_TYPE.RARP;
     case "tcp":
-      return isIpAny() && state.ipProto === IP_PROTO.TCP && !(state.ipFrag & FLOW_NW_FRAG_LATER);
+      return isIpAny(s) && s.ipProto === IP_PROTO.TCP && !(s.ipFrag & FLOW_NW_FRAG_LATER);
     case "udp":
-      return isIpAny() && state.ipProto === IP_PROTO.UDP && !(state.ipFrag & FLOW_NW_FRAG_LATER);
+      return isIpAny(s) && s.ipProto === IP_PROTO.UDP && !(s.ipFrag & FLOW_NW_FRAG_LATER);
     case "sctp":
-      return isIpAny() && state.ipProto === IP_PROTO.SCTP && !(state.ipFrag & FLOW_NW_FRAG_LATER);
+      return isIpAny(s) && s.ipProto === IP_PROTO.SCTP && !(s.ipFrag & FLOW_NW_FRAG_LATER);
     case "icmpv4":
-      return state.ethType === ETH_TYPE.IPV4 && state.ipProto === IP_PROTO.ICMP;
+      return s.ethType === ETH_TYPE.IPV4 && s.ipProto === IP_PROTO.ICMP;
     case "icmpv6":
-      return state.ethType === ETH_TYPE.IPV6 && state.ipProto === IP_PROTO.ICMPV6;
+      return s.ethType === ETH_TYPE.IPV6 && s.ipProto === IP_PROTO.ICMPV6;
     case "nd":
-      return isNd();
+      return isNd(s);
     case "nd_solicit":
-      return isNd() && state.tpSrc === ND_NEIGHBOR_SOLICIT;
+      return isNd(s) && s.tpSrc === ND_NEIGHBOR_SOLICIT;
     case "nd_advert":
-      return isNd() && state.tpSrc === ND_NEIGHBOR_ADVERT;
+      return isNd(s) && s.tpSrc === ND_NEIGHBOR_ADVERT;
     case "ct_valid":
       return (
-        (state.ctState & CS_VALID_BITS) !== 0 ||
-        ((state.ctState & CS_TRACKED) !== 0 &&
-          (state.ctStateMask & CS_INVALID) !== 0 &&
-          (state.ctState & CS_INVALID) === 0)
+        (s.ctState & CS_VALID_BITS) !== 0 ||
+        ((s.ctState & CS_TRACKED) !== 0 &&
+          (s.ctStateMask & CS_INVALID) !== 0 &&
+          (s.ctState & CS_INVALID) === 0)
       );
   }
 }
 
-function isNd(): boolean {
+function isNd(s: FlowState): boolean {
   return (
-    state.ethType === ETH_TYPE.IPV6 &&
-    state.ipProto === IP_PROTO.ICMPV6 &&
-    state.tpDst === 0 &&
-    (state.tpSrc === ND_NEIGHBOR_SOLICIT || state.tpSrc === ND_NEIGHBOR_ADVERT)
+    s.ethType === ETH_TYPE.IPV6 &&
+    s.ipProto === IP_PROTO.ICMPV6 &&
+    s.tpDst === 0 &&
+    (s.tpSrc === ND_NEIGHBOR_SOLICIT || s.tpSrc === ND_NEIGHBOR_ADVERT)
   );
 }
 
@@ -163,21 +196,20 @@ const G_IP_FRAG = groupOf("ip_frag");
 const G_CT_STATE = groupOf("ct_state");
 const G_IN_PORT = groupOf("in_port");
 
+/** Whether an entry of this group feeds prerequisite checks (see {@link noteEntry}). */
+const NOTED: boolean[] = [];
+for (const g of [G_ETH_TYPE, G_IP_PROTO, G_VLAN, G_TP_SRC, G_TP_DST, G_IP_FRAG, G_CT_STATE]) {
+  NOTED[g] = true;
+}
+NOTED[G_IN_PORT] = true;
+
 /** Records what an accepted entry tells later prerequisite checks (value & mask, as OVS stores it). */
-function noteEntry(e: OxmEntry): void {
+export function noteEntry(e: OxmEntry, s: FlowState = state): void {
   const f = e.field;
-  if (f.size > 4) return;
   const g = f.group;
-  if (
-    g !== G_ETH_TYPE &&
-    g !== G_IP_PROTO &&
-    g !== G_VLAN &&
-    g !== G_TP_SRC &&
-    g !== G_TP_DST &&
-    g !== G_IP_FRAG &&
-    g !== G_CT_STATE &&
-    g !== G_IN_PORT
-  ) {
+  if (NOTED[g] !== true || f.size > 4) return;
+  if (g === G_IN_PORT) {
+    s.inPort = true;
     return;
   }
   let v = smallValue(e.value);
@@ -185,49 +217,87 @@ function noteEntry(e: OxmEntry): void {
   if (e.mask !== undefined) v = v & m;
   switch (g) {
     case G_ETH_TYPE:
-      state.ethType = v;
+      s.ethType = v;
       break;
     case G_IP_PROTO:
-      state.ipProto = v;
+      s.ipProto = v;
       break;
     case G_VLAN:
-      state.vlanTci = v;
+      s.vlanTci = v;
       break;
     case G_TP_SRC:
-      state.tpSrc = v;
+      s.tpSrc = v;
       break;
     case G_TP_DST:
-      state.tpDst = v;
+      s.tpDst = v;
       break;
     case G_IP_FRAG:
-      state.ipFrag = v;
+      s.ipFrag = v;
       break;
     case G_CT_STATE:
-      state.ctState = v;
-      state.ctStateMask = e.mask === undefined ? 0xffffffff : m;
-      break;
-    case G_IN_PORT:
-      state.inPort = true;
+      s.ctState = v;
+      s.ctStateMask = e.mask === undefined ? 0xffffffff : m;
       break;
   }
 }
 
+/** The flow state a whole match describes (for FLOW_MOD action checks). */
+export function flowStateOf(m: Match, s: FlowState = newFlowState()): FlowState {
+  resetFlowState(s);
+  const entries = m.entries;
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (e.field !== undefined) noteEntry(e, s);
+  }
+  return s;
+}
+
+/** OF1.1 `OFPMT_STANDARD`, which OVS still parses (88 bytes) where it reads OF1.1+ matches. */
+const OFPMT_STANDARD = 0;
+const OFP11_STANDARD_MATCH_SIZE = 88;
+
+export interface DecodeMatchOptions {
+  /** FLOW_MOD semantics (OVS `oxm_pull_match`): BAD_FIELD, BAD_PREREQ. */
+  readonly strict: boolean;
+  /**
+   * Layout only ({@link MATCH_MODE}.STRUCTURAL): no value, mask, wildcard or
+   * duplicate checks, unknown TLVs kept. Overrides `strict`.
+   */
+  readonly structural?: boolean;
+  /**
+   * Where OVS reads the match with `ofputil_pull_ofp11_match` (FLOW_MOD,
+   * FLOW_REMOVED, flow/aggregate stats): type 0 is OF1.1's 88-byte standard
+   * match, so any other length is OFPBMC_BAD_LEN rather than BAD_TYPE.
+   */
+  readonly ofp11?: boolean;
+}
+
 /**
  * Reads an `ofp_match` and its pad to 8 from `r`. `strict` = FLOW_MOD
- * semantics; otherwise loose (unknown fields kept, prerequisites unchecked).
+ * semantics; otherwise loose (unknown fields kept, prerequisites unchecked);
+ * `structural` = layout only. Entry values alias `r.buf` (oxm.ts `decodeOxmAt`).
  */
-export function decodeMatch(r: Reader, options: { strict: boolean }): Match {
+export function decodeMatch(r: Reader, options: DecodeMatchOptions): Match {
   const start = r.pos;
   if (r.remaining < MATCH_HEADER_SIZE) {
     throw new OfpError("OFPBMC_BAD_LEN", "match header truncated", { offset: start });
   }
-  const type = r.view.getUint16(start);
-  const length = r.view.getUint16(start + 2);
+  const view = r.view;
+  const type = view.getUint16(start);
+  const length = view.getUint16(start + 2);
+  if (type !== OFPMT_OXM) {
+    if (options.ofp11 === true && type === OFPMT_STANDARD && length !== OFP11_STANDARD_MATCH_SIZE) {
+      throw new OfpError("OFPBMC_BAD_LEN", `OF1.1 standard match of length ${length}`, {
+        offset: start,
+      });
+    }
+    if (length < MATCH_HEADER_SIZE) {
+      throw new OfpError("OFPBMC_BAD_LEN", `match length ${length} < 4`, { offset: start });
+    }
+    throw new OfpError("OFPBMC_BAD_TYPE", `match type ${type}`, { offset: start });
+  }
   if (length < MATCH_HEADER_SIZE) {
     throw new OfpError("OFPBMC_BAD_LEN", `match length ${length} < 4`, { offset: start });
-  }
-  if (type !== OFPMT_OXM) {
-    throw new OfpError("OFPBMC_BAD_TYPE", `match type ${type}`, { offset: start });
   }
   const padded = (length + 7) & ~7;
   if (padded > r.remaining) {
@@ -235,40 +305,82 @@ export function decodeMatch(r: Reader, options: { strict: boolean }): Match {
       offset: start,
     });
   }
-  const strict = options.strict;
-  const view = r.view;
-  const buf = r.buf;
-  const end = start + length;
+  const mode: MatchMode =
+    options.structural === true
+      ? MATCH_MODE.STRUCTURAL
+      : options.strict
+        ? MATCH_MODE.STRICT
+        : MATCH_MODE.LOOSE;
+  const entries = decodeMatchEntries(view, r.buf, start + MATCH_HEADER_SIZE, start + length, mode);
+  r.pos = start + padded;
+  return { entries };
+}
+
+/**
+ * Per-group "seen in this match" stamps for duplicate detection: O(1) per TLV
+ * and no allocation (a group is a duplicate when its stamp equals the current one).
+ */
+const seen = new Uint32Array(groupCount());
+let stamp = 0;
+
+function groupCount(): number {
+  let n = 0;
+  for (const f of OXM_FIELDS) n = Math.max(n, f.group + 1);
+  return n;
+}
+
+/**
+ * The OXM TLVs in `[start, end)` of `buf` (an `ofp_match` body or an NXM
+ * `nx_match`), with the match-level checks of `mode`: duplicates (LOOSE,
+ * STRICT) and prerequisites in order (STRICT).
+ */
+export function decodeMatchEntries(
+  view: DataView,
+  buf: Uint8Array,
+  start: number,
+  end: number,
+  mode: MatchMode,
+): MatchEntry[] {
   const entries: MatchEntry[] = [];
-  resetState();
-  let at = start + MATCH_HEADER_SIZE;
+  if (start >= end) return entries;
+  if (mode === MATCH_MODE.STRUCTURAL) {
+    let at = start;
+    while (at < end) {
+      entries.push(decodeOxmAt(view, buf, at, end, mode));
+      at = oxmCursor.next;
+    }
+    return entries;
+  }
+  const strict = mode === MATCH_MODE.STRICT;
+  stamp = (stamp + 1) >>> 0;
+  if (stamp === 0) {
+    seen.fill(0);
+    stamp = 1;
+  }
+  if (strict) resetFlowState(state);
+  let at = start;
   while (at < end) {
-    const e = decodeOxmAt(view, buf, at, end, strict);
+    const e = decodeOxmAt(view, buf, at, end, mode);
     const tlvAt = at;
     at = oxmCursor.next;
-    if (e.field === undefined) {
+    const f = e.field;
+    if (f === undefined) {
       entries.push(e);
       continue;
     }
-    if (strict && !prereqSatisfied(e.field.prereq)) {
-      throw new OfpError("OFPBMC_BAD_PREREQ", `${e.field.name} before its prerequisite`, {
+    if (strict && f.prereq !== "none" && !prereqSatisfied(f.prereq, state)) {
+      throw new OfpError("OFPBMC_BAD_PREREQ", `${f.name} before its prerequisite`, {
         offset: tlvAt,
       });
     }
-    const group = e.field.group;
-    for (let i = 0; i < entries.length; i++) {
-      const prev = entries[i]!;
-      if (prev.field !== undefined && prev.field.group === group) {
-        throw new OfpError("OFPBMC_DUP_FIELD", `${e.field.name} appears twice`, {
-          offset: tlvAt,
-        });
-      }
+    if (seen[f.group] === stamp) {
+      throw new OfpError("OFPBMC_DUP_FIELD", `${f.name} appears twice`, { offset: tlvAt });
     }
-    noteEntry(e);
+    seen[f.group] = stamp;
+    if (strict) noteEntry(e, state);
     entries.push(e);
   }
-  r.pos = start + padded;
-  return { entries };
+  return entries;
 }
 
 /** Rank for canonical order: known fields by OVS order, unknown ones last (stable). */
@@ -293,15 +405,27 @@ export function canonicalOrder(entries: readonly MatchEntry[]): readonly MatchEn
 }
 
 /**
- * Writes `ofp_match` (type 1, length without pad) then zero pad to 8. Fields
- * go in OVS's canonical order (`nx_put_raw`), so prerequisites precede their
- * dependants whatever order the caller used; each entry keeps its own header
- * (an NXM alias stays NXM).
+ * The same match with its entries in OVS's canonical order (`nx_put_raw`):
+ * prerequisites before their dependants, as OVS writes a match and as its
+ * strict FLOW_MOD decoder requires. Builders (the flow-text parser, the
+ * controller) call this; {@link encodeMatch} itself writes entries in the
+ * order given, so decode∘encode is the identity. Returns `m` itself when it
+ * is already canonical.
+ */
+export function canonicalMatch(m: Match): Match {
+  const entries = canonicalOrder(m.entries);
+  return entries === m.entries ? m : { entries };
+}
+
+/**
+ * Writes `ofp_match` (type 1, length without pad) then zero pad to 8. Entries
+ * go out in the order given, each with its own header (an NXM alias stays
+ * NXM); use {@link canonicalMatch} for OVS's order.
  */
 export function encodeMatch(w: Writer, m: Match): void {
   const tok = w.beginLength(2);
   w.u16(OFPMT_OXM).u16(0);
-  const entries = canonicalOrder(m.entries);
+  const entries = m.entries;
   for (let i = 0; i < entries.length; i++) encodeOxmTlv(w, entries[i]!);
   w.endLength(tok, "excluded");
 }

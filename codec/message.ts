@@ -271,7 +271,7 @@ export const MESSAGE_SPECS: readonly MessageSpec[] = [
     name: "OFPT_EXPERIMENTER",
     fixedSize: S.OFP_EXPERIMENTER_HEADER_SIZE,
     elementSize: 1,
-    decode: (r, h) => decodeExperimenter(r, h.xid),
+    decode: (r, h, ctx) => decodeExperimenter(r, h.xid, ctx.strict),
     encode: encodeExperimenter,
   }),
   spec({
@@ -333,10 +333,11 @@ export const MESSAGE_SPECS: readonly MessageSpec[] = [
     type: "packet_in",
     ofpType: OFPT.PACKET_IN,
     name: "OFPT_PACKET_IN",
-    // The spec's 32 counts the empty match but not the 2-byte pad after it.
-    fixedSize: S.OFP_PACKET_IN_SIZE + 2,
+    // OVS pulls the 16 fixed bytes and then the match (a message cut inside
+    // the match is OFPBMC_BAD_LEN); the match and pad are checked by the decoder.
+    fixedSize: S.OFP_PACKET_IN_SIZE - S.OFP_MATCH_SIZE,
     elementSize: 1,
-    decode: (r, h) => decodePacketIn(r, h.xid),
+    decode: (r, h, ctx) => decodePacketIn(r, h.xid, ctx.strict),
     encode: encodePacketIn,
   }),
   spec({
@@ -345,7 +346,7 @@ export const MESSAGE_SPECS: readonly MessageSpec[] = [
     name: "OFPT_FLOW_REMOVED",
     fixedSize: S.OFP_FLOW_REMOVED_SIZE,
     elementSize: 8,
-    decode: (r, h) => decodeFlowRemoved(r, h.xid),
+    decode: (r, h, ctx) => decodeFlowRemoved(r, h.xid, ctx.strict),
     encode: encodeFlowRemoved,
   }),
   spec({
@@ -363,7 +364,7 @@ export const MESSAGE_SPECS: readonly MessageSpec[] = [
     name: "OFPT_PACKET_OUT",
     fixedSize: S.OFP_PACKET_OUT_SIZE,
     elementSize: 1,
-    decode: (r, h) => decodePacketOut(r, h.xid),
+    decode: (r, h, ctx) => decodePacketOut(r, h.xid, ctx.strict),
     encode: encodePacketOut,
   }),
   spec({
@@ -381,7 +382,7 @@ export const MESSAGE_SPECS: readonly MessageSpec[] = [
     name: "OFPT_GROUP_MOD",
     fixedSize: S.OFP_GROUP_MOD_SIZE,
     elementSize: 8,
-    decode: (r, h) => decodeGroupMod(r, h.xid),
+    decode: (r, h, ctx) => decodeGroupMod(r, h.xid, ctx.strict),
     encode: encodeGroupMod,
   }),
   spec({
@@ -446,7 +447,7 @@ export const MESSAGE_SPECS: readonly MessageSpec[] = [
     name: "OFPT_ROLE_REQUEST",
     fixedSize: S.OFP_ROLE_REQUEST_SIZE,
     elementSize: 0,
-    decode: (r, h) => decodeRole(r, "role_request", h.xid),
+    decode: (r, h, ctx) => decodeRole(r, "role_request", h.xid, ctx.strict),
     encode: encodeRole,
   }),
   spec({
@@ -455,7 +456,7 @@ export const MESSAGE_SPECS: readonly MessageSpec[] = [
     name: "OFPT_ROLE_REPLY",
     fixedSize: S.OFP_ROLE_REQUEST_SIZE,
     elementSize: 0,
-    decode: (r, h) => decodeRole(r, "role_reply", h.xid),
+    decode: (r, h, ctx) => decodeRole(r, "role_reply", h.xid, ctx.strict),
     encode: encodeRole,
   }),
   headerOnly("get_async_request", OFPT.GET_ASYNC_REQUEST, "OFPT_GET_ASYNC_REQUEST"),
@@ -483,7 +484,7 @@ export const MESSAGE_SPECS: readonly MessageSpec[] = [
     name: "OFPT_METER_MOD",
     fixedSize: S.OFP_METER_MOD_SIZE,
     elementSize: 1,
-    decode: (r, h) => decodeMeterMod(r, h.xid),
+    decode: (r, h, ctx) => decodeMeterMod(r, h.xid, ctx.strict),
     encode: encodeMeterMod,
   }),
 ] as readonly MessageSpec[];

@@ -763,15 +763,38 @@ export function isValueValid(f: OxmField, value: Uint8Array): boolean {
 }
 
 /**
+ * How much of OVS's meaning a decoder checks (OVS `nx-match.c`):
+ * - `STRUCTURAL`: layout only (lengths); unknown TLVs are kept, values, masks
+ *   and wildcards are taken as they come, duplicates allowed. For a faithful
+ *   decode∘encode of whatever a peer sent (the lenient vector round trip,
+ *   switch → controller messages a controller should not refuse).
+ * - `LOOSE`: OVS `oxm_pull_match_loose`: BAD_WILDCARDS, BAD_MASK, BAD_VALUE and
+ *   DUP_FIELD as OVS checks them; unknown TLVs kept; prerequisites unchecked.
+ * - `STRICT`: OVS `oxm_pull_match` (FLOW_MOD): also BAD_FIELD and BAD_PREREQ.
+ */
+export const MATCH_MODE = { STRUCTURAL: 0, LOOSE: 1, STRICT: 2 } as const;
+export type MatchMode = (typeof MATCH_MODE)[keyof typeof MATCH_MODE];
+
+/**
  * Decodes one OXM TLV as a match entry (OVS `nx_pull_match_entry`): lengths
  * (OFPBMC_BAD_LEN), value outside mask (OFPBMC_BAD_WILDCARDS), unknown header
  * or a known header with the wrong width (OFPBMC_BAD_FIELD in strict mode, an
- * {@link UnknownOxm} in loose mode), mask on a non-maskable field
- * (OFPBMC_BAD_MASK), reserved value bits (OFPBMC_BAD_VALUE). Prerequisites and
- * duplicates are match-level checks (match.ts).
+ * {@link UnknownOxm} otherwise), mask on a non-maskable field
+ * (OFPBMC_BAD_MASK), reserved value bits (OFPBMC_BAD_VALUE); see
+ * {@link MATCH_MODE}. Prerequisites and duplicates are match-level checks
+ * (match.ts). Value and mask alias `r.buf` (see {@link decodeOxmAt}).
  */
-export function decodeOxmTlv(r: Reader, mode: "strict" | "loose" = "strict"): MatchEntry {
-  const e = decodeOxmAt(r.view, r.buf, r.pos, r.end, mode === "strict");
+export function decodeOxmTlv(
+  r: Reader,
+  mode: "strict" | "loose" | "structural" = "strict",
+): MatchEntry {
+  const m =
+    mode === "strict"
+      ? MATCH_MODE.STRICT
+      : mode === "loose"
+        ? MATCH_MODE.LOOSE
+        : MATCH_MODE.STRUCTURAL;
+  const e = decodeOxmAt(r.view, r.buf, r.pos, r.end, m);
   r.pos = oxmCursor.next;
   return e;
 }
@@ -784,14 +807,19 @@ export const oxmCursor = { next: 0 };
 
 /**
  * {@link decodeOxmTlv} on raw offsets: the TLV at `at`, not reading past
- * `end`. Sets {@link oxmCursor}. Allocation: the entry and its value/mask copies.
+ * `end`. Sets {@link oxmCursor}.
+ *
+ * Aliasing contract: `value`, `mask` and `payload` are `subarray` views of
+ * `buf`, not copies (decodeMessage gets a message the framer already copied
+ * out of the socket stream, so nothing reuses those bytes). A caller that
+ * decodes from a buffer it will overwrite must copy the input first.
  */
 export function decodeOxmAt(
   view: DataView,
   buf: Uint8Array,
   at: number,
   end: number,
-  strict: boolean,
+  mode: MatchMode,
 ): MatchEntry {
   if (end - at < 4) throw new OfpError("OFPBMC_BAD_LEN", "truncated OXM header", { offset: at });
   const header = view.getUint32(at);
@@ -799,6 +827,7 @@ export function decodeOxmAt(
   let p = at + 4;
   let experimenter: number | undefined;
   let payloadLen = len;
+  let field: OxmField | undefined;
   if (header >>> 16 === OXM_CLASS.EXPERIMENTER) {
     // The experimenter id counts in the OXM length (codec.md point 5).
     if (end - at < 8 || len < 4) {
@@ -807,40 +836,49 @@ export function decodeOxmAt(
     experimenter = view.getUint32(p);
     p += 4;
     payloadLen = len - 4;
+    field = TABLE.byHeader.get(headerKey(header, experimenter));
+  } else {
+    const slot = fastSlot(header >>> 16);
+    field = slot >= 0 ? FAST[slot * 128 + ((header >>> 9) & 0x7f)] : undefined;
   }
   if (end - p < payloadLen) {
     throw new OfpError("OFPBMC_BAD_LEN", `OXM payload of ${payloadLen} bytes overruns`, {
       offset: at,
     });
   }
-  oxmCursor.next = p + payloadLen;
+  const next = p + payloadLen;
+  oxmCursor.next = next;
   const hasMask = (header & OXM_HASMASK) !== 0;
   const width = hasMask ? payloadLen >>> 1 : payloadLen;
-  if (hasMask && valueOutsideMask(buf, p, p + width, width)) {
+  const checks = mode !== MATCH_MODE.STRUCTURAL;
+  if (checks && hasMask && valueOutsideMask(buf, p, p + width, width)) {
     throw new OfpError("OFPBMC_BAD_WILDCARDS", "OXM value has bits outside its mask", {
       offset: at,
     });
   }
-  const field = fieldByHeader(header, experimenter);
-  if (field === undefined || !widthFits(field, width)) {
-    if (strict) {
+  if (
+    field === undefined ||
+    (field.variable ? width === 0 || width > field.size : width !== field.size) ||
+    (hasMask && 2 * width !== payloadLen)
+  ) {
+    if (mode === MATCH_MODE.STRICT) {
       throw new OfpError(
         "OFPBMC_BAD_FIELD",
         `unknown OXM header 0x${header.toString(16).padStart(8, "0")}`,
         { offset: at },
       );
     }
-    return { field: undefined, header, experimenter, payload: buf.slice(p, p + payloadLen) };
+    return { field: undefined, header, experimenter, payload: buf.subarray(p, next) };
   }
-  const value = buf.slice(p, p + width);
+  const value = buf.subarray(p, p + width);
   let mask: Uint8Array | undefined;
   if (hasMask) {
-    mask = buf.slice(p + width, p + 2 * width);
-    if (!isMaskAllowed(field, mask)) {
+    mask = buf.subarray(p + width, next);
+    if (checks && !field.maskable && !isMaskAllowed(field, mask)) {
       throw new OfpError("OFPBMC_BAD_MASK", `${field.name} is not maskable`, { offset: at });
     }
   }
-  if (!isValueValid(field, value)) {
+  if (checks && (field.validMask !== undefined || field.ofPort) && !isValueValid(field, value)) {
     throw new OfpError("OFPBMC_BAD_VALUE", `invalid value for ${field.name}`, { offset: at });
   }
   return { field, value, mask };

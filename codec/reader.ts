@@ -9,6 +9,8 @@
  */
 import { OfpError } from "./errors.js";
 
+const utf8 = new TextDecoder("utf-8");
+
 export class Reader {
   readonly buf: Uint8Array;
   readonly view: DataView;
@@ -99,15 +101,28 @@ export class Reader {
     this.pos += size;
   }
 
-  /** A NUL-padded fixed-size ASCII field (port names, desc strings). */
+  /**
+   * A NUL-padded fixed-size UTF-8 field (port, table and desc names): the
+   * bytes up to the first NUL. OVS copies names as bytes, and switches do
+   * send non-ASCII ones (Ryu vectors 4-39, 4-56 carry Japanese port/table
+   * names); malformed UTF-8 decodes to U+FFFD rather than failing.
+   */
   fixedString(size: number): string {
     this.need(size, "string");
-    let stop = this.pos;
-    const limit = this.pos + size;
-    while (stop < limit && this.buf[stop] !== 0) stop++;
-    let s = "";
-    for (let i = this.pos; i < stop; i++) s += String.fromCharCode(this.buf[i]!);
+    const buf = this.buf;
+    const start = this.pos;
+    const limit = start + size;
+    let stop = start;
+    let ascii = true;
+    for (; stop < limit; stop++) {
+      const b = buf[stop]!;
+      if (b === 0) break;
+      if (b >= 0x80) ascii = false;
+    }
     this.pos = limit;
+    if (!ascii) return utf8.decode(buf.subarray(start, stop));
+    let s = "";
+    for (let i = start; i < stop; i++) s += String.fromCharCode(buf[i]!);
     return s;
   }
 

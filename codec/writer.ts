@@ -7,6 +7,8 @@
  * Whether the pad is counted is the caller's choice, because OpenFlow differs
  * per structure (ofp_match excludes it, actions include it).
  */
+const utf8 = new TextEncoder();
+
 export class Writer {
   private buf: Uint8Array;
   private view: DataView;
@@ -69,12 +71,37 @@ export class Writer {
     return this;
   }
 
-  /** A NUL-padded fixed-size ASCII field; longer strings are cut to `size - 1`. */
+  /**
+   * A NUL-padded fixed-size UTF-8 field. Like OVS (`ovs_strlcpy`), at most
+   * `size - 1` bytes are kept so a NUL always ends the name; a longer name
+   * is cut at a character boundary, never inside a UTF-8 sequence.
+   */
   fixedString(s: string, size: number): this {
     this.ensure(size);
-    const n = Math.min(s.length, size - 1);
-    for (let i = 0; i < n; i++) this.buf[this.pos + i] = s.charCodeAt(i) & 0xff;
-    this.buf.fill(0, this.pos + n, this.pos + size);
+    const buf = this.buf;
+    const at = this.pos;
+    const max = size - 1;
+    let n = 0;
+    let ascii = true;
+    for (let i = 0; i < s.length; i++) {
+      if (s.charCodeAt(i) >= 0x80) {
+        ascii = false;
+        break;
+      }
+    }
+    if (ascii) {
+      n = Math.min(s.length, max);
+      for (let i = 0; i < n; i++) buf[at + i] = s.charCodeAt(i);
+    } else {
+      // Whole code points only: stop before the first one that does not fit.
+      for (const ch of s) {
+        const bytes = utf8.encode(ch);
+        if (n + bytes.length > max) break;
+        buf.set(bytes, at + n);
+        n += bytes.length;
+      }
+    }
+    buf.fill(0, at + n, at + size);
     this.pos += size;
     return this;
   }
@@ -112,7 +139,10 @@ export class Writer {
    * written first, then the pad appended; with `"none"` nothing is padded.
    * Throws a RangeError (an encoder bug or an oversize input) past 65535.
    */
-  endLength(token: { start: number; lengthAt: number }, pad: "included" | "excluded" | "none"): number {
+  endLength(
+    token: { start: number; lengthAt: number },
+    pad: "included" | "excluded" | "none",
+  ): number {
     if (pad === "included") this.padTo(8, token.start);
     const length = this.pos - token.start;
     if (length > 0xffff) throw new RangeError(`structure of ${length} bytes exceeds 65535`);

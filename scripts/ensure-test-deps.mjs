@@ -40,7 +40,9 @@ let missing = missingPackages();
 if (missing.length === 0) process.exit(0);
 
 if (process.env.DVRFLOW_SKIP_SYSTEM_DEPS === "1") {
-  console.warn(`\n*** dvrflow: missing ${missing.join(" ")}; suites that need them will be SKIPPED ***\n`);
+  console.warn(
+    `\n*** dvrflow: missing ${missing.join(" ")}; suites that need them will be SKIPPED ***\n`,
+  );
   process.exit(0);
 }
 

@@ -8,6 +8,7 @@
  * The ONF bundle messages (EXT-230) are modelled in bundle.ts; message.ts
  * dispatches on (experimenter, exp_type) before falling back to this arm.
  */
+import { NX_VENDOR_ID, ONF_VENDOR_ID, OfpError } from "../errors.js";
 import type { Reader } from "../reader.js";
 import type { Writer } from "../writer.js";
 
@@ -19,10 +20,25 @@ export interface ExperimenterMessage {
   readonly data: Uint8Array;
 }
 
-export function decodeExperimenter(r: Reader, xid: number): ExperimenterMessage {
+/**
+ * Strict decode refuses an experimenter OVS does not know (only Nicira and
+ * ONF) with OFPBRC_BAD_VENDOR, as OVS's `ofpraw_decode` does; subtypes of
+ * those two stay opaque, since OVS knows more of them than we model.
+ */
+export function decodeExperimenter(r: Reader, xid: number, strict = true): ExperimenterMessage {
   const experimenter = r.u32();
+  if (strict) checkVendor(experimenter, r.pos - 4);
   const expType = r.u32();
   return { type: "experimenter", xid, experimenter, expType, data: r.rest() };
+}
+
+/** OVS knows Nicira and ONF experimenter messages only (`ofpraw_decode`). */
+export function checkVendor(experimenter: number, offset: number): void {
+  if (experimenter !== NX_VENDOR_ID && experimenter !== ONF_VENDOR_ID) {
+    throw new OfpError("OFPBRC_BAD_VENDOR", `experimenter 0x${experimenter.toString(16)}`, {
+      offset,
+    });
+  }
 }
 
 export function encodeExperimenter(w: Writer, m: ExperimenterMessage): void {

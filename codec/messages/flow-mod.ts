@@ -6,13 +6,19 @@
  *     | out_port (4) | out_group (4) | flags (2) | pad (2)
  *     | ofp_match (padded to 8) | instruction*                     >= 56
  *
- * The match is decoded with FLOW_MOD (strict) semantics, as OVS does
- * (`oxm_pull_match`): prerequisite order, duplicates, masks and unknown
- * fields are errors. `decodeMessage(..., { strict: false })` relaxes it to the
- * loose reading for layout-only vectors. Instructions run to the end of the
- * message. Command, flags and buffer id are not policed here (that is the
- * switch's validation: OVS answers OFPFMFC_BAD_COMMAND, OFPBRC_BUFFER_UNKNOWN).
+ * Strict decode (the default of decodeMessage) answers like OVS's
+ * `ofputil_decode_flow_mod`, in its order: the match with FLOW_MOD semantics
+ * (`oxm_pull_match`: prerequisite order, duplicates, masks, unknown fields;
+ * type 0 read as OF1.1's standard match, so OFPBMC_BAD_LEN), then table 255
+ * outside deletes, out_port, ct tuple fields and the command
+ * (flow-check.ts `checkFlowModHeader`), the instructions with OVS's action
+ * semantics, the flags, and finally the actions against the match
+ * (`checkFlowModConsistency`: set_field prerequisites, goto_table forward,
+ * ...). Loose decode (`strict: false`) is structural: layout only, so any
+ * FLOW_MOD a peer sent re-encodes byte for byte. The buffer id is not
+ * policed (OVS answers OFPBRC_BUFFER_UNKNOWN only when it applies the flow).
  */
+import { checkFlowModConsistency, checkFlowModFlags, checkFlowModHeader } from "../flow-check.js";
 import type { Reader } from "../reader.js";
 import type { Writer } from "../writer.js";
 import {
@@ -59,6 +65,9 @@ export interface FlowModMessage {
   readonly instructions: readonly Instruction[];
 }
 
+const STRICT = { strict: true } as const;
+const STRUCTURAL = { strict: false } as const;
+
 export function decodeFlowMod(r: Reader, xid: number, strict: boolean): FlowModMessage {
   const cookie = r.u64();
   const cookieMask = r.u64();
@@ -72,9 +81,14 @@ export function decodeFlowMod(r: Reader, xid: number, strict: boolean): FlowModM
   const outGroup = r.u32();
   const flags = r.u16();
   r.skip(2);
-  const match = decodeMatch(r, { strict });
+  const match = decodeMatch(r, { strict, structural: !strict, ofp11: true });
+  if (strict) checkFlowModHeader(tableId, command, outPort, match);
   // `r` ends where the message ends, so it is already bounded to the instructions.
-  const instructions = decodeInstructions(r);
+  const instructions = decodeInstructions(r, strict ? STRICT : STRUCTURAL);
+  if (strict) {
+    checkFlowModFlags(flags);
+    checkFlowModConsistency(match, instructions, tableId);
+  }
   return {
     type: "flow_mod",
     xid,

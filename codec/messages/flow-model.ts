@@ -7,5 +7,5 @@ export { decodeMatch, encodeMatch } from "../match.js";
 export type { Match, MatchEntry, OxmEntry, UnknownOxm } from "../match.js";
 export { decodeActions, encodeActions } from "../actions.js";
 export type { Action } from "../actions.js";
-export { decodeInstructions, encodeInstructions } from "../instructions.js";
+export { decodeInstructionRange, decodeInstructions, encodeInstructions } from "../instructions.js";
 export type { Instruction } from "../instructions.js";

@@ -33,7 +33,8 @@ export interface FlowRemovedMessage {
   readonly match: Match;
 }
 
-export function decodeFlowRemoved(r: Reader, xid: number): FlowRemovedMessage {
+/** `strict`: OVS's loose match checks; otherwise structural. */
+export function decodeFlowRemoved(r: Reader, xid: number, strict = true): FlowRemovedMessage {
   const cookie = r.u64();
   const priority = r.u16();
   const reason = r.u8();
@@ -44,7 +45,7 @@ export function decodeFlowRemoved(r: Reader, xid: number): FlowRemovedMessage {
   const hardTimeout = r.u16();
   const packetCount = r.u64();
   const byteCount = r.u64();
-  const match = decodeMatch(r, { strict: false });
+  const match = decodeMatch(r, { strict: false, structural: !strict, ofp11: true });
   if (r.remaining !== 0) {
     throw new OfpError("OFPBRC_BAD_LEN", `${r.remaining} bytes after flow_removed match`, {
       offset: r.pos,

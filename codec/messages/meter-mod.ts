@@ -10,8 +10,11 @@
  *
  * A band's len covers the whole band. Decoder: a len under 16, past the
  * message, or other than 16 for drop/dscp_remark is OFPBRC_BAD_LEN; an unknown
- * band type is OFPMMFC_BAD_BAND. Experimenter bands are kept (OVS itself
- * rejects them with OFPMMFC_BAD_BAND; that is a switch policy, not layout).
+ * band type is OFPMMFC_BAD_BAND. Experimenter bands are kept by structural
+ * decode. Strict decode answers like OVS `ofputil_decode_meter_mod`: a
+ * command other than add/modify/delete → OFPMMFC_BAD_COMMAND; for add/modify,
+ * KBPS with PKTPS → OFPMMFC_BAD_FLAGS and an experimenter band →
+ * OFPMMFC_BAD_BAND (OVS implements drop and dscp_remark only).
  */
 import { OfpError } from "../errors.js";
 import type { Reader } from "../reader.js";
@@ -105,11 +108,27 @@ export function decodeMeterBands(r: Reader): MeterBand[] {
   return bands;
 }
 
-export function decodeMeterMod(r: Reader, xid: number): MeterModMessage {
+export function decodeMeterMod(r: Reader, xid: number, strict = true): MeterModMessage {
   const command = r.u16();
   const flags = r.u16();
   const meterId = r.u32();
-  return { type: "meter_mod", xid, command, flags, meterId, bands: decodeMeterBands(r) };
+  if (strict) {
+    if (command !== OFPMC.ADD && command !== OFPMC.MODIFY && command !== OFPMC.DELETE) {
+      throw new OfpError("OFPMMFC_BAD_COMMAND", `meter command ${command}`, { offset: 8 });
+    }
+    if (command !== OFPMC.DELETE && (flags & OFPMF.KBPS) !== 0 && (flags & OFPMF.PKTPS) !== 0) {
+      throw new OfpError("OFPMMFC_BAD_FLAGS", "meter with both kbps and pktps", { offset: 10 });
+    }
+  }
+  const bands = decodeMeterBands(r);
+  if (strict && command !== OFPMC.DELETE) {
+    for (const b of bands) {
+      if (b.kind === "experimenter") {
+        throw new OfpError("OFPMMFC_BAD_BAND", "experimenter meter band");
+      }
+    }
+  }
+  return { type: "meter_mod", xid, command, flags, meterId, bands };
 }
 
 export function encodeMeterMod(w: Writer, m: MeterModMessage): void {

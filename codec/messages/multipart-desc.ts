@@ -11,7 +11,7 @@
  *     meter_features: max_meter (4) | band_types (4) | capabilities (4)
  *                     | max_bands (1) | max_color (1) | pad (2)      = 16
  *
- * Strings are NUL padded ASCII (bytes after the first NUL are not kept).
+ * Strings are NUL padded UTF-8 (bytes after the first NUL are not kept).
  * Variable entries shorter than 8 or past the message are OFPBRC_BAD_LEN.
  */
 import { OfpError } from "../errors.js";
@@ -91,12 +91,13 @@ function entryReader(r: Reader, min: number, what: string): Reader {
   return e;
 }
 
-export function decodeGroupDesc(r: Reader): GroupDesc {
+/** `strict`: OVS's action checks inside the buckets; otherwise structural. */
+export function decodeGroupDesc(r: Reader, strict = true): GroupDesc {
   const e = entryReader(r, OFP_GROUP_DESC_SIZE, "group desc");
   const groupType = e.u8();
   e.skip(1);
   const groupId = e.u32();
-  return { groupType, groupId, buckets: decodeBuckets(e) };
+  return { groupType, groupId, buckets: decodeBuckets(e, strict) };
 }
 
 export function encodeGroupDesc(w: Writer, g: GroupDesc): void {

@@ -13,22 +13,31 @@
  *                     | pad (4)                                      = 24
  *
  * The request match follows the caller's strictness (a switch reads it like a
- * FLOW_MOD match); reply matches are read loosely (switch → controller).
- * A flow entry whose length is under 56 or past the message is
- * OFPBRC_BAD_LEN; its instructions run to its own end.
+ * FLOW_MOD match); reply matches are read loosely (switch → controller), or
+ * structurally when decodeMessage is not strict. Both are read the way OVS's
+ * `ofputil_pull_ofp11_match` does (type 0 is an OF1.1 standard match, so a
+ * length other than 88 is OFPBMC_BAD_LEN).
+ *
+ * A reply entry is read in OVS's order (`ofputil_decode_flow_stats_reply`):
+ * its 48 fixed bytes (OFPBRC_BAD_LEN if absent, or if `length` < 48), then
+ * the match from the message, then `length - 48 - padded match` bytes of
+ * instructions, which must be there (else OFPBIC_BAD_LEN, where OVS's
+ * instruction pull notices). Strict decode gives the instructions OVS's
+ * checks (duplicates, experimenters, action semantics); loose decode is
+ * structural.
  */
 import { OfpError } from "../errors.js";
 import type { Reader } from "../reader.js";
 import type { Writer } from "../writer.js";
 import {
-  decodeInstructions,
+  decodeInstructionRange,
   decodeMatch,
   encodeInstructions,
   encodeMatch,
   type Instruction,
   type Match,
 } from "./flow-model.js";
-import { OFP_FLOW_STATS_SIZE } from "./sizes.js";
+import { OFP_FLOW_STATS_SIZE, OFP_MATCH_SIZE } from "./sizes.js";
 
 export interface FlowStatsRequest {
   readonly tableId: number;
@@ -68,7 +77,7 @@ export function decodeFlowStatsRequest(r: Reader, strict: boolean): FlowStatsReq
   r.skip(4);
   const cookie = r.u64();
   const cookieMask = r.u64();
-  const match = decodeMatch(r, { strict });
+  const match = decodeMatch(r, { strict, structural: !strict, ofp11: true });
   if (r.remaining !== 0) {
     throw new OfpError("OFPBRC_BAD_LEN", `${r.remaining} bytes after flow stats request match`, {
       offset: r.pos,
@@ -83,27 +92,44 @@ export function encodeFlowStatsRequest(w: Writer, q: FlowStatsRequest): void {
   encodeMatch(w, q.match);
 }
 
-export function decodeFlowStats(r: Reader): FlowStats {
+/** `struct ofp11_flow_stats` without its match. */
+const FLOW_STATS_FIXED_SIZE = OFP_FLOW_STATS_SIZE - OFP_MATCH_SIZE;
+const STRICT = { strict: true } as const;
+const STRUCTURAL = { strict: false } as const;
+
+export function decodeFlowStats(r: Reader, strict = true): FlowStats {
   const start = r.pos;
-  const length = r.u16();
-  if (length < OFP_FLOW_STATS_SIZE || length - 2 > r.remaining) {
+  if (r.remaining < FLOW_STATS_FIXED_SIZE) {
+    throw new OfpError("OFPBRC_BAD_LEN", `${r.remaining} bytes left, not a flow stats entry`, {
+      offset: start,
+    });
+  }
+  const view = r.view;
+  const length = view.getUint16(start);
+  if (length < FLOW_STATS_FIXED_SIZE) {
     throw new OfpError("OFPBRC_BAD_LEN", `flow stats length ${length}`, { offset: start });
   }
-  const e = r.sub(length - 2, "flow stats");
-  const tableId = e.u8();
-  e.skip(1);
-  const durationSec = e.u32();
-  const durationNsec = e.u32();
-  const priority = e.u16();
-  const idleTimeout = e.u16();
-  const hardTimeout = e.u16();
-  const flags = e.u16();
-  e.skip(4);
-  const cookie = e.u64();
-  const packetCount = e.u64();
-  const byteCount = e.u64();
-  const match = decodeMatch(e, { strict: false });
-  const instructions = decodeInstructions(e);
+  const buf = r.buf;
+  const tableId = buf[start + 2]!;
+  const durationSec = view.getUint32(start + 4);
+  const durationNsec = view.getUint32(start + 8);
+  const priority = view.getUint16(start + 12);
+  const idleTimeout = view.getUint16(start + 14);
+  const hardTimeout = view.getUint16(start + 16);
+  const flags = view.getUint16(start + 18);
+  const cookie = view.getBigUint64(start + 24);
+  const packetCount = view.getBigUint64(start + 32);
+  const byteCount = view.getBigUint64(start + 40);
+  r.pos = start + FLOW_STATS_FIXED_SIZE;
+  const match = decodeMatch(r, { strict: false, structural: !strict, ofp11: true });
+  const end = start + length;
+  if (end < r.pos || end > r.end) {
+    throw new OfpError("OFPBIC_BAD_LEN", `flow stats length ${length} leaves no room`, {
+      offset: start,
+    });
+  }
+  const instructions = decodeInstructionRange(view, buf, r.pos, end, strict ? STRICT : STRUCTURAL);
+  r.pos = end;
   return {
     tableId,
     durationSec,

@@ -15,7 +15,9 @@
  * (experimenter (4) | exp_type (4) | data) are opaque, including ONF/Nicira
  * multipart extensions such as ONF flow monitor.
  */
-import { OfpError } from "../errors.js";
+import { ONF_VENDOR_ID, OfpError } from "../errors.js";
+import { MATCH_MODE, decodeMatchEntries } from "../match.js";
+import { checkVendor } from "./experimenter.js";
 import type { Reader } from "../reader.js";
 import type { Writer } from "../writer.js";
 import { decodePort, encodePort, type OfpPort } from "./port.js";
@@ -179,7 +181,7 @@ export type BodyCodec =
     }
   | {
       readonly shape: "list";
-      decodeEntry(r: Reader): unknown;
+      decodeEntry(r: Reader, strict: boolean): unknown;
       encodeEntry(w: Writer, entry: never): void;
     };
 
@@ -201,14 +203,63 @@ function fixed<T extends object>(
   return { shape: "fixed", size, decode, encode };
 }
 
-function list<T>(decodeEntry: (r: Reader) => T, encodeEntry: (w: Writer, e: T) => void): BodyCodec {
+function list<T>(
+  decodeEntry: (r: Reader, strict: boolean) => T,
+  encodeEntry: (w: Writer, e: T) => void,
+): BodyCodec {
   return { shape: "list", decodeEntry, encodeEntry };
 }
 
-function decodeExperimenterBody(r: Reader): Omit<ExperimenterBody, "kind"> {
+/**
+ * Experimenter bodies stay opaque. Strict decode answers like OVS: an
+ * experimenter other than Nicira/ONF is OFPBRC_BAD_VENDOR, and an ONF flow
+ * monitor request (ONFST_FLOW_MONITOR) is walked for its layout.
+ */
+function decodeExperimenterBody(
+  r: Reader,
+  strict: boolean,
+  request: boolean,
+): Omit<ExperimenterBody, "kind"> {
+  const at = r.pos;
   const experimenter = r.u32();
   const expType = r.u32();
+  if (strict) {
+    checkVendor(experimenter, at);
+    if (request && experimenter === ONF_VENDOR_ID && expType === ONFMP_FLOW_MONITOR) {
+      checkFlowMonitor(r);
+    }
+  }
   return { experimenter, expType, data: r.rest() };
+}
+
+/** ONF multipart exp_type of flow monitor (EXT-187, OVS `ONFST13_FLOW_MONITOR`). */
+const ONFMP_FLOW_MONITOR = 1870;
+/** `struct nx_flow_monitor_request`: id, flags, out_port, match_len, table_id, zeros[5]. */
+const FLOW_MONITOR_REQUEST_SIZE = 16;
+
+/**
+ * The layout checks OVS's `ofputil_decode_flow_monitor_request` makes before
+ * anything else: whole 16-byte requests (OFPBRC_BAD_LEN), each followed by an
+ * nx_match of `match_len` bytes padded to 8 that must fit (OFPBMC_BAD_LEN,
+ * `nx_pull_match`) and parse as OXM TLVs. Used on requests only: replies are
+ * switch output. Does not move `r`.
+ */
+function checkFlowMonitor(r: Reader): void {
+  const view = r.view;
+  let at = r.pos;
+  while (at < r.end) {
+    if (r.end - at < FLOW_MONITOR_REQUEST_SIZE) {
+      throw new OfpError("OFPBRC_BAD_LEN", "flow monitor request truncated", { offset: at });
+    }
+    const matchLen = view.getUint16(at + 8);
+    const matchAt = at + FLOW_MONITOR_REQUEST_SIZE;
+    const padded = (matchLen + 7) & ~7;
+    if (padded > r.end - matchAt) {
+      throw new OfpError("OFPBMC_BAD_LEN", `flow monitor match_len ${matchLen}`, { offset: at });
+    }
+    decodeMatchEntries(view, r.buf, matchAt, matchAt + matchLen, MATCH_MODE.STRICT);
+    at = matchAt + padded;
+  }
 }
 
 function encodeExperimenterBody(w: Writer, b: Omit<ExperimenterBody, "kind">): void {
@@ -218,7 +269,16 @@ function encodeExperimenterBody(w: Writer, b: Omit<ExperimenterBody, "kind">): v
 const VARIABLE = -1;
 
 const FLOW_REQUEST = fixed(VARIABLE, decodeFlowStatsRequest, encodeFlowStatsRequest);
-const EXPERIMENTER_BODY = fixed(VARIABLE, decodeExperimenterBody, encodeExperimenterBody);
+const EXPERIMENTER_REQUEST = fixed(
+  VARIABLE,
+  (r, strict) => decodeExperimenterBody(r, strict, true),
+  encodeExperimenterBody,
+);
+const EXPERIMENTER_REPLY = fixed(
+  VARIABLE,
+  (r, strict) => decodeExperimenterBody(r, strict, false),
+  encodeExperimenterBody,
+);
 
 /** The multipart registry: one row per OFPMP type. */
 export const MULTIPART_SPECS: readonly MultipartSpec[] = [
@@ -344,8 +404,8 @@ export const MULTIPART_SPECS: readonly MultipartSpec[] = [
     kind: "experimenter",
     mpType: OFPMP.EXPERIMENTER,
     name: "OFPMP_EXPERIMENTER",
-    request: EXPERIMENTER_BODY,
-    reply: EXPERIMENTER_BODY,
+    request: EXPERIMENTER_REQUEST,
+    reply: EXPERIMENTER_REPLY,
   },
 ];
 
@@ -392,7 +452,7 @@ function decodeBody(
   const codec = spec[direction];
   if (codec.shape === "list") {
     const entries: unknown[] = [];
-    while (r.remaining > 0) entries.push(codec.decodeEntry(r));
+    while (r.remaining > 0) entries.push(codec.decodeEntry(r, strict));
     return { kind: spec.kind, entries };
   }
   if (codec.size !== VARIABLE && r.remaining !== codec.size) {

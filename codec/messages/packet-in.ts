@@ -5,7 +5,9 @@
  *     | cookie (8) | ofp_match (padded to 8) | pad (2) | data        >= 34
  *
  * The match holds pipeline metadata (in_port, tunnel, registers, ct state),
- * so it is decoded loosely, like OVS's `oxm_pull_match_loose`. `total_len` is
+ * so it is decoded loosely, like OVS's `oxm_pull_match_loose`. OVS pulls the
+ * 16 fixed bytes, then the match, then the pad: a message cut inside the
+ * match is OFPBMC_BAD_LEN, one cut in the 2-byte pad OFPBRC_BAD_LEN. `total_len` is
  * the full frame length, which may exceed `data` when the switch truncated
  * it; it is kept as sent. OVS never buffers (buffer_id 0xffffffff).
  */
@@ -28,13 +30,18 @@ export interface PacketInMessage {
   readonly data: Uint8Array;
 }
 
-export function decodePacketIn(r: Reader, xid: number): PacketInMessage {
+/**
+ * `strict` (decodeMessage's default) reads the match like OVS's
+ * `oxm_pull_match_loose` (values and masks checked, unknown fields kept);
+ * otherwise structurally.
+ */
+export function decodePacketIn(r: Reader, xid: number, strict = true): PacketInMessage {
   const bufferId = r.u32();
   const totalLen = r.u16();
   const reason = r.u8();
   const tableId = r.u8();
   const cookie = r.u64();
-  const match = decodeMatch(r, { strict: false });
+  const match = decodeMatch(r, { strict: false, structural: !strict });
   r.skip(2);
   return {
     type: "packet_in",

@@ -3,6 +3,7 @@
  *
  *     ofp_header (8) | role (4) | pad (4) | generation_id (8)   = 24
  */
+import { OfpError } from "../errors.js";
 import type { Reader } from "../reader.js";
 import type { Writer } from "../writer.js";
 
@@ -23,12 +24,20 @@ export interface RoleReplyMessage {
   readonly generationId: bigint;
 }
 
+/** Highest role value (OFPCR_ROLE_SLAVE). */
+const MAX_ROLE = OFPCR_ROLE.SLAVE;
+
+/** `strict`: a role above SLAVE is OFPRRFC_BAD_ROLE, as OVS `ofputil_decode_role_message`. */
 export function decodeRole<T extends "role_request" | "role_reply">(
   r: Reader,
   type: T,
   xid: number,
+  strict = true,
 ): { type: T; xid: number; role: number; generationId: bigint } {
   const role = r.u32();
+  if (strict && role > MAX_ROLE) {
+    throw new OfpError("OFPRRFC_BAD_ROLE", `role ${role}`, { offset: 8 });
+  }
   r.skip(4);
   return { type, xid, role, generationId: r.u64() };
 }

@@ -13,11 +13,12 @@
  *                                            OXM headers (4; 8 with class 0xffff)
  *       EXPERIMENTER(_MISS) 0xfffe/0xffff:   experimenter (4) | exp_type (4) | data
  *
- * Decoder: an entry length under 64 or past its parent, a property length
- * under 4 or past its entry, or an id whose len is under 4 is OFPBRC_BAD_LEN
- * (OVS reports OFPTFFC_BAD_LEN for some of these; we keep one code). Unknown
- * property types are kept as raw bytes. The pad after the last property of
- * an entry may be missing.
+ * Decoder: an entry length under 64 or past its parent, or a property length
+ * under 4 or past its entry, is OFPBPC_BAD_LEN, as OVS answers
+ * (`ofputil_decode_table_features`, `ofpprop_pull`; OF1.3 code (13, 3), the
+ * spec's OFPTFFC_BAD_LEN); an id whose len is under 4 is OFPBRC_BAD_LEN.
+ * Unknown property types are kept as raw bytes. The pad after the last
+ * property of an entry may be missing. The table name is NUL padded UTF-8.
  */
 import { OfpError } from "../errors.js";
 import type { Reader } from "../reader.js";
@@ -128,11 +129,15 @@ function decodeProperty(r: Reader): TableFeatureProperty {
   const propertyType = r.u16();
   const length = r.u16();
   if (length < OFP_TABLE_FEATURE_PROP_HEADER_SIZE) {
-    throw new OfpError("OFPBRC_BAD_LEN", `table feature property length ${length}`, {
+    throw new OfpError("OFPBPC_BAD_LEN", `table feature property length ${length}`, {
       offset: start,
     });
   }
-  const body = r.sub(length - OFP_TABLE_FEATURE_PROP_HEADER_SIZE, "table feature property");
+  const body = r.sub(
+    length - OFP_TABLE_FEATURE_PROP_HEADER_SIZE,
+    "table feature property",
+    "OFPBPC_BAD_LEN",
+  );
   r.skip(Math.min((8 - (length % 8)) % 8, r.remaining));
   const row = BY_TYPE.get(propertyType);
   if (row === undefined) return { kind: "unknown", propertyType, data: body.rest() };
@@ -199,9 +204,14 @@ function encodeProperty(w: Writer, p: TableFeatureProperty): void {
 
 export function decodeTableFeatures(r: Reader): TableFeatures {
   const start = r.pos;
+  if (r.remaining < OFP_TABLE_FEATURES_SIZE) {
+    throw new OfpError("OFPBPC_BAD_LEN", `${r.remaining} bytes left, not a table features entry`, {
+      offset: start,
+    });
+  }
   const length = r.peekU16();
   if (length < OFP_TABLE_FEATURES_SIZE || length > r.remaining) {
-    throw new OfpError("OFPBRC_BAD_LEN", `table features length ${length}`, { offset: start });
+    throw new OfpError("OFPBPC_BAD_LEN", `table features length ${length}`, { offset: start });
   }
   const e = r.sub(length, "table features");
   e.skip(2);

@@ -10,16 +10,22 @@ import {
   fieldByHeader,
   valueOutsideMask,
   widthFits,
-  type OxmEntry,
+  type MatchEntry,
 } from "../oxm.js";
 
 /**
  * An OXM TLV inside set_field (OF1.2-1.4 form) or reg_load2, as OVS
  * `decode_ofpat_set_field` / `nx_pull_entry(is_action=true)`: unknown header
- * → OFPBAC_BAD_SET_TYPE, known header with another length → OFPBAC_BAD_SET_LEN,
- * payload past the action → OFPBMC_BAD_LEN, value outside mask →
- * OFPBMC_BAD_WILDCARDS, mask when not allowed → OFPBAC_BAD_SET_MASK, non-zero
- * trailing bytes → OFPBAC_BAD_SET_ARGUMENT.
+ * or a known header with another length → OFPBAC_BAD_SET_LEN (what OVS 3.1
+ * answers for both, e.g. for Ryu's ONF pbb_uca OXM), payload past the action
+ * → OFPBMC_BAD_LEN, value outside mask → OFPBMC_BAD_WILDCARDS, mask when not
+ * allowed → OFPBAC_BAD_SET_MASK, non-zero trailing bytes →
+ * OFPBAC_BAD_SET_ARGUMENT, read-only field → OFPBAC_BAD_SET_ARGUMENT.
+ *
+ * With `checks` false (structural decode) an unknown or odd-width OXM comes
+ * back as an {@link UnknownOxm}, and wildcard and writability are not
+ * checked; layout errors (overrun, a mask, non-zero pad) still throw, since
+ * they could not be re-encoded as received. Values alias `buf`.
  */
 export function decodeActionOxm(
   view: DataView,
@@ -27,7 +33,8 @@ export function decodeActionOxm(
   tlvAt: number,
   end: number,
   mayMask: boolean,
-): OxmEntry {
+  checks: boolean,
+): MatchEntry {
   if (end - tlvAt < 4) {
     throw new OfpError("OFPBMC_BAD_LEN", "truncated OXM header", { offset: tlvAt });
   }
@@ -46,20 +53,21 @@ export function decodeActionOxm(
   const masked = (header & OXM_HASMASK) !== 0;
   const width = masked ? payloadLen >>> 1 : payloadLen;
   const field = fieldByHeader(header, experimenter);
-  if (field === undefined) {
-    throw new OfpError("OFPBAC_BAD_SET_TYPE", `unknown set_field header 0x${header.toString(16)}`, {
-      offset: tlvAt,
-    });
-  }
-  if (!widthFits(field, width)) {
-    throw new OfpError("OFPBAC_BAD_SET_LEN", `${field.name} with ${width}-byte value`, {
-      offset: tlvAt,
-    });
+  const fits =
+    field !== undefined && widthFits(field, width) && (!masked || 2 * width === payloadLen);
+  if (!fits && checks) {
+    throw new OfpError(
+      "OFPBAC_BAD_SET_LEN",
+      field === undefined
+        ? `unknown set_field header 0x${header.toString(16)}`
+        : `${field.name} with ${width}-byte value`,
+      { offset: tlvAt },
+    );
   }
   if (end - p < payloadLen) {
     throw new OfpError("OFPBMC_BAD_LEN", "OXM payload overruns the action", { offset: tlvAt });
   }
-  if (masked && valueOutsideMask(buf, p, p + width, width)) {
+  if (checks && masked && valueOutsideMask(buf, p, p + width, width)) {
     throw new OfpError("OFPBMC_BAD_WILDCARDS", "value bits outside the mask", { offset: tlvAt });
   }
   if (masked && !mayMask) {
@@ -74,12 +82,15 @@ export function decodeActionOxm(
       });
     }
   }
-  if (!field.writable) {
+  if (!fits) {
+    return { field: undefined, header, experimenter, payload: buf.subarray(p, p + payloadLen) };
+  }
+  if (checks && !field.writable) {
     throw new OfpError("OFPBAC_BAD_SET_ARGUMENT", `${field.name} is not writable`, {
       offset: tlvAt,
     });
   }
-  const value = buf.slice(p, p + width);
-  const mask = masked ? buf.slice(p + width, p + 2 * width) : undefined;
+  const value = buf.subarray(p, p + width);
+  const mask = masked ? buf.subarray(p + width, p + 2 * width) : undefined;
   return { field, value, mask };
 }

@@ -34,6 +34,22 @@ export const NXAST = {
 } as const;
 export type NxastSubtype = (typeof NXAST)[keyof typeof NXAST];
 
+/**
+ * Every Nicira action subtype OVS 3.1 decodes in OpenFlow 1.3 (`enum
+ * ofp_raw_action_type`, entries marked NX1.0+, NX1.0-1.4 or NX1.3+), modelled
+ * here or not. The strict decoder keeps the ones we do not model opaque (OVS
+ * would accept them) and refuses all others with OFPBAC_BAD_VENDOR_TYPE, as
+ * OVS does; NX1.0-only subtypes such as 18 (dec_ttl, OF1.1+'s OFPAT_DEC_NW_TTL)
+ * are unknown to OVS in OF1.3.
+ */
+export const OVS_NX_SUBTYPES_OF13: ReadonlySet<number> = new Set([
+  1, 2, 5, 6, 7, 8, 9, 10, 12, 13, 14, 15, 16, 17, 19, 20, 21, 22, 27, 28, 29, 32, 33, 34, 35, 36,
+  37, 38, 39, 41, 42, 43, 44, 45, 46, 47, 48, 254, 255,
+]);
+
+/** ONF experimenter actions OVS decodes in OF1.3: ONFACT_RAW13_COPY_FIELD. */
+export const OVS_ONF_SUBTYPES_OF13: ReadonlySet<number> = new Set([3200]);
+
 /** Size of the common Nicira action header: type, len, vendor, subtype (+ 6 pad in ext_action_header). */
 export const NX_ACTION_HEADER_SIZE = 10;
 /** `struct ext_action_header` / the smallest NX action. */

@@ -9,10 +9,10 @@
  * PAUSE, METER_ID; 16-bit values as 4-byte payloads (`ofpprop_put_u16`). We
  * re-encode the same way, so OVS-produced bytes round-trip exactly.
  *
- * Deviation: a malformed property length is OFPBAC_BAD_LEN here; OVS says
- * OFPBPC_BAD_LEN, which OF1.3 numbers as (13, 3) and our catalogue names
- * OFPTFFC_BAD_LEN. An unknown property type (OVS: OFPBPC_BAD_TYPE) is
- * OFPBAC_BAD_ARGUMENT.
+ * Property errors are OVS's generic ones (`ofpprop_pull`, checked with
+ * ofp-print): a malformed property length or a value too short for its type
+ * is OFPBPC_BAD_LEN, an unknown property type OFPBPC_BAD_TYPE (OF1.3 codes
+ * (13, 3) and (13, 2)).
  */
 import { OfpError } from "../errors.js";
 import type { Writer } from "../writer.js";
@@ -63,26 +63,26 @@ export function decodeController2(
   const end = at + len;
   let p = at + 16;
   while (p < end) {
-    if (end - p < 4) throw new OfpError("OFPBAC_BAD_LEN", "truncated property", { offset: p });
+    if (end - p < 4) throw new OfpError("OFPBPC_BAD_LEN", "truncated property", { offset: p });
     const type = view.getUint16(p);
     const plen = view.getUint16(p + 2);
     const padded = (plen + 7) & ~7;
     if (plen < 4 || padded > end - p) {
-      throw new OfpError("OFPBAC_BAD_LEN", `property length ${plen}`, { offset: p });
+      throw new OfpError("OFPBPC_BAD_LEN", `property length ${plen}`, { offset: p });
     }
     const v = p + 4;
     const size = plen - 4;
     switch (type) {
       case NXAC2PT.MAX_LEN:
       case NXAC2PT.CONTROLLER_ID: {
-        if (size < 2) throw new OfpError("OFPBAC_BAD_LEN", "16-bit property", { offset: p });
+        if (size < 2) throw new OfpError("OFPBPC_BAD_LEN", "16-bit property", { offset: p });
         const x = view.getUint16(v);
         if (type === NXAC2PT.MAX_LEN) maxLen = x;
         else controllerId = x;
         break;
       }
       case NXAC2PT.REASON:
-        if (size < 1) throw new OfpError("OFPBAC_BAD_LEN", "reason property", { offset: p });
+        if (size < 1) throw new OfpError("OFPBPC_BAD_LEN", "reason property", { offset: p });
         reason = buf[v]!;
         break;
       case NXAC2PT.USERDATA:
@@ -92,11 +92,11 @@ export function decodeController2(
         pause = true;
         break;
       case NXAC2PT.METER_ID:
-        if (size !== 4) throw new OfpError("OFPBAC_BAD_LEN", "meter_id property", { offset: p });
+        if (size !== 4) throw new OfpError("OFPBPC_BAD_LEN", "meter_id property", { offset: p });
         meterId = view.getUint32(v);
         break;
       default:
-        throw new OfpError("OFPBAC_BAD_ARGUMENT", `controller2 property ${type}`, { offset: p });
+        throw new OfpError("OFPBPC_BAD_TYPE", `controller2 property ${type}`, { offset: p });
     }
     p += padded;
   }

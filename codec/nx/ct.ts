@@ -97,7 +97,7 @@ export function decodeCt(
   decodeNested: NestedDecoder,
 ): CtAction {
   const flags = view.getUint16(at + 10);
-  if ((flags & NX_CT_FLAGS.FORCE) !== 0 && (flags & NX_CT_FLAGS.COMMIT) === 0) {
+  if (ctx.checks && (flags & NX_CT_FLAGS.FORCE) !== 0 && (flags & NX_CT_FLAGS.COMMIT) === 0) {
     throw badArg("ct(force) requires commit", at);
   }
   const zoneHeader = view.getUint32(at + 12);
@@ -108,7 +108,9 @@ export function decodeCt(
     const field = fieldFrom32(zoneHeader, at);
     zoneSrc = { field, ofs: decodeOfs(zoneWord), nBits: decodeNbits(zoneWord) };
     checkSubField(zoneSrc, "src", at);
-    if (zoneSrc.nBits !== 16) {
+    // OVS 3.1 takes the zone from exactly 16 bits; older ovs-ofctl wrote other
+    // widths (Ryu's `ovs-ofctl-of13-action_ct` vector), kept by structural decode.
+    if (ctx.checks && zoneSrc.nBits !== 16) {
       throw new OfpError("OFPBAC_BAD_SET_LEN", `ct zone of ${zoneSrc.nBits} bits`, {
         offset: at,
       });
@@ -118,7 +120,7 @@ export function decodeCt(
   const recircTable = buf[at + 18]!;
   const alg = view.getUint16(at + 22);
   const actions = decodeNested(view, buf, at + CT_HEADER_SIZE, at + len, ctx, depth + 1, "ct");
-  if (actions.length > 0 && (flags & NX_CT_FLAGS.COMMIT) === 0) {
+  if (ctx.checks && actions.length > 0 && (flags & NX_CT_FLAGS.COMMIT) === 0) {
     for (const a of actions) {
       if (a.type !== "nat" || a.flags !== 0 || a.ipMin !== undefined) {
         throw badArg("ct actions other than plain nat require commit", at);

@@ -103,5 +103,6 @@ export function encodeRegLoad(w: Writer, a: RegLoadAction): void {
 
 /** NXAST_REG_LOAD2: ext_action_header then an OXM TLV (mask allowed) at offset 10. */
 export function decodeRegLoad2(view: DataView, buf: Uint8Array, at: number, len: number): OxmEntry {
-  return decodeActionOxm(view, buf, at + 10, at + len, true);
+  // Always checked: in structural decode a failure here keeps the whole action opaque.
+  return decodeActionOxm(view, buf, at + 10, at + len, true, true) as OxmEntry;
 }

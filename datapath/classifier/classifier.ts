@@ -70,8 +70,8 @@ export class Classifier<P = unknown> {
   constructor(options: ClassifierOptions = {}) {
     this.useCodegen = options.codegen ?? true;
     this.unroll = Math.max(0, options.unroll ?? DEFAULT_UNROLL);
-    this.generic = (w) => this.walkFrom(w, 0, null);
-    this.tail = (w, best) => this.walkFrom(w, this.unroll, best);
+    this.generic = (w, o) => this.walkFrom(w, o, 0, null);
+    this.tail = (w, o, best) => this.walkFrom(w, o, this.unroll, best);
     this.fn = this.generic;
   }
 
@@ -143,13 +143,23 @@ export class Classifier<P = unknown> {
   /** Highest-priority rule matching `key` (ties: see the file comment), or null. */
   lookup(key: FlowKey): ClsRule<P> | null {
     if (this.dirty) this.rebuild();
-    return this.fn(key.w);
+    return this.fn(key.w, 0);
   }
 
   /** {@link lookup} on raw FlowKey words. */
   lookupWords(w: Uint32Array): ClsRule<P> | null {
     if (this.dirty) this.rebuild();
-    return this.fn(w);
+    return this.fn(w, 0);
+  }
+
+  /**
+   * {@link lookup} on a key stored at `words[offset .. offset + FK.SIZE)`,
+   * for batches of keys kept in one buffer (structure of arrays): no typed
+   * array object per key, so no dependent load before the key words.
+   */
+  lookupAt(words: Uint32Array, offset: number): ClsRule<P> | null {
+    if (this.dirty) this.rebuild();
+    return this.fn(words, offset);
   }
 
   /** Every rule (subtable by subtable; order unspecified). */
@@ -197,13 +207,13 @@ export class Classifier<P = unknown> {
   }
 
   /** The data-driven walk from subtable `start`, continuing from `best`. */
-  private walkFrom(w: Uint32Array, start: number, best: ClsRule<P> | null): ClsRule<P> | null {
+  private walkFrom(w: Uint32Array, o: number, start: number, best: ClsRule<P> | null): ClsRule<P> | null {
     const subs = this.sorted;
     let bestPri = best === null ? -1 : best.priority;
     for (let s = start; s < subs.length; s++) {
       const st = subs[s]!;
       if (st.maxPriority <= bestPri) break;
-      const r = st.lookup(w);
+      const r = st.lookup(w, o);
       if (r !== null && r.priority > bestPri) {
         best = r;
         bestPri = r.priority;

@@ -7,7 +7,7 @@
  *
  * The source depends only on the subtables' masks and their order, never on
  * the rules or the table capacities: those arrive as closure parameters
- * (`T0`/`K0`/`H0`/`M0`...). So rule churn inside existing subtables needs no
+ * (`T0`/`D0`/`H0`/`M0`...). So rule churn inside existing subtables needs no
  * new code, and the factory for a given source is compiled once and cached
  * (`new Function` costs tens of microseconds; binding a cached factory is a
  * plain call).
@@ -18,13 +18,13 @@
 import { WORD_NAMES } from "./compiled-match.js";
 import { HASH_FINAL_MULT, HASH_MULT } from "./hash.js";
 import type { ClsRule } from "./rule.js";
-import type { Subtable } from "./subtable.js";
+import { SLOT_KEY, SLOT_PRIORITY, type Subtable } from "./subtable.js";
 
 /** A generated lookup: FlowKey words → best rule or null. */
-export type LookupFn<P> = (w: Uint32Array) => ClsRule<P> | null;
+export type LookupFn<P> = (w: Uint32Array, o: number) => ClsRule<P> | null;
 
 /** Continues the walk at the first subtable not unrolled. */
-export type TailFn<P> = (w: Uint32Array, best: ClsRule<P> | null) => ClsRule<P> | null;
+export type TailFn<P> = (w: Uint32Array, o: number, best: ClsRule<P> | null) => ClsRule<P> | null;
 
 type Factory = (...args: unknown[]) => LookupFn<unknown>;
 
@@ -34,13 +34,39 @@ const FACTORY_CACHE_LIMIT = 512;
 
 /** Statements per hash-sum expression (keeps each `(a + b + ...) | 0` well inside int32 sums V8 lowers to word32 adds). */
 const TERMS_PER_SUM = 4;
+const SHARE_MIN_USES = Number(process.env.SHARE ?? 1);
 
 function int32Literal(v: number): string {
   return String(v | 0);
 }
 
-/** The block for subtable `k`: mask the words, hash, probe, compare. */
-function subtableBlock(k: number, words: Int32Array, masks: Int32Array): string {
+/** Local variable holding key word `word` (loaded once at the top of the function). */
+function wordVar(word: number): string {
+  return `w${word}`;
+}
+
+/** Name suffix of a (word, mask) pair: "31_ffff", "0_all". */
+function pairId(word: number, mask: number): string {
+  return `${word}_${(mask | 0) === -1 ? "all" : (mask >>> 0).toString(16)}`;
+}
+
+/** Masked-word expression for a pair. */
+function maskedExpr(word: number, mask: number): string {
+  return (mask | 0) === -1 ? wordVar(word) : `${wordVar(word)} & ${int32Literal(mask)}`;
+}
+
+/** Hash term of a pair (the multiplier belongs to the word, hash.ts). */
+function productExpr(masked: string, word: number): string {
+  return `Math.imul(${masked}, ${int32Literal(HASH_MULT[word]!)})`;
+}
+
+/**
+ * The block for subtable `k`: hash the masked words, probe, compare.
+ * `shared` holds the pairs whose masked value (`m…`) and product (`p…`) were
+ * computed once at the top because several subtables use them.
+ */
+function subtableBlock(k: number, s: { words: Int32Array; masks: Int32Array; stride: number }, shared: ReadonlySet<string>): string {
+  const { words, masks, stride } = s;
   const n = words.length;
   const fields: string[] = [];
   for (let j = 0; j < n; j++) {
@@ -51,37 +77,37 @@ function subtableBlock(k: number, words: Int32Array, masks: Int32Array): string 
   lines.push(`  // subtable ${k}: ${n === 0 ? "(catch-all)" : fields.join(" ")}`);
   lines.push(`  if (S${k}.maxPriority <= bestPri) return best;`);
   lines.push(`  {`);
+  const keyVars: string[] = [];
+  const terms: string[] = [];
   for (let j = 0; j < n; j++) {
-    lines.push(`    const k${j} = w[${words[j]!}] & ${int32Literal(masks[j]!)};`);
-  }
-  if (n === 0) {
-    lines.push(`    h = 0;`);
-  } else {
-    for (let j = 0; j < n; j += TERMS_PER_SUM) {
-      const terms: string[] = [];
-      for (let q = j; q < Math.min(n, j + TERMS_PER_SUM); q++) {
-        terms.push(`Math.imul(k${q}, ${int32Literal(HASH_MULT[q]!)})`);
-      }
-      lines.push(j === 0 ? `    h = (${terms.join(" + ")}) | 0;` : `    h = (h + ${terms.join(" + ")}) | 0;`);
+    const id = pairId(words[j]!, masks[j]!);
+    if (shared.has(id)) {
+      keyVars.push(`m${id}`);
+      terms.push(`p${id}`);
+    } else {
+      lines.push(`    const k${j} = ${maskedExpr(words[j]!, masks[j]!)};`);
+      keyVars.push(`k${j}`);
+      terms.push(productExpr(`k${j}`, words[j]!));
     }
+  }
+  if (n === 0) lines.push(`    h = 0;`);
+  for (let j = 0; j < n; j += TERMS_PER_SUM) {
+    const chunk = terms.slice(j, j + TERMS_PER_SUM).join(" + ");
+    lines.push(j === 0 ? `    h = (${chunk}) | 0;` : `    h = (h + ${chunk}) | 0;`);
   }
   lines.push(`    h ^= h >>> 16;`);
   lines.push(`    h = Math.imul(h, ${int32Literal(HASH_FINAL_MULT)});`);
   lines.push(`    h ^= h >>> 16;`);
   lines.push(`    tag = h | 1;`);
   lines.push(`    i = (h >>> 1) & M${k};`);
+  // Slot layout (subtable.ts): tag in T; [head priority, key words...] in D, `stride` int32s.
   lines.push(`    while ((t = T${k}[i]) !== 0) {`);
   lines.push(`      if (t === tag) {`);
+  lines.push(`        b = i * ${stride};`);
   const cmp: string[] = [];
-  for (let j = 0; j < n; j++) cmp.push(`K${k}[b${j === 0 ? "" : ` + ${j}`}] === k${j}`);
-  if (n > 0) {
-    lines.push(`        b = i * ${n};`);
-    lines.push(`        if (${cmp.join(" && ")}) {`);
-  } else {
-    lines.push(`        {`);
-  }
-  lines.push(`          r = H${k}[i];`);
-  lines.push(`          if (r.priority > bestPri) { best = r; bestPri = r.priority; }`);
+  for (let j = 0; j < n; j++) cmp.push(`D${k}[b + ${SLOT_KEY + j}] === ${keyVars[j]!}`);
+  lines.push(`        if (${cmp.length === 0 ? "true" : cmp.join(" && ")}) {`);
+  lines.push(`          if (D${k}[b + ${SLOT_PRIORITY}] > bestPri) { best = H${k}[i]; bestPri = D${k}[b + ${SLOT_PRIORITY}]; }`);
   lines.push(`          break;`);
   lines.push(`        }`);
   lines.push(`      }`);
@@ -93,25 +119,53 @@ function subtableBlock(k: number, words: Int32Array, masks: Int32Array): string 
 
 /** Parameter names bound for subtable k, in order. */
 function paramsFor(k: number): string[] {
-  return [`S${k}`, `T${k}`, `K${k}`, `H${k}`, `M${k}`];
+  return [`S${k}`, `T${k}`, `D${k}`, `H${k}`, `M${k}`];
 }
 
 /**
  * Source of the lookup function over `subtables` (already in probe order),
  * unrolled for the first `unrolled` of them; the rest go to `TAIL`.
+ *
+ * - Every key word any unrolled subtable reads is loaded once, at the top:
+ *   the loads are independent, so the cache misses of a cold key overlap
+ *   instead of stalling block after block.
+ * - A (word, mask) pair used by two or more subtables has its masked value
+ *   and its hash product computed once, at the top; a subtable's hash is then
+ *   mostly additions (hash.ts: multipliers belong to words).
  */
 export function lookupSource<P>(subtables: readonly Subtable<P>[], unrolled: number): string {
   const u = Math.min(unrolled, subtables.length);
+  const used = new Set<number>();
+  const pairUses = new Map<string, { word: number; mask: number; uses: number }>();
+  for (let k = 0; k < u; k++) {
+    const s = subtables[k]!;
+    for (let j = 0; j < s.nWords; j++) {
+      const word = s.words[j]!;
+      used.add(word);
+      const id = pairId(word, s.masks[j]!);
+      const p = pairUses.get(id);
+      if (p) p.uses++;
+      else pairUses.set(id, { word, mask: s.masks[j]!, uses: 1 });
+    }
+  }
+  const shared = new Set<string>();
   const out: string[] = [];
   out.push(`"use strict";`);
   out.push(`// dvrflow classifier lookup (generated by datapath/classifier/codegen.ts).`);
   out.push(`// ${subtables.length} subtable(s) in probe order (max priority, highest first); ${u} unrolled.`);
-  out.push(`return function classifierLookup(w) {`);
+  out.push(`return function classifierLookup(w, o) {`);
+  for (const w of [...used].sort((a, b) => a - b)) out.push(`  const ${wordVar(w)} = w[o + ${w}] | 0; // ${WORD_NAMES[w]!}`);
+  const sharedPairs = [...pairUses.entries()].filter(([, p]) => p.uses > SHARE_MIN_USES).sort((a, b) => a[1].word - b[1].word);
+  for (const [id, p] of sharedPairs) {
+    shared.add(id);
+    out.push(`  const m${id} = ${maskedExpr(p.word, p.mask)};`);
+    out.push(`  const p${id} = ${productExpr(`m${id}`, p.word)}; // used by ${p.uses} subtables`);
+  }
   out.push(`  let best = null;`);
   out.push(`  let bestPri = -1;`);
-  out.push(`  let h = 0, i = 0, t = 0, b = 0, tag = 0, r = null;`);
-  for (let k = 0; k < u; k++) out.push(subtableBlock(k, subtables[k]!.words, subtables[k]!.masks));
-  out.push(u < subtables.length ? `  return TAIL(w, best);` : `  return best;`);
+  out.push(`  let h = 0, i = 0, t = 0, b = 0, tag = 0;`);
+  for (let k = 0; k < u; k++) out.push(subtableBlock(k, subtables[k]!, shared));
+  out.push(u < subtables.length ? `  return TAIL(w, o, best);` : `  return best;`);
   out.push(`};`);
   return out.join("\n");
 }
@@ -136,7 +190,7 @@ export function generateLookup<P>(
   const args: unknown[] = [];
   for (let k = 0; k < u; k++) {
     const s = subtables[k]!;
-    args.push(s, s.tags, s.keys, s.heads, s.capMask);
+    args.push(s, s.tags, s.data, s.heads, s.capMask);
   }
   args.push(tail);
   return { fn: factory(...args) as LookupFn<P>, source };

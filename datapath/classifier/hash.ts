@@ -3,16 +3,21 @@
  * the generated lookup functions, which inline the same constants.
  *
  * Shape (performance.md §3.3): a *sum* of independent `Math.imul` products,
- * one odd multiplier per position in the subtable's word list, then a short
+ * one odd multiplier per FlowKey word index, then a short
  * xor-shift/multiply finaliser. The products do not depend on each other, so
  * the CPU pipelines them; a serial murmur-style chain measured 63 → 50 ns
  * against this form. Everything stays int32 (`| 0`, no `>>> 0`).
+ *
+ * The multiplier belongs to the key *word*, not to its position in a
+ * subtable, so `Math.imul(w[31] & 0xffff, C31)` is the same product in every
+ * subtable that matches eth_type exactly: the generated lookup computes such
+ * shared products once for all subtables.
  *
  * A hash of 0 marks an empty slot, so the stored tag is `h | 1`; the probe
  * start is `h & capMask` (bit 0 still counts there).
  */
 
-/** Multiplier for the word at position `j` of a subtable (odd, well spread). */
+/** Multiplier for FlowKey word `i` (odd, well spread). */
 export const HASH_MULT: Int32Array = (() => {
   const n = 128;
   const out = new Int32Array(n);
@@ -40,9 +45,9 @@ export function hashFinish(h: number): number {
   return h;
 }
 
-/** Hash of `n` masked words stored in `vals[off..off+n)`. */
-export function hashValues(vals: Int32Array, off: number, n: number): number {
+/** Hash of the masked values `vals[j]` of key words `words[j]`. */
+export function hashValues(words: Int32Array, vals: Int32Array): number {
   let h = 0;
-  for (let j = 0; j < n; j++) h = (h + Math.imul(vals[off + j]!, HASH_MULT[j]!)) | 0;
+  for (let j = 0; j < words.length; j++) h = (h + Math.imul(vals[j]!, HASH_MULT[words[j]!]!)) | 0;
   return hashFinish(h);
 }

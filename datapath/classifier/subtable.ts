@@ -2,14 +2,15 @@
  * One subtable: every rule whose match has one particular mask (OVS
  * `cls_subtable`), in an open-addressing hash table over typed arrays.
  *
- * Layout: one slot per distinct masked value, `stride = nWords + 2` int32s
- * each in one `Int32Array`, so that a probe usually touches a single cache
- * line (the tag, the priority and the key words sit together):
- *  - `data[slot * stride]`: the tag `hash | 1`, 0 = empty. Compared before the
- *    key words, so a probe reads the words only on a 31-bit hash match.
- *  - `data[slot * stride + 1]`: the priority of the slot's head rule, so that
- *    a lookup can reject a worse match without touching the rule object.
- *  - `data[slot * stride + 2 + j]`: the masked value of the j-th word.
+ * Layout: one slot per distinct masked value.
+ *  - `tags[slot]`: `hash | 1`, 0 = empty. A separate, small array: most
+ *    probes of a multi-mask lookup are misses, and they touch only this (4
+ *    bytes a slot, so the tags of many subtables stay in cache).
+ *  - `data[slot * stride]` (stride = nWords + 1): the priority of the slot's
+ *    head rule, so that a lookup can reject a worse match without touching
+ *    the rule object; then `data[slot * stride + 1 + j]`, the masked value of
+ *    the j-th word. Read only on a 31-bit tag match, and then one cache line
+ *    usually holds all of it.
  *  - `heads[slot]`: the highest-priority rule with that match; lower ones hang
  *    off `rule.next` (same match, different priority, OVS's chained rules).
  * Linear probing from `(hash >>> 1) & capMask`; deletion shifts later entries
@@ -18,14 +19,17 @@
  * classifier regenerates its lookup function on `arraysVersion` changes.
  *
  * Field grouping (style.md §2.5): mask description and counters are only
- * touched by writers; `data`/`heads`/`capMask`/`maxPriority` are what a
- * lookup reads.
+ * touched by writers; `tags`/`data`/`heads`/`capMask`/`maxPriority` are
+ * what a lookup reads.
  */
 import type { CompiledMatch } from "./compiled-match.js";
 import { HASH_MULT, hashFinish, hashValues } from "./hash.js";
 import type { ClsRule } from "./rule.js";
 
 const MIN_CAPACITY = 8;
+/** Offsets inside a slot. */
+export const SLOT_PRIORITY = 0;
+export const SLOT_KEY = 1;
 
 export class Subtable<P> {
   // ---- set at creation (writers) ----
@@ -35,10 +39,12 @@ export class Subtable<P> {
   readonly words: Int32Array;
   readonly masks: Int32Array;
   readonly nWords: number;
+  /** Int32s per slot in `data`: head priority, key words. */
+  readonly stride: number;
 
   // ---- read per lookup ----
   tags: Int32Array;
-  keys: Int32Array;
+  data: Int32Array;
   heads: (ClsRule<P> | null)[];
   capMask: number;
   /** Highest priority of any rule here (-1 when empty). */
@@ -62,28 +68,29 @@ export class Subtable<P> {
     this.words = m.words.slice();
     this.masks = m.masks.slice();
     this.nWords = m.words.length;
+    this.stride = this.nWords + SLOT_KEY;
     this.scratch = new Int32Array(Math.max(1, this.nWords));
     this.tags = new Int32Array(MIN_CAPACITY);
-    this.keys = new Int32Array(MIN_CAPACITY * this.nWords);
+    this.data = new Int32Array(MIN_CAPACITY * this.stride);
     this.heads = new Array<ClsRule<P> | null>(MIN_CAPACITY).fill(null);
     this.capMask = MIN_CAPACITY - 1;
   }
 
-  /** Slot holding exactly `values` (a rule's masked values), or -1. */
-  private findSlot(values: Int32Array): number {
+  /** Slot holding exactly the masked values `kv[0..nWords)`, or -1. */
+  private probe(kv: Int32Array, h: number): number {
     const n = this.nWords;
-    const h = hashValues(values, 0, n);
-    const tag = h | 1;
+    const stride = this.stride;
     const tags = this.tags;
-    const keys = this.keys;
+    const data = this.data;
     const cm = this.capMask;
+    const tag = h | 1;
     let i = (h >>> 1) & cm;
     let t: number;
     while ((t = tags[i]!) !== 0) {
       if (t === tag) {
-        const b = i * n;
+        const b = i * stride + SLOT_KEY;
         let j = 0;
-        while (j < n && keys[b + j] === values[j]) j++;
+        while (j < n && data[b + j] === kv[j]) j++;
         if (j === n) return i;
       }
       i = (i + 1) & cm;
@@ -91,38 +98,27 @@ export class Subtable<P> {
     return -1;
   }
 
+  private findSlot(values: Int32Array): number {
+    return this.probe(values, hashValues(this.words, values));
+  }
+
   /**
    * Generic (data-driven) lookup of one key in this subtable: the head rule
    * (highest priority) whose match equals the masked key, or null.
    */
-  lookup(w: Uint32Array): ClsRule<P> | null {
+  lookup(w: Uint32Array, o: number): ClsRule<P> | null {
     const n = this.nWords;
     const words = this.words;
     const masks = this.masks;
     const kv = this.scratch;
     let h = 0;
     for (let j = 0; j < n; j++) {
-      const k = w[words[j]!]! & masks[j]!;
+      const k = w[o + words[j]!]! & masks[j]!;
       kv[j] = k;
-      h = (h + Math.imul(k, HASH_MULT[j]!)) | 0;
+      h = (h + Math.imul(k, HASH_MULT[words[j]!]!)) | 0;
     }
-    h = hashFinish(h);
-    const tag = h | 1;
-    const tags = this.tags;
-    const keys = this.keys;
-    const cm = this.capMask;
-    let i = (h >>> 1) & cm;
-    let t: number;
-    while ((t = tags[i]!) !== 0) {
-      if (t === tag) {
-        const b = i * n;
-        let j = 0;
-        while (j < n && keys[b + j] === kv[j]) j++;
-        if (j === n) return this.heads[i]!;
-      }
-      i = (i + 1) & cm;
-    }
-    return null;
+    const slot = this.probe(kv, hashFinish(h));
+    return slot < 0 ? null : this.heads[slot]!;
   }
 
   /** The rule with exactly this match and priority, or null. */
@@ -146,8 +142,8 @@ export class Subtable<P> {
     if (slot < 0) {
       if ((this.nMatches + 1) * 2 > this.capMask + 1) this.resize((this.capMask + 1) * 2);
       slot = this.claimSlot(values);
-      this.heads[slot] = rule;
       rule.next = null;
+      this.setHead(slot, rule);
       this.nMatches++;
       this.countIn(rule.priority);
       return null;
@@ -167,7 +163,7 @@ export class Subtable<P> {
     } else {
       rule.next = cur;
     }
-    if (prev === null) this.heads[slot] = rule;
+    if (prev === null) this.setHead(slot, rule);
     else prev.next = rule;
     if (replaced === null) this.countIn(rule.priority);
     return replaced;
@@ -185,7 +181,7 @@ export class Subtable<P> {
     }
     if (cur === null) return false;
     if (prev !== null) prev.next = rule.next;
-    else if (rule.next !== null) this.heads[slot] = rule.next;
+    else if (rule.next !== null) this.setHead(slot, rule.next);
     else this.releaseSlot(slot);
     rule.next = null;
     this.countOut(rule.priority);
@@ -201,6 +197,11 @@ export class Subtable<P> {
   }
 
   // ---- internals ----
+
+  private setHead(slot: number, rule: ClsRule<P>): void {
+    this.heads[slot] = rule;
+    this.data[slot * this.stride + SLOT_PRIORITY] = rule.priority;
+  }
 
   private countIn(priority: number): void {
     this.nRules++;
@@ -236,20 +237,21 @@ export class Subtable<P> {
   /** Writes `values` into the first free slot of its probe sequence (the value must be absent). */
   private claimSlot(values: Int32Array): number {
     const n = this.nWords;
-    const h = hashValues(values, 0, n);
+    const stride = this.stride;
+    const h = hashValues(this.words, values);
     const cm = this.capMask;
     let i = (h >>> 1) & cm;
     while (this.tags[i] !== 0) i = (i + 1) & cm;
     this.tags[i] = h | 1;
-    this.keys.set(values.subarray(0, n), i * n);
+    this.data.set(values.subarray(0, n), i * stride + SLOT_KEY);
     return i;
   }
 
   /** Empties `slot` and shifts later members of the cluster back (linear-probing deletion). */
   private releaseSlot(slot: number): void {
-    const n = this.nWords;
+    const stride = this.stride;
     const tags = this.tags;
-    const keys = this.keys;
+    const data = this.data;
     const heads = this.heads;
     const cm = this.capMask;
     let hole = slot;
@@ -263,35 +265,36 @@ export class Subtable<P> {
       const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (inRange) continue;
       tags[hole] = t;
-      keys.copyWithin(hole * n, j * n, j * n + n);
+      data.copyWithin(hole * stride, j * stride, j * stride + stride);
       heads[hole] = heads[j]!;
       hole = j;
     }
     tags[hole] = 0;
+    data.fill(0, hole * stride, hole * stride + stride);
     heads[hole] = null;
     this.nMatches--;
   }
 
   private resize(capacity: number): void {
-    const n = this.nWords;
+    const stride = this.stride;
     const oldTags = this.tags;
-    const oldKeys = this.keys;
+    const old = this.data;
     const oldHeads = this.heads;
     const cm = capacity - 1;
     const tags = new Int32Array(capacity);
-    const keys = new Int32Array(capacity * n);
+    const data = new Int32Array(capacity * stride);
     const heads = new Array<ClsRule<P> | null>(capacity).fill(null);
-    for (let s = 0; s < oldTags.length; s++) {
+    for (let s = 0; s < oldHeads.length; s++) {
       const t = oldTags[s]!;
       if (t === 0) continue;
       let i = (t >>> 1) & cm;
       while (tags[i] !== 0) i = (i + 1) & cm;
       tags[i] = t;
-      keys.set(oldKeys.subarray(s * n, s * n + n), i * n);
+      data.set(old.subarray(s * stride, s * stride + stride), i * stride);
       heads[i] = oldHeads[s]!;
     }
     this.tags = tags;
-    this.keys = keys;
+    this.data = data;
     this.heads = heads;
     this.capMask = cm;
     this.arraysVersion++;

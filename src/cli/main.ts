@@ -66,7 +66,9 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
 
   program
     .command("tour")
-    .description("round-trip the embedded Neutron DVR flows through the codec (what npm start runs)")
+    .description(
+      "round-trip the embedded Neutron DVR flows through the codec (what npm start runs)",
+    )
     .action(async () => {
       const { runTour } = await import("./commands/tour.js");
       status = await runTour([], io);

@@ -1,6 +1,12 @@
 import { describe, expect, it } from "vitest";
 import fc from "fast-check";
-import { canonicalOrder, decodeMatch, encodeMatch, matchSize } from "../../codec/match.js";
+import {
+  canonicalMatch,
+  canonicalOrder,
+  decodeMatch,
+  encodeMatch,
+  matchSize,
+} from "../../codec/match.js";
 import { fieldByName, type Match, type OxmEntry } from "../../codec/oxm.js";
 import { Reader } from "../../codec/reader.js";
 import { Writer } from "../../codec/writer.js";
@@ -85,9 +91,13 @@ describe("ofp_match golden bytes (ovs-ofctl parse-flows)", () => {
     expect(matchSize(m)).toBe(h.length / 2);
   });
 
-  it.each(GOLDEN)("re-sorts a reversed %s into OVS's canonical order", (_flow, h) => {
+  it.each(GOLDEN)("canonicalMatch of a reversed %s encodes to OVS's bytes", (_flow, h) => {
     const m = decode(hex(h));
-    expect(encode({ entries: [...m.entries].reverse() })).toBe(h);
+    const reversed = { entries: [...m.entries].reverse() };
+    expect(encode(canonicalMatch(reversed))).toBe(h);
+    // encodeMatch itself keeps the order it is given (decode∘encode is the identity).
+    if (m.entries.length > 1) expect(encode(reversed)).not.toBe(h);
+    expect(canonicalMatch(m)).toBe(m);
   });
 
   it("decodes the values of the DVR br-tun match", () => {
@@ -178,13 +188,60 @@ describe("loose decode (packet-in, flow-removed, stats)", () => {
     const bytes = hex("0001 0019 80002e040a000001 0001fe03aabbcc 80000a020806 00000000000000");
     const m = decode(bytes, false);
     expect(m.entries.map((e) => e.field?.name)).toEqual(["arp_tpa", undefined, "eth_type"]);
+    // encode keeps the wire order: decode∘encode is the identity
+    expect(encode(m)).toBe(bytesToHex(bytes));
     // canonical order moves eth_type first, unknown last
-    expect(encode(m)).toBe("0001001980000a02080680002e040a0000010001fe03aabbcc00000000000000");
+    expect(encode(canonicalMatch(m))).toBe(
+      "0001001980000a02080680002e040a0000010001fe03aabbcc00000000000000",
+    );
   });
   it("still rejects duplicates, as OVS's loose pull does", () => {
     expect(() =>
       decode(hex("0001001080000a02080680000a0208060000000000000000").subarray(0, 24), false),
     ).toThrowError(expect.objectContaining({ code: "OFPBMC_DUP_FIELD" }));
+  });
+});
+
+describe("structural decode (layout only)", () => {
+  const structural = (bytes: Uint8Array): Match => {
+    const r = new Reader(bytes);
+    const m = decodeMatch(r, { strict: false, structural: true });
+    expect(r.pos).toBe(bytes.length);
+    return m;
+  };
+  it("keeps duplicates, out-of-range values and masked non-maskable fields, byte for byte", () => {
+    // eth_type twice (Ryu 4-60 style), in_port 0x05060708 (OVS: BAD_VALUE), masked in_port (BAD_MASK).
+    const h =
+      "0001 0024 80000a020800 80000a020806 8000000405060708 8000010800000001ffffffff 00000000";
+    const bytes = hex(h);
+    const m = structural(bytes);
+    expect(m.entries.map((e) => e.field?.name)).toEqual([
+      "eth_type",
+      "eth_type",
+      "in_port",
+      "in_port",
+    ]);
+    expect(encode(m)).toBe(bytesToHex(bytes));
+    expect(() => decode(bytes, false)).toThrowError(
+      expect.objectContaining({ code: "OFPBMC_DUP_FIELD" }),
+    );
+  });
+  it("still checks the layout", () => {
+    expect(() => structural(hex("0001 000c 80000004 000000"))).toThrowError(
+      expect.objectContaining({ code: "OFPBMC_BAD_LEN" }),
+    );
+  });
+});
+
+describe("OF1.1 standard match type (OVS ofputil_pull_ofp11_match)", () => {
+  it("reads type 0 of another length than 88 as OFPBMC_BAD_LEN where OVS pulls an OF1.1+ match", () => {
+    const bytes = hex("0000000400000000");
+    expect(() => decodeMatch(new Reader(bytes), { strict: true, ofp11: true })).toThrowError(
+      expect.objectContaining({ code: "OFPBMC_BAD_LEN" }),
+    );
+    expect(() => decodeMatch(new Reader(bytes), { strict: true })).toThrowError(
+      expect.objectContaining({ code: "OFPBMC_BAD_TYPE" }),
+    );
   });
 });
 
@@ -217,7 +274,7 @@ describe("properties", () => {
       fc.property(
         fc.uniqueArray(arbEntry, { selector: (e) => e.field.group, maxLength: 8 }),
         (entries) => {
-          const bytes = hex(encode({ entries }));
+          const bytes = hex(encode(canonicalMatch({ entries })));
           const again = decode(bytes);
           expect(encode(again)).toBe(bytesToHex(bytes));
           expect(again.entries).toEqual(canonicalOrder(entries));

@@ -17,7 +17,7 @@ import { fieldByName, type MatchEntry } from "../../codec/oxm.js";
 import { macFromString, ipv4FromString, ipv6FromString } from "../../codec/packet/addr.js";
 import { arpRequest } from "../../codec/packet/arp.js";
 import { FK, FlowKey } from "../../codec/packet/flow-key.js";
-import { buildTcp, buildUdp, type IpSpec } from "../../codec/packet/ip.js";
+import { buildTcp, buildUdp, type IpSpec, type Ipv4Spec } from "../../codec/packet/ip.js";
 import { icmpEchoRequest, neighborSolicit } from "../../codec/packet/icmp.js";
 import type { VlanTag } from "../../codec/packet/ethernet.js";
 import { parseFrame } from "../../codec/packet/parse.js";
@@ -61,7 +61,7 @@ function ovsMatches(flows: readonly string[]): CompiledMatch[] {
 const MAC_A = macFromString("00:00:00:00:00:0a");
 const MAC_B = macFromString("00:00:00:00:00:0b");
 const MCAST = macFromString("01:00:5e:00:00:01");
-const v4 = (src: string, dst: string, tos = 0): IpSpec => ({
+const v4 = (src: string, dst: string, tos = 0): Ipv4Spec => ({
   kind: "ipv4",
   src: ipv4FromString(src),
   dst: ipv4FromString(dst),

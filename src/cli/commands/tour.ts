@@ -18,7 +18,9 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export async function runTour(_args: readonly string[], io: CommandIo): Promise<number> {
   const out = io.stdout;
   let failures = 0;
-  out("dvrflow codec tour: Neutron DVR flows of one compute host, through our OpenFlow 1.3 codec\n\n");
+  out(
+    "dvrflow codec tour: Neutron DVR flows of one compute host, through our OpenFlow 1.3 codec\n\n",
+  );
   DVR_HOST_FLOWS.forEach((sample, i) => {
     out(`[${i + 1}/${DVR_HOST_FLOWS.length}] ${sample.bridge}: ${sample.what}\n`);
     out(`  in:      ${sample.flow}\n`);
