@@ -27,6 +27,7 @@
  *   `ct` (else OFPBAC_BAD_ARGUMENT); NAT or ct_mark/ct_label writes outside
  *   `ct` → OFPBAC_BAD_SET_ARGUMENT.
  */
+import { getU16, getU32, getU64 } from "./bytes.js";
 import { OfpError, NX_VENDOR_ID, ONF_VENDOR_ID } from "./errors.js";
 import {
   OXM_CLASS,
@@ -219,25 +220,46 @@ export type ActionNesting = "top" | "ct";
  */
 export function decodeActions(r: Reader, options: DecodeActionsOptions = {}): Action[] {
   const ctx = actionContext(options);
-  const list = decodeActionRange(r.view, r.buf, r.pos, r.end, ctx, 0, "top");
+  const list = decodeActionRange(r.buf, r.pos, r.end, ctx, 0, "top");
   r.pos = r.end;
   return list;
 }
 
 /** The per-call decode state for `options` (shared by instructions.ts). */
 export function actionContext(options: DecodeActionsOptions): ActionDecodeContext {
+  const reject = options.strict === true || (options.rejectUnknownExperimenter ?? false);
+  const checks = options.strict !== false;
+  if (options.maxDepth === undefined && options.maxActions === undefined) {
+    // Default limits: one shared context per mode (decode is synchronous and
+    // a context lives for one top-level call), so the hot path allocates none.
+    const shared = !checks ? CTX_STRUCTURAL : reject ? CTX_STRICT : CTX_DEFAULT;
+    shared.count = 0;
+    return shared;
+  }
   return {
-    reject: options.strict === true || (options.rejectUnknownExperimenter ?? false),
-    checks: options.strict !== false,
+    reject,
+    checks,
     maxDepth: options.maxDepth ?? ACTION_LIMITS.maxDepth,
     maxActions: options.maxActions ?? ACTION_LIMITS.maxActions,
     count: 0,
   };
 }
 
+function sharedContext(reject: boolean, checks: boolean): ActionDecodeContext {
+  return {
+    reject,
+    checks,
+    maxDepth: ACTION_LIMITS.maxDepth,
+    maxActions: ACTION_LIMITS.maxActions,
+    count: 0,
+  };
+}
+const CTX_STRICT = sharedContext(true, true);
+const CTX_DEFAULT = sharedContext(false, true);
+const CTX_STRUCTURAL = sharedContext(false, false);
+
 /** Decodes actions in `[start, end)` of `buf`; used for nested lists. */
 export function decodeActionRange(
-  view: DataView,
   buf: Uint8Array,
   start: number,
   end: number,
@@ -264,12 +286,12 @@ export function decodeActionRange(
         offset: at,
       });
     }
-    const type = view.getUint16(at);
-    const len = view.getUint16(at + 2);
+    const type = getU16(buf, at);
+    const len = getU16(buf, at + 2);
     const action =
       type === OFPAT.EXPERIMENTER
-        ? decodeExperimenter(view, buf, at, len, left, ctx, depth)
-        : decodeStandard(view, buf, at, type, len, left, ctx.checks);
+        ? decodeExperimenter(buf, at, len, left, ctx, depth)
+        : decodeStandard(buf, at, type, len, left, ctx.checks);
     if (ctx.checks) checkNesting(action, nesting, at);
     out.push(action);
     at += len;
@@ -297,7 +319,6 @@ function checkLength(at: number, len: number, left: number, min: number, max: nu
 }
 
 function decodeStandard(
-  view: DataView,
   buf: Uint8Array,
   at: number,
   type: number,
@@ -309,14 +330,14 @@ function decodeStandard(
   switch (type) {
     case OFPAT.OUTPUT: {
       checkLength(at, len, left, OFP_ACTION_OUTPUT_SIZE, OFP_ACTION_OUTPUT_SIZE);
-      const port = view.getUint32(at + 4);
+      const port = getU32(buf, at + 4);
       // ofputil_port_from_ofp11 + ofpact_check_output_port: ANY and the 0xff00.. gap are refused.
       if (checks && !isValidOutputPort(port)) {
         throw new OfpError("OFPBAC_BAD_OUT_PORT", `output to port 0x${port.toString(16)}`, {
           offset: at,
         });
       }
-      return { type: "output", port, maxLen: view.getUint16(at + 8) };
+      return { type: "output", port, maxLen: getU16(buf, at + 8) };
     }
     case OFPAT.COPY_TTL_OUT:
       checkLength(at, len, left, H, H);
@@ -332,7 +353,7 @@ function decodeStandard(
       return { type: "dec_mpls_ttl" };
     case OFPAT.PUSH_VLAN: {
       checkLength(at, len, left, H, H);
-      const ethertype = view.getUint16(at + 4);
+      const ethertype = getU16(buf, at + 4);
       // decode_OFPAT_RAW11_PUSH_VLAN: only 802.1Q and 802.1ad tags.
       if (checks && ethertype !== ETH_TYPE_VLAN_8021Q && ethertype !== ETH_TYPE_VLAN_8021AD) {
         throw new OfpError(
@@ -350,7 +371,7 @@ function decodeStandard(
       return { type: "pop_vlan" };
     case OFPAT.PUSH_MPLS: {
       checkLength(at, len, left, H, H);
-      const ethertype = view.getUint16(at + 4);
+      const ethertype = getU16(buf, at + 4);
       // decode_OFPAT_RAW_PUSH_MPLS: only the MPLS unicast/multicast ethertypes.
       if (checks && ethertype !== ETH_TYPE_MPLS && ethertype !== ETH_TYPE_MPLS_MCAST) {
         throw new OfpError(
@@ -365,13 +386,13 @@ function decodeStandard(
     }
     case OFPAT.POP_MPLS:
       checkLength(at, len, left, H, H);
-      return { type: "pop_mpls", ethertype: view.getUint16(at + 4) };
+      return { type: "pop_mpls", ethertype: getU16(buf, at + 4) };
     case OFPAT.SET_QUEUE:
       checkLength(at, len, left, H, H);
-      return { type: "set_queue", queueId: view.getUint32(at + 4) };
+      return { type: "set_queue", queueId: getU32(buf, at + 4) };
     case OFPAT.GROUP:
       checkLength(at, len, left, H, H);
-      return { type: "group", groupId: view.getUint32(at + 4) };
+      return { type: "group", groupId: getU32(buf, at + 4) };
     case OFPAT.SET_NW_TTL:
       checkLength(at, len, left, H, H);
       return { type: "set_nw_ttl", ttl: buf[at + 4]! };
@@ -381,11 +402,11 @@ function decodeStandard(
     case OFPAT.SET_FIELD:
       checkLength(at, len, left, H, 0xffff);
       return checks
-        ? { type: "set_field", entry: decodeSetField(view, buf, at, len) }
-        : decodeSetFieldStructural(view, buf, at, len);
+        ? { type: "set_field", entry: decodeSetField(buf, at, len) }
+        : decodeSetFieldStructural(buf, at, len);
     case OFPAT.PUSH_PBB:
       checkLength(at, len, left, H, H);
-      return { type: "push_pbb", ethertype: view.getUint16(at + 4) };
+      return { type: "push_pbb", ethertype: getU16(buf, at + 4) };
     case OFPAT.POP_PBB:
       checkLength(at, len, left, H, H);
       return { type: "pop_pbb" };
@@ -396,19 +417,18 @@ function decodeStandard(
 
 /** set_field as sent: known OXMs without value checks, unknown ones kept as UnknownOxm. */
 function decodeSetFieldStructural(
-  view: DataView,
   buf: Uint8Array,
   at: number,
   len: number,
 ): Action {
-  const entry = decodeActionOxm(view, buf, at + 4, at + len, false, false);
+  const entry = decodeActionOxm(buf, at + 4, at + len, false, false);
   return entry.field === undefined
     ? { type: "set_field", entry }
     : { type: "set_field", entry: entry as OxmEntry };
 }
 
-function decodeSetField(view: DataView, buf: Uint8Array, at: number, len: number): OxmEntry {
-  const entry = decodeActionOxm(view, buf, at + 4, at + len, false, true) as OxmEntry;
+function decodeSetField(buf: Uint8Array, at: number, len: number): OxmEntry {
+  const entry = decodeActionOxm(buf, at + 4, at + len, false, true) as OxmEntry;
   const f = entry.field;
   // OF1.3 §7.2.5: OXM_OF_IN_PORT may not be set. OVS also requires a valid value,
   // and for vlan_vid the OFPVID_PRESENT bit.
@@ -424,7 +444,6 @@ function decodeSetField(view: DataView, buf: Uint8Array, at: number, len: number
 }
 
 function decodeExperimenter(
-  view: DataView,
   buf: Uint8Array,
   at: number,
   len: number,
@@ -432,26 +451,26 @@ function decodeExperimenter(
   ctx: ActionDecodeContext,
   depth: number,
 ): Action {
-  const experimenter = view.getUint32(at + 4);
+  const experimenter = getU32(buf, at + 4);
   if (experimenter === NX_VENDOR_ID) {
     if (left < NX_MIN_ACTION_SIZE) {
       throw new OfpError("OFPBAC_BAD_LEN", "Nicira action shorter than 16 bytes", { offset: at });
     }
-    const subtype = view.getUint16(at + 8);
+    const subtype = getU16(buf, at + 8);
     if (!ctx.checks) {
       // Structural: a Nicira action whose own length is sound but whose body
       // does not parse (a field OVS does not know, a non-zero pad, ...) stays
       // opaque, so what a switch sent still re-encodes byte for byte.
       checkLength(at, len, left, NX_MIN_ACTION_SIZE, 0xffff);
       try {
-        const known = nxDecode(view, buf, at, len, left, subtype, ctx, depth);
+        const known = nxDecode(buf, at, len, left, subtype, ctx, depth);
         if (known !== undefined) return known;
       } catch (e) {
         if (!(e instanceof OfpError)) throw e;
       }
       return { type: "experimenter", experimenter, data: buf.subarray(at + 8, at + len) };
     }
-    const known = nxDecode(view, buf, at, len, left, subtype, ctx, depth);
+    const known = nxDecode(buf, at, len, left, subtype, ctx, depth);
     if (known !== undefined) return known;
     if (ctx.reject && !OVS_NX_SUBTYPES_OF13.has(subtype)) {
       throw new OfpError("OFPBAC_BAD_VENDOR_TYPE", `unknown Nicira action subtype ${subtype}`, {
@@ -463,7 +482,7 @@ function decodeExperimenter(
     if (ctx.reject) {
       const onf = experimenter === ONF_VENDOR_ID;
       const known =
-        onf && len >= ONF_ACTION_HEADER_SIZE && OVS_ONF_SUBTYPES_OF13.has(view.getUint16(at + 8));
+        onf && len >= ONF_ACTION_HEADER_SIZE && OVS_ONF_SUBTYPES_OF13.has(getU16(buf, at + 8));
       if (!known) {
         throw new OfpError(
           onf ? "OFPBAC_BAD_VENDOR_TYPE" : "OFPBAC_BAD_VENDOR",
@@ -479,7 +498,6 @@ function decodeExperimenter(
 
 /** Nicira dispatch; undefined for subtypes we keep opaque. */
 function nxDecode(
-  view: DataView,
   buf: Uint8Array,
   at: number,
   len: number,
@@ -494,37 +512,37 @@ function nxDecode(
     case NXAST.RESUBMIT_TABLE:
     case NXAST.RESUBMIT_TABLE_CT:
       checkLength(at, len, left, N, N);
-      return nxSimple.decodeResubmit(view, buf, at, subtype);
+      return nxSimple.decodeResubmit(buf, at, subtype);
     case NXAST.SET_TUNNEL:
       checkLength(at, len, left, N, N);
-      return { type: "set_tunnel", tunId: BigInt(view.getUint32(at + 12)), wide: false };
+      return { type: "set_tunnel", tunId: BigInt(getU32(buf, at + 12)), wide: false };
     case NXAST.SET_TUNNEL64:
       checkLength(at, len, left, 24, 24);
-      return { type: "set_tunnel", tunId: view.getBigUint64(at + 16), wide: true };
+      return { type: "set_tunnel", tunId: getU64(buf, at + 16), wide: true };
     case NXAST.POP_QUEUE:
       checkLength(at, len, left, N, N);
       return { type: "pop_queue" };
     case NXAST.REG_MOVE:
       checkLength(at, len, left, N, 0xffff);
-      return nxReg.decodeRegMove(view, buf, at, len);
+      return nxReg.decodeRegMove(buf, at, len);
     case NXAST.REG_LOAD:
       checkLength(at, len, left, 24, 24);
-      return nxReg.decodeRegLoad(view, at);
+      return nxReg.decodeRegLoad(buf, at);
     case NXAST.REG_LOAD2:
       checkLength(at, len, left, N, 0xffff);
-      return { type: "reg_load2", entry: nxReg.decodeRegLoad2(view, buf, at, len) };
+      return { type: "reg_load2", entry: nxReg.decodeRegLoad2(buf, at, len) };
     case NXAST.NOTE:
       checkLength(at, len, left, N, 0xffff);
       return { type: "note", data: buf.subarray(at + 10, at + len) };
     case NXAST.OUTPUT_REG:
       checkLength(at, len, left, 24, 24);
-      return nxSimple.decodeOutputReg(view, buf, at);
+      return nxSimple.decodeOutputReg(buf, at);
     case NXAST.OUTPUT_REG2:
       checkLength(at, len, left, 24, 0xffff);
-      return nxSimple.decodeOutputReg2(view, buf, at, len);
+      return nxSimple.decodeOutputReg2(buf, at, len);
     case NXAST.LEARN:
       checkLength(at, len, left, 32, 0xffff);
-      return nxLearn.decodeLearn(view, buf, at, len);
+      return nxLearn.decodeLearn(buf, at, len);
     case NXAST.EXIT:
       checkLength(at, len, left, N, N);
       return { type: "exit" };
@@ -532,32 +550,32 @@ function nxDecode(
       checkLength(at, len, left, N, N);
       return {
         type: "fin_timeout",
-        idleTimeout: view.getUint16(at + 10),
-        hardTimeout: view.getUint16(at + 12),
+        idleTimeout: getU16(buf, at + 10),
+        hardTimeout: getU16(buf, at + 12),
       };
     case NXAST.CONTROLLER:
       checkLength(at, len, left, N, N);
       return {
         type: "controller",
-        maxLen: view.getUint16(at + 10),
-        controllerId: view.getUint16(at + 12),
+        maxLen: getU16(buf, at + 10),
+        controllerId: getU16(buf, at + 12),
         reason: buf[at + 14]!,
       };
     case NXAST.CONTROLLER2:
       checkLength(at, len, left, N, 0xffff);
-      return nxController.decodeController2(view, buf, at, len);
+      return nxController.decodeController2(buf, at, len);
     case NXAST.DEC_TTL_CNT_IDS:
       checkLength(at, len, left, N, 0xffff);
-      return nxSimple.decodeDecTtlCntIds(view, buf, at, len);
+      return nxSimple.decodeDecTtlCntIds(buf, at, len);
     case NXAST.CONJUNCTION:
       checkLength(at, len, left, N, N);
-      return nxSimple.decodeConjunction(view, buf, at);
+      return nxSimple.decodeConjunction(buf, at);
     case NXAST.CT:
       checkLength(at, len, left, 24, 0xffff);
-      return nxCt.decodeCt(view, buf, at, len, ctx, depth, decodeActionRange);
+      return nxCt.decodeCt(buf, at, len, ctx, depth, decodeActionRange);
     case NXAST.NAT:
       checkLength(at, len, left, N, 0xffff);
-      return nxCt.decodeNat(view, buf, at, len);
+      return nxCt.decodeNat(buf, at, len);
     case NXAST.CT_CLEAR:
       checkLength(at, len, left, N, N);
       return { type: "ct_clear" };
@@ -658,7 +676,7 @@ export function encodeAction(w: Writer, a: Action): void {
     case "dec_nw_ttl":
       return simple(w, OFPAT.DEC_NW_TTL);
     case "set_field": {
-      const tok = w.beginLength(2);
+      const tok = w.pos;
       w.u16(OFPAT.SET_FIELD).u16(0);
       if (a.entry.field === undefined) {
         encodeOxmTlv(w, a.entry);
@@ -668,7 +686,7 @@ export function encodeAction(w: Writer, a: Action): void {
         }
         writeEntry(w, a.entry);
       }
-      w.endLength(tok, "included");
+      w.endLengthAt(tok, 2, "included");
       return;
     }
     case "push_pbb":
@@ -681,7 +699,7 @@ export function encodeAction(w: Writer, a: Action): void {
       const tok = beginNx(w, a.wide ? NXAST.SET_TUNNEL64 : NXAST.SET_TUNNEL);
       if (a.wide) w.zeros(6).u64(a.tunId);
       else w.u16(0).u32(Number(BigInt.asUintN(32, a.tunId)));
-      w.endLength(tok, "included");
+      w.endLengthAt(tok, 2, "included");
       return;
     }
     case "pop_queue":
@@ -693,7 +711,7 @@ export function encodeAction(w: Writer, a: Action): void {
     case "reg_load2": {
       const tok = beginNx(w, NXAST.REG_LOAD2);
       writeEntry(w, a.entry);
-      w.endLength(tok, "included");
+      w.endLengthAt(tok, 2, "included");
       return;
     }
     case "note": {
@@ -701,7 +719,7 @@ export function encodeAction(w: Writer, a: Action): void {
       w.bytes(a.data);
       // struct nx_action_note has at least 6 note bytes.
       if (a.data.length < 6) w.zeros(6 - a.data.length);
-      w.endLength(tok, "included");
+      w.endLengthAt(tok, 2, "included");
       return;
     }
     case "output_reg":
@@ -713,13 +731,13 @@ export function encodeAction(w: Writer, a: Action): void {
     case "fin_timeout": {
       const tok = beginNx(w, NXAST.FIN_TIMEOUT);
       w.u16(a.idleTimeout).u16(a.hardTimeout).u16(0);
-      w.endLength(tok, "included");
+      w.endLengthAt(tok, 2, "included");
       return;
     }
     case "controller": {
       const tok = beginNx(w, NXAST.CONTROLLER);
       w.u16(a.maxLen).u16(a.controllerId).u8(a.reason).u8(0);
-      w.endLength(tok, "included");
+      w.endLengthAt(tok, 2, "included");
       return;
     }
     case "controller2":
@@ -729,7 +747,7 @@ export function encodeAction(w: Writer, a: Action): void {
     case "conjunction": {
       const tok = beginNx(w, NXAST.CONJUNCTION);
       w.u8(a.clause).u8(a.nClauses).u32(a.id);
-      w.endLength(tok, "included");
+      w.endLengthAt(tok, 2, "included");
       return;
     }
     case "ct":
@@ -739,9 +757,9 @@ export function encodeAction(w: Writer, a: Action): void {
     case "ct_clear":
       return nxVoid(w, NXAST.CT_CLEAR);
     case "experimenter": {
-      const tok = w.beginLength(2);
+      const tok = w.pos;
       w.u16(OFPAT.EXPERIMENTER).u16(0).u32(a.experimenter).bytes(a.data);
-      w.endLength(tok, "included");
+      w.endLengthAt(tok, 2, "included");
       return;
     }
     default:
@@ -753,7 +771,7 @@ export function encodeAction(w: Writer, a: Action): void {
 function nxVoid(w: Writer, subtype: number): void {
   const tok = beginNx(w, subtype);
   w.zeros(6);
-  w.endLength(tok, "included");
+  w.endLengthAt(tok, 2, "included");
 }
 
 /** One OXM TLV (header, experimenter, value[, mask]). */

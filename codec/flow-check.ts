@@ -36,7 +36,13 @@ import {
   resetFlowState,
   type FlowState,
 } from "./match.js";
-import type { Match, MatchEntry, OxmField } from "./oxm.js";
+import {
+  OXM_FIELDS,
+  fieldByName,
+  type Match,
+  type MatchEntry,
+  type OxmField,
+} from "./oxm.js";
 import { isOf11PortInRange } from "./ports.js";
 
 /** OF1.3 `enum ofp_flow_mod_command`: the highest valid one. */
@@ -84,39 +90,48 @@ export function checkFlowModHeader(
   if (!isOf11PortInRange(outPort)) {
     throw new OfpError("OFPBAC_BAD_OUT_PORT", `out_port 0x${(outPort >>> 0).toString(16)}`);
   }
-  checkCtTupleFields(match);
+  loadMatch(match);
   if (command > OFPFC_DELETE_STRICT) {
     throw new OfpError("OFPFMFC_BAD_COMMAND", `flow_mod command ${command}`);
   }
 }
 
-/** OVS: ct_nw_* need eth_type ip, ct_ipv6_* need ipv6, in the match itself. */
-function checkCtTupleFields(match: Match): void {
+/** Which conntrack tuple family a storage group is (0: none, 4: ct_nw_*, 6: ct_ipv6_*). */
+const CT_TUPLE: Uint8Array = (() => {
+  let n = 0;
+  for (const f of OXM_FIELDS) n = Math.max(n, f.group + 1);
+  const t = new Uint8Array(n);
+  for (const name of ["ct_nw_src", "ct_nw_dst"]) t[fieldByName(name)!.group] = 4;
+  for (const name of ["ct_ipv6_src", "ct_ipv6_dst"]) t[fieldByName(name)!.group] = 6;
+  return t;
+})();
+
+/**
+ * Loads the match into the flow state the action checks use, and makes OVS's
+ * check that ct_nw_* need eth_type ip and ct_ipv6_* need ipv6 in the match
+ * itself. One pass; {@link checkFlowModConsistency} reuses the state.
+ */
+function loadMatch(match: Match): void {
+  flowStateOf(match, flow);
+  prepared = match;
   const entries = match.entries;
   let ct4 = false;
   let ct6 = false;
-  let ethType = -1;
   for (let i = 0; i < entries.length; i++) {
-    const f = entries[i]!.field;
+    const e = entries[i]!;
+    const f = e.field;
     if (f === undefined) continue;
-    switch (f.name) {
-      case "ct_nw_src":
-      case "ct_nw_dst":
-        ct4 = ct4 || isSet(entries[i]!);
-        break;
-      case "ct_ipv6_src":
-      case "ct_ipv6_dst":
-        ct6 = ct6 || isSet(entries[i]!);
-        break;
-      case "eth_type":
-        ethType = value16(entries[i]!);
-        break;
-    }
+    const kind = CT_TUPLE[f.group];
+    if (kind === 4) ct4 = ct4 || isSet(e);
+    else if (kind === 6) ct6 = ct6 || isSet(e);
   }
-  if ((ct4 && ethType !== ETH_TYPE_IPV4) || (ct6 && ethType !== ETH_TYPE_IPV6)) {
+  if ((ct4 && flow.ethType !== ETH_TYPE_IPV4) || (ct6 && flow.ethType !== ETH_TYPE_IPV6)) {
     throw new OfpError("OFPBAC_MATCH_INCONSISTENT", "ct tuple field without its eth_type");
   }
 }
+
+/** The match {@link flow} holds, until the consistency check consumes it. */
+let prepared: Match | undefined;
 
 /** Whether a match entry matches any bit (OVS looks at the mask). */
 function isSet(e: MatchEntry): boolean {
@@ -126,9 +141,6 @@ function isSet(e: MatchEntry): boolean {
   return false;
 }
 
-function value16(e: MatchEntry): number {
-  return e.field === undefined ? -1 : (e.value[0]! << 8) | e.value[1]!;
-}
 
 /** `ofputil_decode_flow_mod_flags` for OF1.3. */
 export function checkFlowModFlags(flags: number): void {
@@ -154,15 +166,22 @@ export function checkFlowModConsistency(
   instructions: readonly Instruction[],
   tableId: number,
 ): void {
-  flowStateOf(match, flow);
+  // checkFlowModHeader just loaded this match; the checks below change the state.
+  if (prepared !== match) flowStateOf(match, flow);
+  prepared = undefined;
   check.vlanDepth = (flow.vlanTci & VLAN_CFI) !== 0 ? 1 : 0;
   check.inconsistent = false;
-  // OVS holds instructions as meter, apply, clear, write, write_metadata, goto.
-  for (let pass = 0; pass < PASS_ORDER.length; pass++) {
-    const type = PASS_ORDER[pass]!;
-    for (let i = 0; i < instructions.length; i++) {
-      const ins = instructions[i]!;
-      if (ins.type === type) checkInstruction(ins, tableId);
+  // OVS holds instructions as meter, apply, clear, write, write_metadata,
+  // goto; that is also how they are usually sent, so check in one pass then.
+  if (inOvsOrder(instructions)) {
+    for (let i = 0; i < instructions.length; i++) checkInstruction(instructions[i]!, tableId);
+  } else {
+    for (let pass = 0; pass < PASS_ORDER.length; pass++) {
+      const type = PASS_ORDER[pass]!;
+      for (let i = 0; i < instructions.length; i++) {
+        const ins = instructions[i]!;
+        if (ins.type === type) checkInstruction(ins, tableId);
+      }
     }
   }
   if (check.inconsistent) {
@@ -178,6 +197,32 @@ const PASS_ORDER: readonly Instruction["type"][] = [
   "write_metadata",
   "goto_table",
 ];
+
+function rankOf(type: Instruction["type"]): number {
+  switch (type) {
+    case "meter":
+      return 0;
+    case "apply_actions":
+      return 1;
+    case "clear_actions":
+      return 2;
+    case "write_actions":
+      return 3;
+    case "write_metadata":
+      return 4;
+    case "goto_table":
+      return 5;
+    case "experimenter":
+      return 6;
+  }
+}
+
+function inOvsOrder(instructions: readonly Instruction[]): boolean {
+  for (let i = 1; i < instructions.length; i++) {
+    if (rankOf(instructions[i - 1]!.type) > rankOf(instructions[i]!.type)) return false;
+  }
+  return true;
+}
 
 function checkInstruction(ins: Instruction, tableId: number): void {
   switch (ins.type) {

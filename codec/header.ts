@@ -93,21 +93,21 @@ export function decodeHeader(bytes: Uint8Array, offset = 0): OfpHeader {
 }
 
 /**
- * Writes a header with a zero length and returns the token that
- * {@link finishHeader} patches once the body is written.
+ * Writes a header with a zero length and returns where it starts, for
+ * {@link finishHeader} to patch once the body is written.
  */
 export function beginHeader(
   w: Writer,
   type: number,
   xid: number,
   version: number = OFP13_VERSION,
-): { start: number; lengthAt: number } {
-  const token = w.beginLength(2);
+): number {
+  const start = w.pos;
   w.u8(version).u8(type).u16(0).u32(xid);
-  return token;
+  return start;
 }
 
 /** Patches the message length (no padding: messages are not padded). */
-export function finishHeader(w: Writer, token: { start: number; lengthAt: number }): number {
-  return w.endLength(token, "none");
+export function finishHeader(w: Writer, start: number): number {
+  return w.endLengthAt(start, 2, "none");
 }

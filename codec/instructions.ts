@@ -20,6 +20,7 @@
  * {@link canonicalInstructionOrder} for the order OVS writes them in
  * (meter, apply, clear, write, write_metadata, goto_table).
  */
+import { getU16, getU32, getU64 } from "./bytes.js";
 import { OfpError } from "./errors.js";
 import {
   actionContext,
@@ -87,14 +88,13 @@ export function decodeInstructions(
   r: Reader,
   options: DecodeInstructionsOptions = {},
 ): Instruction[] {
-  const out = decodeInstructionRange(r.view, r.buf, r.pos, r.end, options);
+  const out = decodeInstructionRange(r.buf, r.pos, r.end, options);
   r.pos = r.end;
   return out;
 }
 
 /** {@link decodeInstructions} over `[start, end)` of `buf`, without a Reader. */
 export function decodeInstructionRange(
-  view: DataView,
   buf: Uint8Array,
   start: number,
   end: number,
@@ -113,8 +113,8 @@ export function decodeInstructionRange(
   let count = 0;
   let at = start;
   while (at < end) {
-    const code = view.getUint16(at);
-    const len = view.getUint16(at + 2);
+    const code = getU16(buf, at);
+    const len = getU16(buf, at + 2);
     // INSTRUCTION_FOR_EACH stops at a length that is 0, not a multiple of 8, or past the end.
     if (len < INSTRUCTION_ALIGN || len % INSTRUCTION_ALIGN !== 0 || len > end - at) {
       throw new OfpError("OFPBIC_BAD_LEN", `instruction length ${len}`, { offset: at });
@@ -151,15 +151,18 @@ export function decodeInstructionRange(
     count++;
     at += len;
   }
-  // Pass 2: action lists, apply before write as OVS decodes them.
-  const applyActions = applyAt < 0 ? undefined : nestedActions(view, buf, applyAt, ctx);
-  const writeActions = writeAt < 0 ? undefined : nestedActions(view, buf, writeAt, ctx);
-  // Pass 3: build the list in wire order.
+  // Pass 2: build the list in wire order. OVS decodes apply_actions before
+  // write_actions (so its errors win); only when write comes first on the
+  // wire does that need decoding apply out of order.
+  const applyFirst =
+    applyAt >= 0 && writeAt >= 0 && writeAt < applyAt
+      ? nestedActions(buf, applyAt, ctx)
+      : undefined;
   const out: Instruction[] = new Array<Instruction>(count);
   let i = 0;
-  for (at = start; at < end;) {
-    const code = view.getUint16(at);
-    const len = view.getUint16(at + 2);
+  for (at = start; at < end; ) {
+    const code = getU16(buf, at);
+    const len = getU16(buf, at + 2);
     let ins: Instruction;
     switch (code) {
       case OFPIT.GOTO_TABLE:
@@ -168,33 +171,31 @@ export function decodeInstructionRange(
       case OFPIT.WRITE_METADATA:
         ins = {
           type: "write_metadata",
-          metadata: view.getBigUint64(at + 8),
-          mask: view.getBigUint64(at + 16),
+          metadata: getU64(buf, at + 8),
+          mask: getU64(buf, at + 16),
         };
         break;
       case OFPIT.WRITE_ACTIONS:
-        ins = {
-          type: "write_actions",
-          // A second write_actions only survives structural decode.
-          actions: at === writeAt ? writeActions! : nestedActions(view, buf, at, ctx),
-        };
+        // A second write_actions only survives structural decode.
+        ins = { type: "write_actions", actions: nestedActions(buf, at, ctx) };
         break;
       case OFPIT.APPLY_ACTIONS:
         ins = {
           type: "apply_actions",
-          actions: at === applyAt ? applyActions! : nestedActions(view, buf, at, ctx),
+          actions:
+            at === applyAt && applyFirst !== undefined ? applyFirst : nestedActions(buf, at, ctx),
         };
         break;
       case OFPIT.CLEAR_ACTIONS:
         ins = { type: "clear_actions" };
         break;
       case OFPIT.METER:
-        ins = { type: "meter", meterId: view.getUint32(at + 4) };
+        ins = { type: "meter", meterId: getU32(buf, at + 4) };
         break;
       default:
         ins = {
           type: "experimenter",
-          experimenter: view.getUint32(at + 4),
+          experimenter: getU32(buf, at + 4),
           data: buf.subarray(at + 8, at + len),
         };
     }
@@ -228,13 +229,12 @@ function fixedSizeOf(code: number): number {
 }
 
 function nestedActions(
-  view: DataView,
   buf: Uint8Array,
   at: number,
   ctx: ActionDecodeContext,
 ): Action[] {
-  const len = view.getUint16(at + 2);
-  return decodeActionRange(view, buf, at + ACTIONS_HEADER_SIZE, at + len, ctx, 0, "top");
+  const len = getU16(buf, at + 2);
+  return decodeActionRange(buf, at + ACTIONS_HEADER_SIZE, at + len, ctx, 0, "top");
 }
 
 /** Encodes instructions in the given order; lengths computed, pads zeroed. */
@@ -250,11 +250,11 @@ export function encodeInstructions(w: Writer, list: readonly Instruction[]): voi
         break;
       case "apply_actions":
       case "write_actions": {
-        const tok = w.beginLength(2);
+        const tok = w.pos;
         w.u16(ins.type === "apply_actions" ? OFPIT.APPLY_ACTIONS : OFPIT.WRITE_ACTIONS);
         w.u16(0).zeros(4);
         encodeActions(w, ins.actions);
-        w.endLength(tok, "included");
+        w.endLengthAt(tok, 2, "included");
         break;
       }
       case "clear_actions":
@@ -264,9 +264,9 @@ export function encodeInstructions(w: Writer, list: readonly Instruction[]): voi
         w.u16(OFPIT.METER).u16(METER_SIZE).u32(ins.meterId);
         break;
       case "experimenter": {
-        const tok = w.beginLength(2);
+        const tok = w.pos;
         w.u16(OFPIT.EXPERIMENTER).u16(0).u32(ins.experimenter).bytes(ins.data);
-        w.endLength(tok, "included");
+        w.endLengthAt(tok, 2, "included");
         break;
       }
       default:

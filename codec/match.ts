@@ -16,6 +16,7 @@
  * Strict is FLOW_MOD semantics (`oxm_pull_match`); loose is for what switches
  * send: packet-in, flow-removed, flow stats (`oxm_pull_match_loose`).
  */
+import { getU16 } from "./bytes.js";
 import { OfpError } from "./errors.js";
 import {
   MATCH_MODE,
@@ -256,6 +257,18 @@ export function flowStateOf(m: Match, s: FlowState = newFlowState()): FlowState 
 const OFPMT_STANDARD = 0;
 const OFP11_STANDARD_MATCH_SIZE = 88;
 
+/** Prebuilt {@link DecodeMatchOptions} for the message decoders (no allocation per call). */
+export const MATCH_OPTIONS = {
+  /** FLOW_MOD / flow stats request, strict (OVS `ofputil_pull_ofp11_match`). */
+  strictOfp11: { strict: true, ofp11: true },
+  /** Switch output read through `ofputil_pull_ofp11_match` (flow removed, flow stats). */
+  looseOfp11: { strict: false, ofp11: true },
+  structuralOfp11: { strict: false, structural: true, ofp11: true },
+  /** PACKET_IN (`oxm_pull_match_loose`). */
+  loose: { strict: false },
+  structural: { strict: false, structural: true },
+} as const satisfies Record<string, DecodeMatchOptions>;
+
 export interface DecodeMatchOptions {
   /** FLOW_MOD semantics (OVS `oxm_pull_match`): BAD_FIELD, BAD_PREREQ. */
   readonly strict: boolean;
@@ -282,9 +295,9 @@ export function decodeMatch(r: Reader, options: DecodeMatchOptions): Match {
   if (r.remaining < MATCH_HEADER_SIZE) {
     throw new OfpError("OFPBMC_BAD_LEN", "match header truncated", { offset: start });
   }
-  const view = r.view;
-  const type = view.getUint16(start);
-  const length = view.getUint16(start + 2);
+  const buf = r.buf;
+  const type = getU16(buf, start);
+  const length = getU16(buf, start + 2);
   if (type !== OFPMT_OXM) {
     if (options.ofp11 === true && type === OFPMT_STANDARD && length !== OFP11_STANDARD_MATCH_SIZE) {
       throw new OfpError("OFPBMC_BAD_LEN", `OF1.1 standard match of length ${length}`, {
@@ -311,7 +324,7 @@ export function decodeMatch(r: Reader, options: DecodeMatchOptions): Match {
       : options.strict
         ? MATCH_MODE.STRICT
         : MATCH_MODE.LOOSE;
-  const entries = decodeMatchEntries(view, r.buf, start + MATCH_HEADER_SIZE, start + length, mode);
+  const entries = decodeMatchEntries(buf, start + MATCH_HEADER_SIZE, start + length, mode);
   r.pos = start + padded;
   return { entries };
 }
@@ -335,18 +348,17 @@ function groupCount(): number {
  * STRICT) and prerequisites in order (STRICT).
  */
 export function decodeMatchEntries(
-  view: DataView,
   buf: Uint8Array,
   start: number,
   end: number,
   mode: MatchMode,
 ): MatchEntry[] {
+  if (start >= end) return [];
   const entries: MatchEntry[] = [];
-  if (start >= end) return entries;
   if (mode === MATCH_MODE.STRUCTURAL) {
     let at = start;
     while (at < end) {
-      entries.push(decodeOxmAt(view, buf, at, end, mode));
+      entries.push(decodeOxmAt(buf, at, end, mode));
       at = oxmCursor.next;
     }
     return entries;
@@ -360,7 +372,7 @@ export function decodeMatchEntries(
   if (strict) resetFlowState(state);
   let at = start;
   while (at < end) {
-    const e = decodeOxmAt(view, buf, at, end, mode);
+    const e = decodeOxmAt(buf, at, end, mode);
     const tlvAt = at;
     at = oxmCursor.next;
     const f = e.field;
@@ -423,11 +435,11 @@ export function canonicalMatch(m: Match): Match {
  * NXM); use {@link canonicalMatch} for OVS's order.
  */
 export function encodeMatch(w: Writer, m: Match): void {
-  const tok = w.beginLength(2);
+  const tok = w.pos;
   w.u16(OFPMT_OXM).u16(0);
   const entries = m.entries;
   for (let i = 0; i < entries.length; i++) encodeOxmTlv(w, entries[i]!);
-  w.endLength(tok, "excluded");
+  w.endLengthAt(tok, 2, "excluded");
 }
 
 /** Encoded size of the match including its pad. */

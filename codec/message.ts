@@ -532,6 +532,25 @@ function checkLength(row: MessageSpec, length: number, strict: boolean): void {
   }
 }
 
+/**
+ * The header of the message being decoded: one reused object (decode is
+ * synchronous; body decoders copy what they keep, e.g. `xid`). A nested
+ * decode (bundle_add's inner message) overwrites it only after the outer
+ * body decoder has read it.
+ */
+const header = { version: 0, type: 0, length: 0, xid: 0 };
+
+function decodeHeaderInto(bytes: Uint8Array, out: typeof header): OfpHeader {
+  if (bytes.byteLength < OFP_HEADER_SIZE) return decodeHeader(bytes); // throws OFPBRC_BAD_LEN
+  const length = (bytes[2]! << 8) | bytes[3]!;
+  if (length < OFP_HEADER_SIZE) return decodeHeader(bytes); // throws OFPBRC_BAD_LEN
+  out.version = bytes[0]!;
+  out.type = bytes[1]!;
+  out.length = length;
+  out.xid = ((bytes[4]! << 24) | (bytes[5]! << 16) | (bytes[6]! << 8) | bytes[7]!) >>> 0;
+  return out;
+}
+
 const STRICT: DecodeContext = { strict: true };
 const LOOSE: DecodeContext = { strict: false };
 
@@ -545,7 +564,7 @@ const LOOSE: DecodeContext = { strict: false };
  */
 export function decodeMessage(bytes: Uint8Array, options?: DecodeOptions): OfMessage {
   const ctx = options?.strict === false ? LOOSE : STRICT;
-  const h = decodeHeader(bytes);
+  const h = decodeHeaderInto(bytes, header);
   if (h.length !== bytes.byteLength) {
     throw new OfpError(
       "OFPBRC_BAD_LEN",
@@ -599,15 +618,15 @@ function versionOf(m: OfMessage): number {
  * `splitMultipartReply` first).
  */
 export function encodeMessage(m: OfMessage): Uint8Array {
-  // One reusable scratch writer, so an encode allocates only its result
-  // (finish() copies). A nested encode (bundle_add's inner message) finds the
-  // scratch taken and uses a fresh writer.
+  // One reusable scratch writer, so an encode allocates only its result. A
+  // nested encode (bundle_add's inner message) finds the scratch taken and
+  // uses a fresh writer.
   const w = scratch ?? new Writer(SCRATCH_SIZE);
   scratch = undefined;
   try {
     w.pos = 0;
     encodeMessageTo(w, m);
-    return w.finish();
+    return output(w);
   } finally {
     scratch = w;
   }
@@ -615,6 +634,35 @@ export function encodeMessage(m: OfMessage): Uint8Array {
 
 const SCRATCH_SIZE = 1024;
 let scratch: Writer | undefined;
+
+/**
+ * Result buffers. A fresh ArrayBuffer per message costs more than encoding a
+ * FLOW_MOD (V8 allocates buffers over 64 bytes off-heap), so messages up to
+ * SLAB_MAX_MESSAGE are carved, 8-aligned, out of a shared SLAB_SIZE slab, as
+ * Node's Buffer pool does: the result is a view whose `byteOffset` may be
+ * non-zero and whose `buffer` holds other messages. Each message owns its
+ * own bytes (views never overlap; writing into one is harmless), and a slab
+ * is never reused, so a result stays valid for good; `slice()` one that is
+ * kept for long, so it does not pin the slab. Larger messages get their own
+ * buffer.
+ */
+const SLAB_SIZE = 16 * 1024;
+const SLAB_MAX_MESSAGE = 2 * 1024;
+let slab = new Uint8Array(SLAB_SIZE);
+let slabOffset = 0;
+
+function output(w: Writer): Uint8Array {
+  const n = w.pos;
+  if (n > SLAB_MAX_MESSAGE) return w.finish();
+  if (slabOffset + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabOffset = 0;
+  }
+  const out = slab.subarray(slabOffset, slabOffset + n);
+  out.set(w.written());
+  slabOffset = (slabOffset + n + 7) & ~7;
+  return out;
+}
 
 /** Appends one encoded message to `w` (for batching several into one buffer). */
 export function encodeMessageTo(w: Writer, m: OfMessage): void {

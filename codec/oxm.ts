@@ -20,6 +20,7 @@
  * (`decodeOxmTlv`/`encodeOxmTlv`) lives here too so actions.ts can use it
  * without importing match.ts.
  */
+import { getU32 } from "./bytes.js";
 import { OfpError } from "./errors.js";
 import type { Reader } from "./reader.js";
 import type { Writer } from "./writer.js";
@@ -794,7 +795,7 @@ export function decodeOxmTlv(
       : mode === "loose"
         ? MATCH_MODE.LOOSE
         : MATCH_MODE.STRUCTURAL;
-  const e = decodeOxmAt(r.view, r.buf, r.pos, r.end, m);
+  const e = decodeOxmAt(r.buf, r.pos, r.end, m);
   r.pos = oxmCursor.next;
   return e;
 }
@@ -815,14 +816,13 @@ export const oxmCursor = { next: 0 };
  * decodes from a buffer it will overwrite must copy the input first.
  */
 export function decodeOxmAt(
-  view: DataView,
   buf: Uint8Array,
   at: number,
   end: number,
   mode: MatchMode,
 ): MatchEntry {
   if (end - at < 4) throw new OfpError("OFPBMC_BAD_LEN", "truncated OXM header", { offset: at });
-  const header = view.getUint32(at);
+  const header = getU32(buf, at);
   const len = header & OXM_LENGTH_MASK;
   let p = at + 4;
   let experimenter: number | undefined;
@@ -833,7 +833,7 @@ export function decodeOxmAt(
     if (end - at < 8 || len < 4) {
       throw new OfpError("OFPBMC_BAD_LEN", "truncated experimenter OXM", { offset: at });
     }
-    experimenter = view.getUint32(p);
+    experimenter = getU32(buf, p);
     p += 4;
     payloadLen = len - 4;
     field = TABLE.byHeader.get(headerKey(header, experimenter));

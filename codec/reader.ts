@@ -7,29 +7,38 @@
  * bounded by their own length (`sub`), so a TLV cannot read past its parent
  * (reliability.md §1.4: "decode the child from a bounded view of its own bytes").
  */
+import { getU16, getU32, getU64, viewOf } from "./bytes.js";
 import { OfpError } from "./errors.js";
 
 const utf8 = new TextDecoder("utf-8");
 
 export class Reader {
   readonly buf: Uint8Array;
-  readonly view: DataView;
   /** Current position, absolute in `buf`. */
   pos: number;
   /** Exclusive end of the readable region, absolute in `buf`. */
   readonly end: number;
   /** Error code raised when a read would pass `end`. */
   readonly shortCode: string;
+  #view: DataView | undefined;
 
   constructor(buf: Uint8Array, options: { start?: number; end?: number; shortCode?: string } = {}) {
     this.buf = buf;
-    this.view = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
     this.pos = options.start ?? 0;
     this.end = options.end ?? buf.byteLength;
     this.shortCode = options.shortCode ?? "OFPBRC_BAD_LEN";
+    this.#view = undefined;
     if (this.end > buf.byteLength || this.pos > this.end || this.pos < 0) {
       throw new OfpError(this.shortCode, `reader bounds ${this.pos}..${this.end} outside buffer`);
     }
+  }
+
+  /**
+   * A DataView over `buf`, made on first use: the hot decoders read bytes
+   * directly (bytes.ts), so most messages never need one.
+   */
+  get view(): DataView {
+    return (this.#view ??= viewOf(this.buf));
   }
 
   /** Bytes left before `end`. */
@@ -64,34 +73,39 @@ export class Reader {
 
   u16(): number {
     this.need(2, "u16");
-    const v = this.view.getUint16(this.pos);
+    const v = getU16(this.buf, this.pos);
     this.pos += 2;
     return v;
   }
 
   u32(): number {
     this.need(4, "u32");
-    const v = this.view.getUint32(this.pos);
+    const v = getU32(this.buf, this.pos);
     this.pos += 4;
     return v;
   }
 
   u64(): bigint {
     this.need(8, "u64");
-    const v = this.view.getBigUint64(this.pos);
+    const v = getU64(this.buf, this.pos);
     this.pos += 8;
     return v;
   }
 
-  /** A copy of the next `size` bytes (copies never alias the input buffer). */
+  /**
+   * A view of the next `size` bytes. It aliases the input buffer: decoded
+   * messages share their bytes with what was decoded (decodeMessage gets a
+   * message the framer already copied out of the stream), so do not reuse
+   * an input buffer while its decoded values are alive.
+   */
   bytes(size: number): Uint8Array {
     this.need(size, "bytes");
-    const out = this.buf.slice(this.pos, this.pos + size);
+    const out = this.buf.subarray(this.pos, this.pos + size);
     this.pos += size;
     return out;
   }
 
-  /** Everything up to `end`, copied. */
+  /** Everything up to `end` (a view, see {@link Reader.bytes}). */
   rest(): Uint8Array {
     return this.bytes(this.remaining);
   }
@@ -128,11 +142,11 @@ export class Reader {
 
   peekU16(at: number = this.pos): number {
     if (at + 2 > this.end) throw new OfpError(this.shortCode, "peek u16 past end", { offset: at });
-    return this.view.getUint16(at);
+    return getU16(this.buf, at);
   }
 
   peekU32(at: number = this.pos): number {
     if (at + 4 > this.end) throw new OfpError(this.shortCode, "peek u32 past end", { offset: at });
-    return this.view.getUint32(at);
+    return getU32(this.buf, at);
   }
 }

@@ -66,8 +66,12 @@ export class Writer {
 
   zeros(size: number): this {
     this.ensure(size);
-    this.buf.fill(0, this.pos, this.pos + size);
-    this.pos += size;
+    const buf = this.buf;
+    const end = this.pos + size;
+    // Pads are a few bytes: a loop beats a fill() call at that size.
+    if (size <= 16) for (let i = this.pos; i < end; i++) buf[i] = 0;
+    else buf.fill(0, this.pos, end);
+    this.pos = end;
     return this;
   }
 
@@ -143,16 +147,30 @@ export class Writer {
     token: { start: number; lengthAt: number },
     pad: "included" | "excluded" | "none",
   ): number {
-    if (pad === "included") this.padTo(8, token.start);
-    const length = this.pos - token.start;
+    return this.endLengthAt(token.start, token.lengthAt - token.start, pad);
+  }
+
+  /**
+   * {@link endLength} without a token object, for hot encoders: the
+   * structure started at `start` (a `pos` the caller saved) and its 16-bit
+   * length lives `lengthOffset` bytes in.
+   */
+  endLengthAt(start: number, lengthOffset: number, pad: "included" | "excluded" | "none"): number {
+    if (pad === "included") this.padTo(8, start);
+    const length = this.pos - start;
     if (length > 0xffff) throw new RangeError(`structure of ${length} bytes exceeds 65535`);
-    this.setU16(token.lengthAt, length);
-    if (pad === "excluded") this.padTo(8, token.start);
+    this.setU16(start + lengthOffset, length);
+    if (pad === "excluded") this.padTo(8, start);
     return length;
   }
 
   /** The written bytes (a copy, safe to keep). */
   finish(): Uint8Array {
     return this.buf.slice(0, this.pos);
+  }
+
+  /** The written bytes as a view of the writer's own buffer: valid until the next write. */
+  written(): Uint8Array {
+    return this.buf.subarray(0, this.pos);
   }
 }

@@ -29,6 +29,7 @@ import { applyFlowMod, entryUsesGroup, flowRemovedFor, prepareMatch } from "./fl
 import { FlowTable } from "./flow-table.js";
 import { compileBuckets, Group, OFPG } from "./groups.js";
 import { learnedFlowMod } from "./learn.js";
+import { formatInstructions } from "../codec/text/actions-format.js";
 import { MacTable } from "./normal.js";
 import { PacketBuffer } from "./packet.js";
 import { MAX_OFPORT, Port, type PortSpec } from "./ports.js";
@@ -406,14 +407,7 @@ function pipelineFields(key: FlowKey): OxmEntry[] {
 }
 
 function sameActions(e: FlowEntry, fm: FlowModMessage): boolean {
-  return JSON.stringify(e.instructions, bigintJson) === JSON.stringify(fm.instructions, bigintJson);
-}
-
-function bigintJson(_k: string, v: unknown): unknown {
-  if (typeof v === "bigint") return `${v}n`;
-  if (v instanceof Uint8Array) return Array.from(v);
-  if (typeof v === "object" && v !== null && "logical" in v && "header" in v) return (v as { name: string }).name;
-  return v;
+  return formatInstructions(e.instructions) === formatInstructions(fm.instructions);
 }
 
 /** A stable 48-bit datapath id from a name (OVS derives it from the bridge MAC). */

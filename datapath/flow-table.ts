@@ -113,13 +113,15 @@ export class FlowTable {
     for (const list of this.conjTargets.values()) yield* list;
   }
 
-  /** The entry a packet with key words `w` hits, or null (a table miss). Counts the lookup. */
-  lookup(w: Uint32Array): FlowEntry | null {
-    this.lookupCount++;
+  /** The entry a packet with key words `w` hits, or null (a table miss). Counts the lookup unless `count` is false. */
+  lookup(w: Uint32Array, count = true): FlowEntry | null {
     const r = this.cls.lookupWords(w);
     let best = r === null ? null : r.payload;
     if (this.soft.length !== 0) best = this.conjunctive(w, best);
-    if (best !== null) this.matchedCount++;
+    if (count) {
+      this.lookupCount++;
+      if (best !== null) this.matchedCount++;
+    }
     return best;
   }
 

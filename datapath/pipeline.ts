@@ -110,10 +110,22 @@ export class Xlate {
   rule: FlowEntry | null = null;
   indent = 0;
   trace: Tracer | null = null;
+  /**
+   * Trace mode (ofproto/trace): walk and report, but change nothing — no
+   * counters, no learn() flows, no packet-ins, nothing transmitted. (MAC
+   * learning for NORMAL still happens, as in OVS's ofproto/trace.)
+   */
+  dryRun = false;
   /** Flow entries hit, in order (for caches and tests); cleared per walk. */
   readonly hits: FlowEntry[] = [];
   /** Set when the walk had effects beyond the packet (learn, packet-in): not cacheable. */
   sideEffects = false;
+  /**
+   * The output port in the action set (OVS `flow.actset_output`), or -1 when
+   * unset. Part of OVS's flow, so ofproto/trace's "Final flow" is not
+   * "unchanged" once write_actions(output:N) ran.
+   */
+  actsetOutput = -1;
 
   private readonly staged: TxSlot[] = [];
   private nStaged = 0;
@@ -140,6 +152,7 @@ export class Xlate {
     this.level = -1;
     this.hits.length = 0;
     this.sideEffects = false;
+    this.actsetOutput = -1;
     this.walkBridge(br);
     if (this.error !== null) {
       this.trace?.error(this.error);
@@ -150,8 +163,41 @@ export class Xlate {
     this.flush();
   }
 
+  /** Runs `ops` (a PACKET_OUT's actions) on the packet as if a flow in table 0 of `br` had them. */
+  runOps(br: Bridge, ops: readonly Op[], nowMs: number): void {
+    this.nowMs = nowMs;
+    this.depth = 0;
+    this.resubmits = 0;
+    this.error = null;
+    this.exit = false;
+    this.indent = 0;
+    this.nStaged = 0;
+    this.sp = 0;
+    this.level = 0;
+    this.hits.length = 0;
+    this.sideEffects = false;
+    this.bridge = br;
+    this.tableId = 0;
+    this.rule = null;
+    let set = this.actionSets[0];
+    if (set === undefined) this.actionSets[0] = set = new ActionSet();
+    set.clear();
+    this.execOps(ops, true);
+    this.bridge = null;
+    this.level = -1;
+    if (this.error !== null) {
+      this.nStaged = 0;
+      return;
+    }
+    this.flush();
+  }
+
   /** The staged frames of the last walk that ended in error are gone; this delivers a good walk's. */
   private flush(): void {
+    if (this.dryRun) {
+      this.nStaged = 0;
+      return;
+    }
     for (let i = 0; i < this.nStaged; i++) {
       const s = this.staged[i]!;
       s.bridge!.transmit(s.port!, s.buf, s.isTunnel ? s.tunnel : null);
@@ -179,7 +225,7 @@ export class Xlate {
       const plan = set.resolve();
       set.clear();
       if (plan.length !== 0) {
-        this.trace?.step("--. Executing action set:", -1);
+        this.trace?.step("--. Executing action set:", this.indent);
         this.execOps(plan, true);
       }
     }
@@ -221,14 +267,16 @@ export class Xlate {
     const prevRule = this.rule;
     this.tableId = tableId;
     const table = br.tables[tableId];
-    const entry = table === undefined ? null : table.lookup(this.key.w);
+    const entry = table === undefined ? null : table.lookup(this.key.w, !this.dryRun);
     this.trace?.table(tableId, entry, this.indent);
     if (entry === null) {
       this.trace?.step("drop", this.indent);
     } else {
-      entry.packetCount++;
-      entry.byteCount += this.pkt.len;
-      entry.usedMs = this.nowMs;
+      if (!this.dryRun) {
+        entry.packetCount++;
+        entry.byteCount += this.pkt.len;
+        entry.usedMs = this.nowMs;
+      }
       this.hits.push(entry);
       this.rule = entry;
       this.runProgram(entry, last);
@@ -249,15 +297,21 @@ export class Xlate {
   private runProgram(e: FlowEntry, last: boolean): void {
     const p = e.program;
     const tail = p.clear || p.write !== null || p.metadata !== null || p.gotoTable >= 0;
+    if (!tail && p.apply.length === 0) {
+      this.trace?.step("drop", this.indent);
+      return;
+    }
     if (p.apply.length !== 0 && this.execOps(p.apply, last && !tail)) return;
     if (this.exit || this.error !== null) return;
     const t = this.trace;
     if (p.clear) {
       this.actionSet().clear();
+      this.actsetOutput = -1;
       t?.step("clear_actions", this.indent);
     }
     if (p.write !== null) {
       this.actionSet().write(p.write);
+      for (const o of p.write) if (o.code === OP.OUTPUT) this.actsetOutput = o.port;
       if (t !== null) {
         t.step(`write_actions(${p.write.map(formatOp).join(",")})`, this.indent);
         t.note(`-> action set is: ${this.actionSet().written().map(formatOp).join(",")}`, this.indent);
@@ -340,7 +394,7 @@ export class Xlate {
           break;
         case OP.LEARN:
           this.sideEffects = true;
-          this.bridge!.learn(op.learn!, w, this.nowMs);
+          if (!this.dryRun) this.bridge!.learn(op.learn!, w, this.nowMs);
           break;
         case OP.NOP:
           break;
@@ -469,10 +523,12 @@ export class Xlate {
       return;
     }
     if (!this.resourcesOk()) return;
-    port.counters.txPackets++;
-    port.counters.txBytes += this.pkt.len;
-    peer.counters.rxPackets++;
-    peer.counters.rxBytes += this.pkt.len;
+    if (!this.dryRun) {
+      port.counters.txPackets++;
+      port.counters.txBytes += this.pkt.len;
+      peer.counters.rxPackets++;
+      peer.counters.rxBytes += this.pkt.len;
+    }
     this.save();
     const w = this.key.w;
     w[FK.METADATA_HI] = 0;
@@ -530,6 +586,7 @@ export class Xlate {
   private packetIn(reason: number, maxLen: number): void {
     this.sideEffects = true;
     this.trace?.controller(reason);
+    if (this.dryRun) return;
     const br = this.bridge!;
     const rule = this.rule;
     br.emitPacketIn(
@@ -547,8 +604,10 @@ export class Xlate {
   private group(id: number): void {
     const g = this.bridge!.groups.get(id);
     if (g === undefined) return;
-    g.packetCount++;
-    g.byteCount += this.pkt.len;
+    if (!this.dryRun) {
+      g.packetCount++;
+      g.byteCount += this.pkt.len;
+    }
     switch (g.type) {
       case OFPGT.ALL:
         for (let i = 0; i < g.buckets.length; i++) this.bucket(g, i);
@@ -575,8 +634,10 @@ export class Xlate {
   /** Runs bucket `i` of `g` on a copy of the packet (each bucket sees the original). */
   private bucket(g: Group, i: number): void {
     const b = g.buckets[i]!;
-    b.packetCount++;
-    b.byteCount += this.pkt.len;
+    if (!this.dryRun) {
+      b.packetCount++;
+      b.byteCount += this.pkt.len;
+    }
     this.trace?.step(`bucket ${i}`, this.indent);
     this.save();
     this.indent++;
@@ -664,25 +725,26 @@ export class Xlate {
     }
     const srcHi = w[FK.ETH_SRC_HI]!;
     if ((srcHi & 0x0100) === 0) {
-      const learned = br.macs.learn(vlan, macNumber(srcHi, w[FK.ETH_SRC_LO]!), inPort, this.nowMs);
-      if (learned && t !== null) t.note(`-> learned that ${macText(srcHi, w[FK.ETH_SRC_LO]!)} is on port ${inPort.name} in VLAN ${vlan}`, this.indent);
+      // OVS `update_learning_table`. ofproto/trace learns too (OVS 3.1 does: a traced
+      // packet's source MAC is in the table afterwards), so a dry run learns as well.
+      const src = macNumber(srcHi, w[FK.ETH_SRC_LO]!);
+      const learned = br.macs.learn(vlan, src, inPort, this.nowMs);
+      if (learned && t !== null) {
+        t.note(`-> learned that ${macText(srcHi, w[FK.ETH_SRC_LO]!)} is on port ${inPort.name} in VLAN ${vlan}`, this.indent);
+      }
     }
-    const dstHi = w[FK.ETH_DST_HI]!;
-    if ((dstHi & 0x0100) === 0) {
-      const out = br.macs.lookup(vlan, macNumber(dstHi, w[FK.ETH_DST_LO]!), this.nowMs);
-      if (out !== null) {
-        if (out === inPort) {
-          t?.note("-> learned port is input port, dropping", this.indent);
-          return;
-        }
-        t?.note("-> forwarding to learned port", this.indent);
-        this.normalOutput(out, vlan);
+    // Multicast destinations are never learned, so they always flood (no IGMP snooping).
+    const out = br.macs.lookup(vlan, macNumber(w[FK.ETH_DST_HI]!, w[FK.ETH_DST_LO]!), this.nowMs);
+    if (out !== null) {
+      if (out === inPort) {
+        t?.note("-> learned port is input port, dropping", this.indent);
         return;
       }
-      t?.note("-> no learned MAC for destination, flooding", this.indent);
-    } else {
-      t?.note("-> flooding", this.indent);
+      t?.note("-> forwarding to learned port", this.indent);
+      this.normalOutput(out, vlan);
+      return;
     }
+    t?.note("-> no learned MAC for destination, flooding", this.indent);
     for (const p of br.portList) {
       if (p === inPort || !p.includesVlan(vlan) || p.no === OFPP_NONE) continue;
       this.normalOutput(p, vlan);
@@ -723,7 +785,9 @@ function macText(hi: number, lo: number): string {
 function formatMetadata(m: { valueHi: number; valueLo: number; maskHi: number; maskLo: number }): string {
   const v = (BigInt(m.valueHi >>> 0) << 32n) | BigInt(m.valueLo >>> 0);
   const k = (BigInt(m.maskHi >>> 0) << 32n) | BigInt(m.maskLo >>> 0);
-  return k === 0xffffffffffffffffn ? `0x${v.toString(16)}` : `0x${v.toString(16)}/0x${k.toString(16)}`;
+  // printf's %#x, as OVS: 0 prints as "0".
+  const hex = (x: bigint): string => (x === 0n ? "0" : `0x${x.toString(16)}`);
+  return k === 0xffffffffffffffffn ? hex(v) : `${hex(v)}/${hex(k)}`;
 }
 
 /** Set by trace.ts (avoids a runtime import of the text layer on the packet path). */

@@ -18,10 +18,12 @@
  * FLOW_MOD a peer sent re-encodes byte for byte. The buffer id is not
  * policed (OVS answers OFPBRC_BUFFER_UNKNOWN only when it applies the flow).
  */
+import { getU16, getU32, getU64 } from "../bytes.js";
 import { checkFlowModConsistency, checkFlowModFlags, checkFlowModHeader } from "../flow-check.js";
 import type { Reader } from "../reader.js";
 import type { Writer } from "../writer.js";
 import {
+  MATCH_OPTIONS,
   decodeInstructions,
   decodeMatch,
   encodeInstructions,
@@ -68,20 +70,27 @@ export interface FlowModMessage {
 const STRICT = { strict: true } as const;
 const STRUCTURAL = { strict: false } as const;
 
+/** Bytes of the fixed part after the header (cookie .. pad). */
+const FIXED_BODY_SIZE = 40;
+
 export function decodeFlowMod(r: Reader, xid: number, strict: boolean): FlowModMessage {
-  const cookie = r.u64();
-  const cookieMask = r.u64();
-  const tableId = r.u8();
-  const command = r.u8();
-  const idleTimeout = r.u16();
-  const hardTimeout = r.u16();
-  const priority = r.u16();
-  const bufferId = r.u32();
-  const outPort = r.u32();
-  const outGroup = r.u32();
-  const flags = r.u16();
-  r.skip(2);
-  const match = decodeMatch(r, { strict, structural: !strict, ofp11: true });
+  // One bounds check for the fixed part, then direct reads (hot path).
+  r.need(FIXED_BODY_SIZE, "flow_mod");
+  const b = r.buf;
+  const at = r.pos;
+  const cookie = getU64(b, at);
+  const cookieMask = getU64(b, at + 8);
+  const tableId = b[at + 16]!;
+  const command = b[at + 17]!;
+  const idleTimeout = getU16(b, at + 18);
+  const hardTimeout = getU16(b, at + 20);
+  const priority = getU16(b, at + 22);
+  const bufferId = getU32(b, at + 24);
+  const outPort = getU32(b, at + 28);
+  const outGroup = getU32(b, at + 32);
+  const flags = getU16(b, at + 36);
+  r.pos = at + FIXED_BODY_SIZE;
+  const match = decodeMatch(r, strict ? MATCH_OPTIONS.strictOfp11 : MATCH_OPTIONS.structuralOfp11);
   if (strict) checkFlowModHeader(tableId, command, outPort, match);
   // `r` ends where the message ends, so it is already bounded to the instructions.
   const instructions = decodeInstructions(r, strict ? STRICT : STRUCTURAL);

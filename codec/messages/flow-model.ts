@@ -3,7 +3,7 @@
  * instructions) used by the message modules, so the message layer depends on
  * exactly the contract's functions and types.
  */
-export { decodeMatch, encodeMatch } from "../match.js";
+export { MATCH_OPTIONS, decodeMatch, encodeMatch } from "../match.js";
 export type { Match, MatchEntry, OxmEntry, UnknownOxm } from "../match.js";
 export { decodeActions, encodeActions } from "../actions.js";
 export type { Action } from "../actions.js";

@@ -12,7 +12,7 @@
 import { OfpError } from "../errors.js";
 import type { Reader } from "../reader.js";
 import type { Writer } from "../writer.js";
-import { decodeMatch, encodeMatch, type Match } from "./flow-model.js";
+import { MATCH_OPTIONS, decodeMatch, encodeMatch, type Match } from "./flow-model.js";
 
 /** OF1.3 `enum ofp_flow_removed_reason`. */
 export const OFPRR = { IDLE_TIMEOUT: 0, HARD_TIMEOUT: 1, DELETE: 2, GROUP_DELETE: 3 } as const;
@@ -45,7 +45,7 @@ export function decodeFlowRemoved(r: Reader, xid: number, strict = true): FlowRe
   const hardTimeout = r.u16();
   const packetCount = r.u64();
   const byteCount = r.u64();
-  const match = decodeMatch(r, { strict: false, structural: !strict, ofp11: true });
+  const match = decodeMatch(r, strict ? MATCH_OPTIONS.looseOfp11 : MATCH_OPTIONS.structuralOfp11);
   if (r.remaining !== 0) {
     throw new OfpError("OFPBRC_BAD_LEN", `${r.remaining} bytes after flow_removed match`, {
       offset: r.pos,

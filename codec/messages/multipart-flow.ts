@@ -26,10 +26,12 @@
  * checks (duplicates, experimenters, action semantics); loose decode is
  * structural.
  */
+import { getU16, getU32, getU64 } from "../bytes.js";
 import { OfpError } from "../errors.js";
 import type { Reader } from "../reader.js";
 import type { Writer } from "../writer.js";
 import {
+  MATCH_OPTIONS,
   decodeInstructionRange,
   decodeMatch,
   encodeInstructions,
@@ -77,7 +79,7 @@ export function decodeFlowStatsRequest(r: Reader, strict: boolean): FlowStatsReq
   r.skip(4);
   const cookie = r.u64();
   const cookieMask = r.u64();
-  const match = decodeMatch(r, { strict, structural: !strict, ofp11: true });
+  const match = decodeMatch(r, strict ? MATCH_OPTIONS.strictOfp11 : MATCH_OPTIONS.structuralOfp11);
   if (r.remaining !== 0) {
     throw new OfpError("OFPBRC_BAD_LEN", `${r.remaining} bytes after flow stats request match`, {
       offset: r.pos,
@@ -104,31 +106,30 @@ export function decodeFlowStats(r: Reader, strict = true): FlowStats {
       offset: start,
     });
   }
-  const view = r.view;
-  const length = view.getUint16(start);
+  const buf = r.buf;
+  const length = getU16(buf, start);
   if (length < FLOW_STATS_FIXED_SIZE) {
     throw new OfpError("OFPBRC_BAD_LEN", `flow stats length ${length}`, { offset: start });
   }
-  const buf = r.buf;
   const tableId = buf[start + 2]!;
-  const durationSec = view.getUint32(start + 4);
-  const durationNsec = view.getUint32(start + 8);
-  const priority = view.getUint16(start + 12);
-  const idleTimeout = view.getUint16(start + 14);
-  const hardTimeout = view.getUint16(start + 16);
-  const flags = view.getUint16(start + 18);
-  const cookie = view.getBigUint64(start + 24);
-  const packetCount = view.getBigUint64(start + 32);
-  const byteCount = view.getBigUint64(start + 40);
+  const durationSec = getU32(buf, start + 4);
+  const durationNsec = getU32(buf, start + 8);
+  const priority = getU16(buf, start + 12);
+  const idleTimeout = getU16(buf, start + 14);
+  const hardTimeout = getU16(buf, start + 16);
+  const flags = getU16(buf, start + 18);
+  const cookie = getU64(buf, start + 24);
+  const packetCount = getU64(buf, start + 32);
+  const byteCount = getU64(buf, start + 40);
   r.pos = start + FLOW_STATS_FIXED_SIZE;
-  const match = decodeMatch(r, { strict: false, structural: !strict, ofp11: true });
+  const match = decodeMatch(r, strict ? MATCH_OPTIONS.looseOfp11 : MATCH_OPTIONS.structuralOfp11);
   const end = start + length;
   if (end < r.pos || end > r.end) {
     throw new OfpError("OFPBIC_BAD_LEN", `flow stats length ${length} leaves no room`, {
       offset: start,
     });
   }
-  const instructions = decodeInstructionRange(view, buf, r.pos, end, strict ? STRICT : STRUCTURAL);
+  const instructions = decodeInstructionRange(buf, r.pos, end, strict ? STRICT : STRUCTURAL);
   r.pos = end;
   return {
     tableId,

@@ -15,6 +15,7 @@
  * (experimenter (4) | exp_type (4) | data) are opaque, including ONF/Nicira
  * multipart extensions such as ONF flow monitor.
  */
+import { getU16 } from "../bytes.js";
 import { ONF_VENDOR_ID, OfpError } from "../errors.js";
 import { MATCH_MODE, decodeMatchEntries } from "../match.js";
 import { checkVendor } from "./experimenter.js";
@@ -245,19 +246,19 @@ const FLOW_MONITOR_REQUEST_SIZE = 16;
  * switch output. Does not move `r`.
  */
 function checkFlowMonitor(r: Reader): void {
-  const view = r.view;
+  const buf = r.buf;
   let at = r.pos;
   while (at < r.end) {
     if (r.end - at < FLOW_MONITOR_REQUEST_SIZE) {
       throw new OfpError("OFPBRC_BAD_LEN", "flow monitor request truncated", { offset: at });
     }
-    const matchLen = view.getUint16(at + 8);
+    const matchLen = getU16(buf, at + 8);
     const matchAt = at + FLOW_MONITOR_REQUEST_SIZE;
     const padded = (matchLen + 7) & ~7;
     if (padded > r.end - matchAt) {
       throw new OfpError("OFPBMC_BAD_LEN", `flow monitor match_len ${matchLen}`, { offset: at });
     }
-    decodeMatchEntries(view, r.buf, matchAt, matchAt + matchLen, MATCH_MODE.STRICT);
+    decodeMatchEntries(buf, matchAt, matchAt + matchLen, MATCH_MODE.STRICT);
     at = matchAt + padded;
   }
 }

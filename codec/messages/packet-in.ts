@@ -13,7 +13,7 @@
  */
 import type { Reader } from "../reader.js";
 import type { Writer } from "../writer.js";
-import { decodeMatch, encodeMatch, type Match } from "./flow-model.js";
+import { MATCH_OPTIONS, decodeMatch, encodeMatch, type Match } from "./flow-model.js";
 
 /** OF1.3 `enum ofp_packet_in_reason`. */
 export const OFPR = { NO_MATCH: 0, ACTION: 1, INVALID_TTL: 2 } as const;
@@ -41,7 +41,7 @@ export function decodePacketIn(r: Reader, xid: number, strict = true): PacketInM
   const reason = r.u8();
   const tableId = r.u8();
   const cookie = r.u64();
-  const match = decodeMatch(r, { strict: false, structural: !strict });
+  const match = decodeMatch(r, strict ? MATCH_OPTIONS.loose : MATCH_OPTIONS.structural);
   r.skip(2);
   return {
     type: "packet_in",

@@ -3,6 +3,7 @@
  * NXAST_REG_LOAD2. Shared here because both decode it with OVS's action
  * error mapping rather than the match one.
  */
+import { getU32 } from "../bytes.js";
 import { OfpError } from "../errors.js";
 import {
   OXM_CLASS,
@@ -28,7 +29,6 @@ import {
  * they could not be re-encoded as received. Values alias `buf`.
  */
 export function decodeActionOxm(
-  view: DataView,
   buf: Uint8Array,
   tlvAt: number,
   end: number,
@@ -38,7 +38,7 @@ export function decodeActionOxm(
   if (end - tlvAt < 4) {
     throw new OfpError("OFPBMC_BAD_LEN", "truncated OXM header", { offset: tlvAt });
   }
-  const header = view.getUint32(tlvAt);
+  const header = getU32(buf, tlvAt);
   let p = tlvAt + 4;
   let experimenter: number | undefined;
   let payloadLen = header & 0xff;
@@ -46,7 +46,7 @@ export function decodeActionOxm(
     if (end - tlvAt < 8 || payloadLen < 4) {
       throw new OfpError("OFPBMC_BAD_LEN", "truncated experimenter OXM", { offset: tlvAt });
     }
-    experimenter = view.getUint32(p);
+    experimenter = getU32(buf, p);
     p += 4;
     payloadLen -= 4;
   }

@@ -60,11 +60,12 @@ const OFPAT_EXPERIMENTER = 0xffff;
 
 /**
  * Starts a Nicira action: type, a length placeholder, vendor id and subtype.
- * The caller writes the body and finishes with `w.endLength(token, "included")`
- * (action lengths include their pad to 8, codec.md §3).
+ * Returns where it starts; the caller writes the body and finishes with
+ * `w.endLengthAt(start, 2, "included")` (action lengths include their pad to
+ * 8, codec.md §3).
  */
-export function beginNx(w: Writer, subtype: number): { start: number; lengthAt: number } {
-  const tok = w.beginLength(2);
+export function beginNx(w: Writer, subtype: number): number {
+  const start = w.pos;
   w.u16(OFPAT_EXPERIMENTER).u16(0).u32(NX_VENDOR_ID).u16(subtype);
-  return tok;
+  return start;
 }

@@ -14,6 +14,7 @@
  * is OFPBPC_BAD_LEN, an unknown property type OFPBPC_BAD_TYPE (OF1.3 codes
  * (13, 3) and (13, 2)).
  */
+import { getU16, getU32 } from "../bytes.js";
 import { OfpError } from "../errors.js";
 import type { Writer } from "../writer.js";
 import { NXAST, beginNx } from "./constants.js";
@@ -46,7 +47,6 @@ export interface Controller2Action {
 }
 
 export function decodeController2(
-  view: DataView,
   buf: Uint8Array,
   at: number,
   len: number,
@@ -64,8 +64,8 @@ export function decodeController2(
   let p = at + 16;
   while (p < end) {
     if (end - p < 4) throw new OfpError("OFPBPC_BAD_LEN", "truncated property", { offset: p });
-    const type = view.getUint16(p);
-    const plen = view.getUint16(p + 2);
+    const type = getU16(buf, p);
+    const plen = getU16(buf, p + 2);
     const padded = (plen + 7) & ~7;
     if (plen < 4 || padded > end - p) {
       throw new OfpError("OFPBPC_BAD_LEN", `property length ${plen}`, { offset: p });
@@ -76,7 +76,7 @@ export function decodeController2(
       case NXAC2PT.MAX_LEN:
       case NXAC2PT.CONTROLLER_ID: {
         if (size < 2) throw new OfpError("OFPBPC_BAD_LEN", "16-bit property", { offset: p });
-        const x = view.getUint16(v);
+        const x = getU16(buf, v);
         if (type === NXAC2PT.MAX_LEN) maxLen = x;
         else controllerId = x;
         break;
@@ -93,7 +93,7 @@ export function decodeController2(
         break;
       case NXAC2PT.METER_ID:
         if (size !== 4) throw new OfpError("OFPBPC_BAD_LEN", "meter_id property", { offset: p });
-        meterId = view.getUint32(v);
+        meterId = getU32(buf, v);
         break;
       default:
         throw new OfpError("OFPBPC_BAD_TYPE", `controller2 property ${type}`, { offset: p });
@@ -120,5 +120,5 @@ export function encodeController2(w: Writer, a: Controller2Action): void {
   if (a.userdata !== undefined) prop(w, NXAC2PT.USERDATA, () => w.bytes(a.userdata!));
   if (a.pause) prop(w, NXAC2PT.PAUSE, () => undefined);
   if (a.meterId !== NO_METER) prop(w, NXAC2PT.METER_ID, () => w.u32(a.meterId));
-  w.endLength(tok, "included");
+  w.endLengthAt(tok, 2, "included");
 }

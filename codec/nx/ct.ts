@@ -6,6 +6,7 @@
  * Layouts and checks from OVS `lib/ofp-actions.c` (`struct nx_action_conntrack`,
  * `struct nx_action_nat`, `decode_NXAST_RAW_CT`, `decode_NXAST_RAW_NAT`).
  */
+import { getU16, getU32 } from "../bytes.js";
 import { OfpError } from "../errors.js";
 import type { Writer } from "../writer.js";
 import type { Action, ActionDecodeContext, ActionNesting } from "../actions.js";
@@ -66,7 +67,6 @@ export interface NatAction {
 }
 
 type NestedDecoder = (
-  view: DataView,
   buf: Uint8Array,
   start: number,
   end: number,
@@ -88,7 +88,6 @@ function badArg(message: string, offset: number): OfpError {
  * OFPBAC_BAD_ARGUMENT; a zone field not exactly 16 bits → OFPBAC_BAD_SET_LEN.
  */
 export function decodeCt(
-  view: DataView,
   buf: Uint8Array,
   at: number,
   len: number,
@@ -96,12 +95,12 @@ export function decodeCt(
   depth: number,
   decodeNested: NestedDecoder,
 ): CtAction {
-  const flags = view.getUint16(at + 10);
+  const flags = getU16(buf, at + 10);
   if (ctx.checks && (flags & NX_CT_FLAGS.FORCE) !== 0 && (flags & NX_CT_FLAGS.COMMIT) === 0) {
     throw badArg("ct(force) requires commit", at);
   }
-  const zoneHeader = view.getUint32(at + 12);
-  const zoneWord = view.getUint16(at + 16);
+  const zoneHeader = getU32(buf, at + 12);
+  const zoneWord = getU16(buf, at + 16);
   let zoneSrc: SubField | undefined;
   let zone = zoneWord;
   if (zoneHeader !== 0) {
@@ -118,8 +117,8 @@ export function decodeCt(
     zone = 0;
   }
   const recircTable = buf[at + 18]!;
-  const alg = view.getUint16(at + 22);
-  const actions = decodeNested(view, buf, at + CT_HEADER_SIZE, at + len, ctx, depth + 1, "ct");
+  const alg = getU16(buf, at + 22);
+  const actions = decodeNested(buf, at + CT_HEADER_SIZE, at + len, ctx, depth + 1, "ct");
   if (ctx.checks && actions.length > 0 && (flags & NX_CT_FLAGS.COMMIT) === 0) {
     for (const a of actions) {
       if (a.type !== "nat" || a.flags !== 0 || a.ipMin !== undefined) {
@@ -140,7 +139,7 @@ export function encodeCt(w: Writer, a: CtAction, encodeNested: NestedEncoder): v
   }
   w.u8(a.recircTable).zeros(3).u16(a.alg);
   encodeNested(w, a.actions);
-  w.endLength(tok, "included");
+  w.endLengthAt(tok, 2, "included");
 }
 
 /**
@@ -148,9 +147,9 @@ export function encodeCt(w: Writer, a: CtAction, encodeNested: NestedEncoder): v
  * options in order (ipv4/ipv6 min, max, proto min, max). Bad or inconsistent
  * flags/ranges → OFPBAC_BAD_ARGUMENT, as OVS `decode_NXAST_RAW_NAT`.
  */
-export function decodeNat(view: DataView, buf: Uint8Array, at: number, len: number): NatAction {
-  const flags = view.getUint16(at + 12);
-  const present = view.getUint16(at + 14);
+export function decodeNat(buf: Uint8Array, at: number, len: number): NatAction {
+  const flags = getU16(buf, at + 12);
+  const present = getU16(buf, at + 14);
   if (
     (flags & ~NX_NAT_FLAGS_MASK) !== 0 ||
     ((flags & NX_NAT_FLAGS.SRC) !== 0 && (flags & NX_NAT_FLAGS.DST) !== 0) ||
@@ -220,7 +219,7 @@ export function encodeNat(w: Writer, a: NatAction): void {
   if (a.ipMax !== undefined) w.bytes(a.ipMax);
   if (a.protoMin !== undefined) w.u16(a.protoMin);
   if (a.protoMax !== undefined) w.u16(a.protoMax);
-  w.endLength(tok, "included");
+  w.endLengthAt(tok, 2, "included");
 }
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {

@@ -21,6 +21,7 @@
  * field header → OFPBAC_BAD_SET_TYPE; non-zero bytes after the specs →
  * OFPBAC_BAD_ARGUMENT.
  */
+import { getU16, getU32, getU64 } from "../bytes.js";
 import { OfpError } from "../errors.js";
 import type { Writer } from "../writer.js";
 import { NXAST, beginNx } from "./constants.js";
@@ -73,7 +74,7 @@ export function learnImmediateSize(nBits: number): number {
   return 2 * Math.ceil(nBits / 16);
 }
 
-export function decodeLearn(view: DataView, buf: Uint8Array, at: number, len: number): LearnAction {
+export function decodeLearn(buf: Uint8Array, at: number, len: number): LearnAction {
   if (buf[at + 27] !== 0) {
     throw new OfpError("OFPBAC_BAD_ARGUMENT", "learn pad must be zero", { offset: at });
   }
@@ -81,7 +82,7 @@ export function decodeLearn(view: DataView, buf: Uint8Array, at: number, len: nu
   if (tableId === 0xff) {
     throw new OfpError("OFPBAC_BAD_ARGUMENT", "learn into table 255", { offset: at });
   }
-  const flags = view.getUint16(at + 24);
+  const flags = getU16(buf, at + 24);
   if ((flags & ~NX_LEARN_FLAGS_ALLOWED) !== 0) {
     throw new OfpError("OFPBAC_BAD_ARGUMENT", `learn flags 0x${flags.toString(16)}`, {
       offset: at,
@@ -91,7 +92,7 @@ export function decodeLearn(view: DataView, buf: Uint8Array, at: number, len: nu
   let p = at + LEARN_HEADER_SIZE;
   const specs: LearnSpec[] = [];
   while (end - p >= 2) {
-    const header = view.getUint16(p);
+    const header = getU16(buf, p);
     if (header === 0) break;
     const specAt = p;
     p += 2;
@@ -115,14 +116,14 @@ export function decodeLearn(view: DataView, buf: Uint8Array, at: number, len: nu
       src = { kind: "immediate", value: buf.slice(p, p + size) };
       p += size;
     } else {
-      const field = fieldFrom32(view.getUint32(p), p);
-      src = { kind: "field", field: { field, ofs: view.getUint16(p + 4), nBits } };
+      const field = fieldFrom32(getU32(buf, p), p);
+      src = { kind: "field", field: { field, ofs: getU16(buf, p + 4), nBits } };
       p += 6;
     }
     let dstField: SubField | undefined;
     if (dst !== "output") {
-      const field = fieldFrom32(view.getUint32(p), p);
-      dstField = { field, ofs: view.getUint16(p + 4), nBits };
+      const field = fieldFrom32(getU32(buf, p), p);
+      dstField = { field, ofs: getU16(buf, p + 4), nBits };
       p += 6;
     }
     specs.push({ dst, nBits, src, dstField });
@@ -136,14 +137,14 @@ export function decodeLearn(view: DataView, buf: Uint8Array, at: number, len: nu
   }
   return {
     type: "learn",
-    idleTimeout: view.getUint16(at + 10),
-    hardTimeout: view.getUint16(at + 12),
-    priority: view.getUint16(at + 14),
-    cookie: view.getBigUint64(at + 16),
+    idleTimeout: getU16(buf, at + 10),
+    hardTimeout: getU16(buf, at + 12),
+    priority: getU16(buf, at + 14),
+    cookie: getU64(buf, at + 16),
     flags,
     tableId,
-    finIdleTimeout: view.getUint16(at + 28),
-    finHardTimeout: view.getUint16(at + 30),
+    finIdleTimeout: getU16(buf, at + 28),
+    finHardTimeout: getU16(buf, at + 30),
     specs,
   };
 }
@@ -171,5 +172,5 @@ export function encodeLearn(w: Writer, a: LearnAction): void {
     }
   }
   // The zero padding doubles as the terminating zero spec header.
-  w.endLength(tok, "included");
+  w.endLengthAt(tok, 2, "included");
 }

@@ -7,6 +7,7 @@
  * (`move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[]`); reg_load writes sub-fields
  * (`load:0x2->NXM_NX_REG6[]`), which OF1.3 set_field cannot.
  */
+import { getU16, getU32, getU64 } from "../bytes.js";
 import { OfpError } from "../errors.js";
 import type { OxmEntry } from "../oxm.js";
 import type { Writer } from "../writer.js";
@@ -42,19 +43,18 @@ export interface RegLoadAction {
  * dst headers (4 or 8 bytes each) and zero pad (non-zero → NXBRC_MUST_BE_ZERO).
  */
 export function decodeRegMove(
-  view: DataView,
   buf: Uint8Array,
   at: number,
   len: number,
 ): RegMoveAction {
-  const nBits = view.getUint16(at + 10);
-  const srcOfs = view.getUint16(at + 12);
-  const dstOfs = view.getUint16(at + 14);
+  const nBits = getU16(buf, at + 10);
+  const srcOfs = getU16(buf, at + 12);
+  const dstOfs = getU16(buf, at + 14);
   const end = at + len;
   let p = at + 16;
-  const srcField = pullFieldHeader(view, p, end);
+  const srcField = pullFieldHeader(buf, p, end);
   p += headerSize(srcField);
-  const dstField = pullFieldHeader(view, p, end);
+  const dstField = pullFieldHeader(buf, p, end);
   p += headerSize(dstField);
   for (; p < end; p++) {
     if (buf[p] !== 0) throw new OfpError("NXBRC_MUST_BE_ZERO", "reg_move pad", { offset: p });
@@ -74,19 +74,19 @@ export function encodeRegMove(w: Writer, a: RegMoveAction): void {
   w.u16(a.src.nBits).u16(a.src.ofs).u16(a.dst.ofs);
   writeFieldHeader(w, a.src.field);
   writeFieldHeader(w, a.dst.field);
-  w.endLength(tok, "included");
+  w.endLengthAt(tok, 2, "included");
 }
 
 /**
  * struct nx_action_reg_load (24): ofs_nbits, dst (32-bit header), value (64).
  * Value bits at or above n_bits → OFPBAC_BAD_ARGUMENT.
  */
-export function decodeRegLoad(view: DataView, at: number): RegLoadAction {
-  const ofsNbits = view.getUint16(at + 10);
-  const field = fieldFrom32(view.getUint32(at + 12), at);
+export function decodeRegLoad(buf: Uint8Array, at: number): RegLoadAction {
+  const ofsNbits = getU16(buf, at + 10);
+  const field = fieldFrom32(getU32(buf, at + 12), at);
   const dst = { field, ofs: decodeOfs(ofsNbits), nBits: decodeNbits(ofsNbits) };
   checkSubField(dst, "dst", at);
-  const value = view.getBigUint64(at + 16);
+  const value = getU64(buf, at + 16);
   if (dst.nBits < 64 && value >> BigInt(dst.nBits) !== 0n) {
     throw new OfpError("OFPBAC_BAD_ARGUMENT", `reg_load value wider than ${dst.nBits} bits`, {
       offset: at,
@@ -98,11 +98,11 @@ export function decodeRegLoad(view: DataView, at: number): RegLoadAction {
 export function encodeRegLoad(w: Writer, a: RegLoadAction): void {
   const tok = beginNx(w, NXAST.REG_LOAD);
   w.u16(encodeOfsNbits(a.dst.ofs, a.dst.nBits)).u32(fieldHeader32(a.dst.field)).u64(a.value);
-  w.endLength(tok, "included");
+  w.endLengthAt(tok, 2, "included");
 }
 
 /** NXAST_REG_LOAD2: ext_action_header then an OXM TLV (mask allowed) at offset 10. */
-export function decodeRegLoad2(view: DataView, buf: Uint8Array, at: number, len: number): OxmEntry {
+export function decodeRegLoad2(buf: Uint8Array, at: number, len: number): OxmEntry {
   // Always checked: in structural decode a failure here keeps the whole action opaque.
-  return decodeActionOxm(view, buf, at + 10, at + len, true, true) as OxmEntry;
+  return decodeActionOxm(buf, at + 10, at + len, true, true) as OxmEntry;
 }

@@ -3,6 +3,7 @@
  * couple of integers: resubmit, output_reg(2), dec_ttl_cnt_ids, conjunction.
  * Layouts and checks from OVS `lib/ofp-actions.c` (`struct nx_action_*`).
  */
+import { getU16, getU32 } from "../bytes.js";
 import { OfpError } from "../errors.js";
 import type { Writer } from "../writer.js";
 import { NXAST, beginNx } from "./constants.js";
@@ -38,12 +39,11 @@ export const OFPP10_IN_PORT = 0xfff8;
  * non-zero pad with OFPBAC_BAD_ARGUMENT.
  */
 export function decodeResubmit(
-  view: DataView,
   buf: Uint8Array,
   at: number,
   subtype: number,
 ): ResubmitAction {
-  const inPort = view.getUint16(at + 10);
+  const inPort = getU16(buf, at + 10);
   if (subtype === NXAST.RESUBMIT) {
     return { type: "resubmit", inPort, table: RESUBMIT_CURRENT_TABLE, ct: false, legacy: true };
   }
@@ -65,7 +65,7 @@ export function encodeResubmit(w: Writer, a: ResubmitAction): void {
   w.u16(a.inPort);
   if (legacy) w.zeros(4);
   else w.u8(a.table).zeros(3);
-  w.endLength(tok, "included");
+  w.endLengthAt(tok, 2, "included");
 }
 
 export interface OutputRegAction {
@@ -76,7 +76,7 @@ export interface OutputRegAction {
 }
 
 /** struct nx_action_output_reg (24): ofs_nbits, src(4), max_len, zero[6] (non-zero → OFPBAC_BAD_ARGUMENT). */
-export function decodeOutputReg(view: DataView, buf: Uint8Array, at: number): OutputRegAction {
+export function decodeOutputReg(buf: Uint8Array, at: number): OutputRegAction {
   for (let i = at + 18; i < at + 24; i++) {
     if (buf[i] !== 0) {
       throw new OfpError("OFPBAC_BAD_ARGUMENT", "output_reg zero bytes are not zero", {
@@ -84,23 +84,22 @@ export function decodeOutputReg(view: DataView, buf: Uint8Array, at: number): Ou
       });
     }
   }
-  const ofsNbits = view.getUint16(at + 10);
-  const field = fieldFrom32(view.getUint32(at + 12), at);
+  const ofsNbits = getU16(buf, at + 10);
+  const field = fieldFrom32(getU32(buf, at + 12), at);
   const src = { field, ofs: decodeOfs(ofsNbits), nBits: decodeNbits(ofsNbits) };
   checkSubField(src, "src", at);
-  return { type: "output_reg", src, maxLen: view.getUint16(at + 16), wide: false };
+  return { type: "output_reg", src, maxLen: getU16(buf, at + 16), wide: false };
 }
 
 /** struct nx_action_output_reg2: ofs_nbits, max_len, then a 4- or 8-byte header, zero pad (NXBRC_MUST_BE_ZERO). */
 export function decodeOutputReg2(
-  view: DataView,
   buf: Uint8Array,
   at: number,
   len: number,
 ): OutputRegAction {
-  const ofsNbits = view.getUint16(at + 10);
-  const maxLen = view.getUint16(at + 12);
-  const field = pullFieldHeader(view, at + 14, at + len);
+  const ofsNbits = getU16(buf, at + 10);
+  const maxLen = getU16(buf, at + 12);
+  const field = pullFieldHeader(buf, at + 14, at + len);
   for (let i = at + 14 + headerSize(field); i < at + len; i++) {
     if (buf[i] !== 0) throw new OfpError("NXBRC_MUST_BE_ZERO", "output_reg2 pad", { offset: i });
   }
@@ -116,12 +115,12 @@ export function encodeOutputReg(w: Writer, a: OutputRegAction): void {
   if (a.wide) {
     w.u16(ofsNbits).u16(a.maxLen);
     writeFieldHeader(w, a.src.field);
-    w.padTo(8, tok.start);
-    if (w.pos - tok.start < 24) w.zeros(24 - (w.pos - tok.start));
+    w.padTo(8, tok);
+    if (w.pos - tok < 24) w.zeros(24 - (w.pos - tok));
   } else {
     w.u16(ofsNbits).u32(fieldHeader32(a.src.field)).u16(a.maxLen).zeros(6);
   }
-  w.endLength(tok, "included");
+  w.endLengthAt(tok, 2, "included");
 }
 
 /**
@@ -129,12 +128,11 @@ export function encodeOutputReg(w: Writer, a: OutputRegAction): void {
  * then n_controllers 16-bit ids; too few bytes for them → OFPBAC_BAD_LEN.
  */
 export function decodeDecTtlCntIds(
-  view: DataView,
   buf: Uint8Array,
   at: number,
   len: number,
 ): { readonly type: "dec_ttl_cnt_ids"; readonly ids: readonly number[] } {
-  const n = view.getUint16(at + 10);
+  const n = getU16(buf, at + 10);
   for (let i = at + 12; i < at + 16; i++) {
     if (buf[i] !== 0) throw new OfpError("NXBRC_MUST_BE_ZERO", "dec_ttl zeros", { offset: i });
   }
@@ -142,7 +140,7 @@ export function decodeDecTtlCntIds(
     throw new OfpError("OFPBAC_BAD_LEN", `dec_ttl_cnt_ids: no room for ${n} ids`, { offset: at });
   }
   const ids: number[] = [];
-  for (let i = 0; i < n; i++) ids.push(view.getUint16(at + 16 + 2 * i));
+  for (let i = 0; i < n; i++) ids.push(getU16(buf, at + 16 + 2 * i));
   return { type: "dec_ttl_cnt_ids", ids };
 }
 
@@ -150,12 +148,11 @@ export function encodeDecTtlCntIds(w: Writer, ids: readonly number[]): void {
   const tok = beginNx(w, NXAST.DEC_TTL_CNT_IDS);
   w.u16(ids.length).zeros(4);
   for (const id of ids) w.u16(id);
-  w.endLength(tok, "included");
+  w.endLengthAt(tok, 2, "included");
 }
 
 /** struct nx_action_conjunction: clause, n_clauses, id; 2 ≤ n ≤ 64 and clause < n, else NXBAC_BAD_CONJUNCTION. */
 export function decodeConjunction(
-  view: DataView,
   buf: Uint8Array,
   at: number,
 ): {
@@ -171,5 +168,5 @@ export function decodeConjunction(
       offset: at,
     });
   }
-  return { type: "conjunction", id: view.getUint32(at + 12), clause, nClauses };
+  return { type: "conjunction", id: getU32(buf, at + 12), clause, nClauses };
 }

@@ -7,6 +7,7 @@
  * width or a range past the field's width → OFPBAC_BAD_SET_LEN, a read-only
  * destination → OFPBAC_BAD_SET_ARGUMENT.
  */
+import { getU32 } from "../bytes.js";
 import { OfpError } from "../errors.js";
 import { OXM_CLASS, OXM_HASMASK, fieldByHeader, type OxmField } from "../oxm.js";
 import type { Writer } from "../writer.js";
@@ -58,9 +59,9 @@ export function fieldFrom32(header: number, offset: number): OxmField {
  * unknown or wrong length → OFPBMC_BAD_FIELD, hasmask → OFPBMC_BAD_MASK.
  * Returns the field; the header size is `headerSize(field)`.
  */
-export function pullFieldHeader(view: DataView, at: number, end: number): OxmField {
+export function pullFieldHeader(buf: Uint8Array, at: number, end: number): OxmField {
   if (end - at < 4) throw new OfpError("OFPBMC_BAD_LEN", "truncated field header", { offset: at });
-  const header = view.getUint32(at);
+  const header = getU32(buf, at);
   let experimenter: number | undefined;
   if (header >>> 16 === OXM_CLASS.EXPERIMENTER) {
     if (end - at < 8) {
@@ -69,7 +70,7 @@ export function pullFieldHeader(view: DataView, at: number, end: number): OxmFie
     if ((header & 0xff) < 4) {
       throw new OfpError("OFPBMC_BAD_LEN", "experimenter header length < 4", { offset: at });
     }
-    experimenter = view.getUint32(at + 4);
+    experimenter = getU32(buf, at + 4);
   }
   const masked = (header & OXM_HASMASK) !== 0;
   const f = fieldByHeader(header, experimenter);

@@ -158,16 +158,23 @@ export function popVlan(pkt: PacketBuffer, key: FlowKey): void {
   shiftOffsets(key, -HDR.VLAN_TAG);
 }
 
-/** Makes the frame's outer tag agree with the key's VLAN_TCI (push, pop or rewrite). */
+/**
+ * Makes the frame's outer tag agree with the key's VLAN_TCI (push, pop or
+ * rewrite). The key's TCI has already been changed by the caller; a push
+ * here makes a tag on an untagged frame, so there is no inner tag.
+ */
 export function syncVlan(pkt: PacketBuffer, key: FlowKey): boolean {
   const w = key.w;
   const tci = w[FK.VLAN_TCI]!;
   const present = (tci & VLAN.CFI) !== 0;
   if (present && key.vlanOfs < 0) {
-    if (!pushVlan(pkt, key, w[FK.VLAN_TPID] === 0 ? ETH_TYPE.VLAN : w[FK.VLAN_TPID]!)) return false;
+    const tpid = w[FK.VLAN_TPID] === 0 ? ETH_TYPE.VLAN : w[FK.VLAN_TPID]!;
+    if (!pushVlan(pkt, key, tpid)) return false;
+    w[FK.VLAN_TCI2] = 0;
+    w[FK.VLAN_TPID2] = 0;
     w[FK.VLAN_TCI] = tci;
   } else if (!present && key.vlanOfs >= 0) {
-    // Only the outer tag goes; keep the inner one (if parsed) as the new outer.
+    // Only the outer tag goes; the inner one (if parsed) becomes the outer.
     popVlan(pkt, key);
     return true;
   } else if (!present) {

@@ -207,7 +207,12 @@ export class Classifier<P = unknown> {
   }
 
   /** The data-driven walk from subtable `start`, continuing from `best`. */
-  private walkFrom(w: Uint32Array, o: number, start: number, best: ClsRule<P> | null): ClsRule<P> | null {
+  private walkFrom(
+    w: Uint32Array,
+    o: number,
+    start: number,
+    best: ClsRule<P> | null,
+  ): ClsRule<P> | null {
     const subs = this.sorted;
     let bestPri = best === null ? -1 : best.priority;
     for (let s = start; s < subs.length; s++) {

@@ -34,7 +34,6 @@ const FACTORY_CACHE_LIMIT = 512;
 
 /** Statements per hash-sum expression (keeps each `(a + b + ...) | 0` well inside int32 sums V8 lowers to word32 adds). */
 const TERMS_PER_SUM = 4;
-const SHARE_MIN_USES = Number(process.env.SHARE ?? 1);
 
 function int32Literal(v: number): string {
   return String(v | 0);
@@ -43,11 +42,6 @@ function int32Literal(v: number): string {
 /** Local variable holding key word `word` (loaded once at the top of the function). */
 function wordVar(word: number): string {
   return `w${word}`;
-}
-
-/** Name suffix of a (word, mask) pair: "31_ffff", "0_all". */
-function pairId(word: number, mask: number): string {
-  return `${word}_${(mask | 0) === -1 ? "all" : (mask >>> 0).toString(16)}`;
 }
 
 /** Masked-word expression for a pair. */
@@ -60,18 +54,19 @@ function productExpr(masked: string, word: number): string {
   return `Math.imul(${masked}, ${int32Literal(HASH_MULT[word]!)})`;
 }
 
-/**
- * The block for subtable `k`: hash the masked words, probe, compare.
- * `shared` holds the pairs whose masked value (`m…`) and product (`p…`) were
- * computed once at the top because several subtables use them.
- */
-function subtableBlock(k: number, s: { words: Int32Array; masks: Int32Array; stride: number }, shared: ReadonlySet<string>): string {
+/** The block for subtable `k`: hash the masked words, probe, compare. */
+function subtableBlock(
+  k: number,
+  s: { words: Int32Array; masks: Int32Array; stride: number },
+): string {
   const { words, masks, stride } = s;
   const n = words.length;
   const fields: string[] = [];
   for (let j = 0; j < n; j++) {
     const m = masks[j]! | 0;
-    fields.push(m === -1 ? WORD_NAMES[words[j]!]! : `${WORD_NAMES[words[j]!]!}/0x${(m >>> 0).toString(16)}`);
+    fields.push(
+      m === -1 ? WORD_NAMES[words[j]!]! : `${WORD_NAMES[words[j]!]!}/0x${(m >>> 0).toString(16)}`,
+    );
   }
   const lines: string[] = [];
   lines.push(`  // subtable ${k}: ${n === 0 ? "(catch-all)" : fields.join(" ")}`);
@@ -80,15 +75,9 @@ function subtableBlock(k: number, s: { words: Int32Array; masks: Int32Array; str
   const keyVars: string[] = [];
   const terms: string[] = [];
   for (let j = 0; j < n; j++) {
-    const id = pairId(words[j]!, masks[j]!);
-    if (shared.has(id)) {
-      keyVars.push(`m${id}`);
-      terms.push(`p${id}`);
-    } else {
-      lines.push(`    const k${j} = ${maskedExpr(words[j]!, masks[j]!)};`);
-      keyVars.push(`k${j}`);
-      terms.push(productExpr(`k${j}`, words[j]!));
-    }
+    lines.push(`    const k${j} = ${maskedExpr(words[j]!, masks[j]!)};`);
+    keyVars.push(`k${j}`);
+    terms.push(productExpr(`k${j}`, words[j]!));
   }
   if (n === 0) lines.push(`    h = 0;`);
   for (let j = 0; j < n; j += TERMS_PER_SUM) {
@@ -107,7 +96,9 @@ function subtableBlock(k: number, s: { words: Int32Array; masks: Int32Array; str
   const cmp: string[] = [];
   for (let j = 0; j < n; j++) cmp.push(`D${k}[b + ${SLOT_KEY + j}] === ${keyVars[j]!}`);
   lines.push(`        if (${cmp.length === 0 ? "true" : cmp.join(" && ")}) {`);
-  lines.push(`          if (D${k}[b + ${SLOT_PRIORITY}] > bestPri) { best = H${k}[i]; bestPri = D${k}[b + ${SLOT_PRIORITY}]; }`);
+  lines.push(
+    `          if (D${k}[b + ${SLOT_PRIORITY}] > bestPri) { best = H${k}[i]; bestPri = D${k}[b + ${SLOT_PRIORITY}]; }`,
+  );
   lines.push(`          break;`);
   lines.push(`        }`);
   lines.push(`      }`);
@@ -126,45 +117,29 @@ function paramsFor(k: number): string[] {
  * Source of the lookup function over `subtables` (already in probe order),
  * unrolled for the first `unrolled` of them; the rest go to `TAIL`.
  *
- * - Every key word any unrolled subtable reads is loaded once, at the top:
- *   the loads are independent, so the cache misses of a cold key overlap
- *   instead of stalling block after block.
- * - A (word, mask) pair used by two or more subtables has its masked value
- *   and its hash product computed once, at the top; a subtable's hash is then
- *   mostly additions (hash.ts: multipliers belong to words).
+ * Every key word any unrolled subtable reads is loaded once, at the top: the
+ * loads are independent, so the cache misses of a cold key overlap instead of
+ * stalling block after block. (Hoisting the masked values and hash products
+ * that several subtables share was measured too: no gain, more register
+ * pressure, so it is not done.)
  */
 export function lookupSource<P>(subtables: readonly Subtable<P>[], unrolled: number): string {
   const u = Math.min(unrolled, subtables.length);
   const used = new Set<number>();
-  const pairUses = new Map<string, { word: number; mask: number; uses: number }>();
-  for (let k = 0; k < u; k++) {
-    const s = subtables[k]!;
-    for (let j = 0; j < s.nWords; j++) {
-      const word = s.words[j]!;
-      used.add(word);
-      const id = pairId(word, s.masks[j]!);
-      const p = pairUses.get(id);
-      if (p) p.uses++;
-      else pairUses.set(id, { word, mask: s.masks[j]!, uses: 1 });
-    }
-  }
-  const shared = new Set<string>();
+  for (let k = 0; k < u; k++) for (const w of subtables[k]!.words) used.add(w);
   const out: string[] = [];
   out.push(`"use strict";`);
   out.push(`// dvrflow classifier lookup (generated by datapath/classifier/codegen.ts).`);
-  out.push(`// ${subtables.length} subtable(s) in probe order (max priority, highest first); ${u} unrolled.`);
+  out.push(
+    `// ${subtables.length} subtable(s) in probe order (max priority, highest first); ${u} unrolled.`,
+  );
   out.push(`return function classifierLookup(w, o) {`);
-  for (const w of [...used].sort((a, b) => a - b)) out.push(`  const ${wordVar(w)} = w[o + ${w}] | 0; // ${WORD_NAMES[w]!}`);
-  const sharedPairs = [...pairUses.entries()].filter(([, p]) => p.uses > SHARE_MIN_USES).sort((a, b) => a[1].word - b[1].word);
-  for (const [id, p] of sharedPairs) {
-    shared.add(id);
-    out.push(`  const m${id} = ${maskedExpr(p.word, p.mask)};`);
-    out.push(`  const p${id} = ${productExpr(`m${id}`, p.word)}; // used by ${p.uses} subtables`);
-  }
+  for (const w of [...used].sort((a, b) => a - b))
+    out.push(`  const ${wordVar(w)} = w[o + ${w}] | 0; // ${WORD_NAMES[w]!}`);
   out.push(`  let best = null;`);
   out.push(`  let bestPri = -1;`);
   out.push(`  let h = 0, i = 0, t = 0, b = 0, tag = 0;`);
-  for (let k = 0; k < u; k++) out.push(subtableBlock(k, subtables[k]!, shared));
+  for (let k = 0; k < u; k++) out.push(subtableBlock(k, subtables[k]!));
   out.push(u < subtables.length ? `  return TAIL(w, o, best);` : `  return best;`);
   out.push(`};`);
   return out.join("\n");

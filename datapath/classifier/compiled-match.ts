@@ -21,9 +21,9 @@ import { FK } from "../../codec/packet/flow-key.js";
 import type { FlowKey } from "../../codec/packet/flow-key.js";
 
 export interface CompiledMatch {
-  /** FlowKey word indexes with a nonzero mask, ascending. */
+  /** FlowKey word indexes with a nonzero mask, ascending (shared by all matches with this mask: do not mutate). */
   readonly words: Int32Array;
-  /** Mask per listed word (int32). */
+  /** Mask per listed word (int32; shared like `words`). */
   readonly masks: Int32Array;
   /** `value & mask` per listed word (int32). */
   readonly values: Int32Array;
@@ -55,12 +55,38 @@ function hex32(v: number): string {
 }
 
 function maskKeyOf(words: Int32Array, masks: Int32Array): string {
-  let s = "";
-  for (let i = 0; i < words.length; i++) {
-    if (i > 0) s += ",";
-    s += `${words[i]!}:${hex32(masks[i]!)}`;
+  const parts: string[] = [];
+  for (let i = 0; i < words.length; i++) parts.push(`${words[i]!}:${hex32(masks[i]!)}`);
+  return parts.join(",");
+}
+
+/** The shared part of every match with one mask: word list, masks and identity string. */
+interface MaskShape {
+  readonly words: Int32Array;
+  readonly masks: Int32Array;
+  readonly maskKey: string;
+}
+
+/**
+ * Interned mask shapes: a flow table has few distinct masks and many rules,
+ * so every match with the same mask shares one `words`/`masks` pair and one
+ * flat `maskKey` string (memory: 100,000 flows cost one small values array
+ * each, not three arrays and a string; and Map lookups by `maskKey` hit a
+ * cached string hash). Bounded: cleared if a pathological rule set ever
+ * creates this many masks (existing matches keep their shapes).
+ */
+const shapes = new Map<string, MaskShape>();
+const SHAPE_LIMIT = 1 << 16;
+
+function internShape(words: Int32Array, masks: Int32Array): MaskShape {
+  const key = maskKeyOf(words, masks);
+  let shape = shapes.get(key);
+  if (shape === undefined) {
+    if (shapes.size >= SHAPE_LIMIT) shapes.clear();
+    shape = { words, masks, maskKey: key };
+    shapes.set(key, shape);
   }
-  return s;
+  return shape;
 }
 
 /** A match from parallel (word, mask, value) lists; values are masked, zero masks dropped. */
@@ -122,7 +148,8 @@ export class MatchBuilder {
     }
     this.masks.fill(0);
     this.values.fill(0);
-    return { words, masks, values, maskKey: maskKeyOf(words, masks) };
+    const shape = internShape(words, masks);
+    return { words: shape.words, masks: shape.masks, values, maskKey: shape.maskKey };
   }
 }
 

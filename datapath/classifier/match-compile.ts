@@ -147,15 +147,21 @@ export function isFieldModelled(logical: string): boolean {
 /** Big-endian bytes `b[start..start+len)` (len ≤ 4) as an unsigned number. */
 function be(b: Uint8Array, start: number, len: number): number {
   let v = 0;
-  for (let i = 0; i < len; i++) v = v * 256 + (start + i < 0 ? 0 : b[start + i]!);
+  for (let i = 0; i < len; i++) v = v * 256 + b[start + i]!;
   return v;
 }
 
-function place(builder: MatchBuilder, p: Placement, value: Uint8Array, mask: Uint8Array | undefined): void {
+function place(
+  builder: MatchBuilder,
+  p: Placement,
+  value: Uint8Array,
+  mask: Uint8Array | undefined,
+): void {
   const n = value.length;
   switch (p.kind) {
     case "words": {
-      if (n > 4 * p.count) throw new RangeError(`value of ${n} bytes does not fit ${p.count} words`);
+      if (n > 4 * p.count)
+        throw new RangeError(`value of ${n} bytes does not fit ${p.count} words`);
       // Word k (from the right) takes bytes [n-4(k+1), n-4k).
       for (let k = 0; k < p.count; k++) {
         const end = n - 4 * k;
@@ -172,7 +178,11 @@ function place(builder: MatchBuilder, p: Placement, value: Uint8Array, mask: Uin
     case "bits": {
       const v = be(value, 0, n);
       const m = mask === undefined ? 2 ** (8 * n) - 1 : be(mask, 0, n);
-      builder.set(p.word, ((v << p.shift) & p.bits) | p.forced, ((m << p.shift) & p.bits) | p.forced);
+      builder.set(
+        p.word,
+        ((v << p.shift) & p.bits) | p.forced,
+        ((m << p.shift) & p.bits) | p.forced,
+      );
       return;
     }
     case "in_port": {
@@ -191,7 +201,15 @@ function place(builder: MatchBuilder, p: Placement, value: Uint8Array, mask: Uin
 // checks `match->flow`, whose unset fields are 0).
 // ---------------------------------------------------------------------------
 
-const ETH = { IPV4: 0x0800, ARP: 0x0806, RARP: 0x8035, IPV6: 0x86dd, MPLS: 0x8847, MPLS_MCAST: 0x8848, PBB: 0x88e7 } as const;
+const ETH = {
+  IPV4: 0x0800,
+  ARP: 0x0806,
+  RARP: 0x8035,
+  IPV6: 0x86dd,
+  MPLS: 0x8847,
+  MPLS_MCAST: 0x8848,
+  PBB: 0x88e7,
+} as const;
 const PROTO = { ICMP: 1, TCP: 6, UDP: 17, ICMPV6: 58, SCTP: 132 } as const;
 const ND = { SOLICIT: 135, ADVERT: 136 } as const;
 const FLOW_NW_FRAG_LATER = 0x02;
@@ -249,7 +267,9 @@ function prereqMet(p: Prereq, b: MatchBuilder): boolean {
       const st = b.valueOf(FK.CT_STATE);
       return (
         (st & CS_VALID_BITS) !== 0 ||
-        ((st & CS_TRACKED) !== 0 && (b.maskOf(FK.CT_STATE) & CS_INVALID) !== 0 && (st & CS_INVALID) === 0)
+        ((st & CS_TRACKED) !== 0 &&
+          (b.maskOf(FK.CT_STATE) & CS_INVALID) !== 0 &&
+          (st & CS_INVALID) === 0)
       );
     }
   }
@@ -278,14 +298,20 @@ export function compileEntries(entries: readonly MatchEntry[]): CompiledMatch {
       }
       const p = FIELD_PLACEMENT[e.field.logical];
       if (p === undefined) {
-        throw new OfpError("OFPBMC_BAD_FIELD", `field ${e.field.name} is not modelled by the dvrflow datapath`);
+        throw new OfpError(
+          "OFPBMC_BAD_FIELD",
+          `field ${e.field.name} is not modelled by the dvrflow datapath`,
+        );
       }
       place(builder, p, e.value, e.mask);
     }
     for (let i = 0; i < entries.length; i++) {
       const f = (entries[i] as OxmEntry).field;
       if (!prereqMet(f.prereq, builder)) {
-        throw new OfpError("OFPBMC_BAD_PREREQ", `${f.name} needs its prerequisite (${f.prereq}) in the match`);
+        throw new OfpError(
+          "OFPBMC_BAD_PREREQ",
+          `${f.name} needs its prerequisite (${f.prereq}) in the match`,
+        );
       }
     }
     return builder.finish();

@@ -58,8 +58,24 @@ const mac = (hi: number, lo: number): number[] => [hi, lo];
 
 /** The 13 fields in rule bit order (bit k of `wcf`/`value_pat`), OVS `cls_fields`. */
 export const BENCH_FIELDS: readonly BenchField[] = [
-  { name: "tun_id", words: [FK.TUN_ID_HI, FK.TUN_ID_LO], masks: [-1, -1], values: [[0, 0], [0xfedcba98, 0x76543210]] },
-  { name: "metadata", words: [FK.METADATA_HI, FK.METADATA_LO], masks: [-1, -1], values: [[0, 0], [0xfedcba98, 0x76543210]] },
+  {
+    name: "tun_id",
+    words: [FK.TUN_ID_HI, FK.TUN_ID_LO],
+    masks: [-1, -1],
+    values: [
+      [0, 0],
+      [0xfedcba98, 0x76543210],
+    ],
+  },
+  {
+    name: "metadata",
+    words: [FK.METADATA_HI, FK.METADATA_LO],
+    masks: [-1, -1],
+    values: [
+      [0, 0],
+      [0xfedcba98, 0x76543210],
+    ],
+  },
   { name: "nw_src", words: [FK.NW_SRC], masks: [-1], values: [[0xc0a80001], [0xc0a04455]] }, // 192.168.0.1, 192.160.68.85
   { name: "nw_dst", words: [FK.NW_DST], masks: [-1], values: [[0xc0a80002], [0xc0a04455]] }, // 192.168.0.2, 192.160.68.85
   { name: "in_port", words: [FK.IN_PORT], masks: [-1], values: [[1], [0xfffe]] },
@@ -154,7 +170,8 @@ export function benchRuleMatch(mode: "stock" | "wc", wcf: number, valuePat: numb
     if (mode === "wc" && (wcf & (1 << k)) !== 0) continue;
     const f = BENCH_FIELDS[k]!;
     const vi = (valuePat >>> k) & 1;
-    for (let j = 0; j < f.words.length; j++) builder.set(f.words[j]!, f.values[vi]![j]!, f.masks[j]!);
+    for (let j = 0; j < f.words.length; j++)
+      builder.set(f.words[j]!, f.values[vi]![j]!, f.masks[j]!);
   }
   return builder.finish();
 }
@@ -241,4 +258,40 @@ export function bestPriorityChecksum(
     }
   }
   return { checksum, matched };
+}
+
+/** Words per flow in {@link benchFlowBuffer} (FK.SIZE rounded up to a multiple of 8). */
+export const BENCH_FLOW_STRIDE = (FK.SIZE + 7) & ~7;
+
+/**
+ * The flows copied into one contiguous buffer, flow i at word
+ * `i * BENCH_FLOW_STRIDE`, for `Classifier.lookupAt`. This is the layout of
+ * OVS's benchmark, whose `lookup_flows` is one array of `struct flow`.
+ */
+export function benchFlowBuffer(flows: readonly FlowKey[]): Uint32Array {
+  const buf = new Uint32Array(flows.length * BENCH_FLOW_STRIDE);
+  flows.forEach((f, i) => buf.set(f.w, i * BENCH_FLOW_STRIDE));
+  return buf;
+}
+
+/**
+ * OVS's lookup loop: `n` lookups of `flow[next() % 8192]` from a fresh
+ * xorshift32 seeded with 1; returns the hits. `cls.lookupAt` is called with
+ * the flow's offset in `buf` (a method call on one class: monomorphic). The xorshift state is kept in int32 (the `% 8192`
+ * of a uint32 equals `& 8191`), so the loop itself allocates nothing.
+ */
+export function runBenchLookups(
+  n: number,
+  buf: Uint32Array,
+  cls: { lookupAt(words: Uint32Array, offset: number): unknown },
+): number {
+  let x = 1;
+  let hits = 0;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    if (cls.lookupAt(buf, (x & (N_LOOKUP_FLOWS - 1)) * BENCH_FLOW_STRIDE) !== null) hits++;
+  }
+  return hits;
 }

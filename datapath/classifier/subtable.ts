@@ -26,6 +26,14 @@ import type { CompiledMatch } from "./compiled-match.js";
 import { HASH_MULT, hashFinish, hashValues } from "./hash.js";
 import type { ClsRule } from "./rule.js";
 
+/**
+ * Module-local aliases of the hash helpers: some TypeScript loaders (tsx,
+ * vitest) compile imported bindings into getter calls, which costs a call per
+ * access inside the lookup loop.
+ */
+const MULT = HASH_MULT;
+const finish = hashFinish;
+
 const MIN_CAPACITY = 8;
 /** Offsets inside a slot. */
 export const SLOT_PRIORITY = 0;
@@ -115,9 +123,9 @@ export class Subtable<P> {
     for (let j = 0; j < n; j++) {
       const k = w[o + words[j]!]! & masks[j]!;
       kv[j] = k;
-      h = (h + Math.imul(k, HASH_MULT[words[j]!]!)) | 0;
+      h = (h + Math.imul(k, MULT[words[j]!]!)) | 0;
     }
-    const slot = this.probe(kv, hashFinish(h));
+    const slot = this.probe(kv, finish(h));
     return slot < 0 ? null : this.heads[slot]!;
   }
 

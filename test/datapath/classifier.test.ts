@@ -25,7 +25,8 @@ interface Slot {
   readonly values: readonly number[];
 }
 
-const ip = (a: number, b: number, c: number, d: number) => ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
+const ip = (a: number, b: number, c: number, d: number) =>
+  ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
 
 const SLOTS: readonly Slot[] = [
   { word: FK.IN_PORT, masks: [0xffffffff], values: [1, 2, 3] },
@@ -33,7 +34,13 @@ const SLOTS: readonly Slot[] = [
   {
     word: FK.NW_SRC,
     masks: [0xffffffff, 0xffffff00, 0xffff0000, 0xff000000],
-    values: [ip(10, 0, 0, 1), ip(10, 0, 0, 2), ip(10, 0, 1, 1), ip(10, 1, 0, 1), ip(192, 168, 0, 1)],
+    values: [
+      ip(10, 0, 0, 1),
+      ip(10, 0, 0, 2),
+      ip(10, 0, 1, 1),
+      ip(10, 1, 0, 1),
+      ip(192, 168, 0, 1),
+    ],
   },
   {
     word: FK.NW_DST,
@@ -52,7 +59,10 @@ const SLOTS: readonly Slot[] = [
 const PRIORITIES = [0, 1, 2, 5, 100, 0x8000, 0xffff];
 
 /** A rule spec: per slot, undefined (wildcard) or [mask index, value index]. */
-type RuleSpec = { readonly parts: readonly (readonly [number, number] | null)[]; readonly priority: number };
+type RuleSpec = {
+  readonly parts: readonly (readonly [number, number] | null)[];
+  readonly priority: number;
+};
 
 const ruleSpecArb: fc.Arbitrary<RuleSpec> = fc.record({
   parts: fc.tuple(
@@ -66,7 +76,9 @@ const ruleSpecArb: fc.Arbitrary<RuleSpec> = fc.record({
   priority: fc.constantFrom(...PRIORITIES),
 });
 
-const keyArb: fc.Arbitrary<readonly number[]> = fc.tuple(...SLOTS.map((s) => fc.nat(s.values.length)));
+const keyArb: fc.Arbitrary<readonly number[]> = fc.tuple(
+  ...SLOTS.map((s) => fc.nat(s.values.length)),
+);
 
 function matchOf(spec: RuleSpec): CompiledMatch {
   const words: number[] = [];
@@ -109,6 +121,8 @@ function engines(): Engines {
 }
 
 let lookupsCompared = 0;
+const BATCH_OFFSET = 3 * FK.SIZE + 5;
+const batch = new Uint32Array(BATCH_OFFSET + FK.SIZE + 7);
 
 /** Compares every engine with the reference on `keys`; returns a failure description or null. */
 function compare(e: Engines, keys: readonly FlowKey[]): string | null {
@@ -119,14 +133,20 @@ function compare(e: Engines, keys: readonly FlowKey[]): string | null {
     for (const { name, cls } of e.all) {
       const got = cls.lookup(key);
       lookupsCompared++;
+      // The same key inside a shared buffer, at an odd offset, gives the same rule.
+      batch.set(key.w, BATCH_OFFSET);
+      if (cls.lookupAt(batch, BATCH_OFFSET) !== got)
+        return `${name}: lookupAt disagrees with lookup`;
       if ((got === null) !== (want === null)) {
         return `${name}: got ${got ? formatCompiledMatch(got.match) : "null"} want ${want ? formatCompiledMatch(want.match) : "null"}`;
       }
       if (got !== null) {
-        if (got.priority !== want!.priority) return `${name}: priority ${got.priority} want ${want!.priority}`;
+        if (got.priority !== want!.priority)
+          return `${name}: priority ${got.priority} want ${want!.priority}`;
         if (!matchesWords(got.match, key.w)) return `${name}: returned a rule that does not match`;
         // Engines hold copies of the reference's rules: identify rules by payload (the rule index).
-        if (!tied.some((r) => r.payload === got.payload)) return `${name}: returned a rule the reference does not hold`;
+        if (!tied.some((r) => r.payload === got.payload))
+          return `${name}: returned a rule the reference does not hold`;
       }
       // All engines walk the same subtable order, so they break ties identically.
       const payload = got === null ? null : got.payload;
@@ -150,7 +170,9 @@ describe("classifier vs reference (property, seeded)", () => {
           const keys = keyChoices.map(keyOf);
           const rules = specs.map((s, i) => new ClsRule(matchOf(s), s.priority, i));
           // Each engine holds its own rule objects (a rule lives in one classifier).
-          const copies = e.all.map(() => rules.map((r) => new ClsRule(r.match, r.priority, r.payload)));
+          const copies = e.all.map(() =>
+            rules.map((r) => new ClsRule(r.match, r.priority, r.payload)),
+          );
           const refRules = rules;
           const insertAll = (which: (i: number) => boolean) => {
             for (let i = 0; i < rules.length; i++) {
@@ -158,7 +180,9 @@ describe("classifier vs reference (property, seeded)", () => {
               const replacedRef = e.ref.insert(refRules[i]!);
               e.all.forEach(({ cls }, j) => {
                 const replaced = cls.insert(copies[j]![i]!);
-                expect(replaced === null ? null : replaced.payload).toBe(replacedRef === null ? null : replacedRef.payload);
+                expect(replaced === null ? null : replaced.payload).toBe(
+                  replacedRef === null ? null : replacedRef.payload,
+                );
               });
             }
           };
@@ -178,7 +202,12 @@ describe("classifier vs reference (property, seeded)", () => {
           const f2 = compare(e, keys);
           if (f2 !== null) throw new Error(`after remove: ${f2}`);
           // Re-insert the removed ones that are not already replaced-out (ref decides which are absent).
-          insertAll((i) => removeMask[i % removeMask.length]! && e.ref.rules().indexOf(refRules[i]!) < 0 && i % 2 === 0);
+          insertAll(
+            (i) =>
+              removeMask[i % removeMask.length]! &&
+              e.ref.rules().indexOf(refRules[i]!) < 0 &&
+              i % 2 === 0,
+          );
           const f3 = compare(e, keys);
           if (f3 !== null) throw new Error(`after re-insert: ${f3}`);
         },
@@ -190,13 +219,30 @@ describe("classifier vs reference (property, seeded)", () => {
 
   it("a fully random key space (random masks and values) agrees too", () => {
     lookupsCompared = 0;
-    const wordArb = fc.constantFrom(FK.IN_PORT, FK.NW_SRC, FK.NW_DST, FK.TP_SRC, FK.REG0, FK.ETH_SRC_LO);
+    const wordArb = fc.constantFrom(
+      FK.IN_PORT,
+      FK.NW_SRC,
+      FK.NW_DST,
+      FK.TP_SRC,
+      FK.REG0,
+      FK.ETH_SRC_LO,
+    );
     const narrowArb = fc.nat(3).map((v) => (v * 0x40000001) >>> 0);
-    const triple = fc.tuple(wordArb, fc.oneof(fc.constant(0xffffffff), narrowArb, fc.integer({ min: 0, max: 0xffffffff })), narrowArb);
+    const triple = fc.tuple(
+      wordArb,
+      fc.oneof(fc.constant(0xffffffff), narrowArb, fc.integer({ min: 0, max: 0xffffffff })),
+      narrowArb,
+    );
     fc.assert(
       fc.property(
-        fc.array(fc.tuple(fc.array(triple, { maxLength: 4 }), fc.nat(4)), { minLength: 1, maxLength: 60 }),
-        fc.array(fc.array(narrowArb, { minLength: 6, maxLength: 6 }), { minLength: 50, maxLength: 50 }),
+        fc.array(fc.tuple(fc.array(triple, { maxLength: 4 }), fc.nat(4)), {
+          minLength: 1,
+          maxLength: 60,
+        }),
+        fc.array(fc.array(narrowArb, { minLength: 6, maxLength: 6 }), {
+          minLength: 50,
+          maxLength: 50,
+        }),
         (ruleDefs, keyDefs) => {
           const e = engines();
           ruleDefs.forEach(([triples, prio], i) => {
@@ -210,7 +256,9 @@ describe("classifier vs reference (property, seeded)", () => {
           });
           const keys = keyDefs.map((vals) => {
             const k = new FlowKey();
-            [FK.IN_PORT, FK.NW_SRC, FK.NW_DST, FK.TP_SRC, FK.REG0, FK.ETH_SRC_LO].forEach((w, j) => (k.w[w] = vals[j]!));
+            [FK.IN_PORT, FK.NW_SRC, FK.NW_DST, FK.TP_SRC, FK.REG0, FK.ETH_SRC_LO].forEach(
+              (w, j) => (k.w[w] = vals[j]!),
+            );
             return k;
           });
           // Tie identity across engines holds only for identical rule objects; compare by payload here.
@@ -221,7 +269,10 @@ describe("classifier vs reference (property, seeded)", () => {
               const got = cls.lookup(key);
               lookupsCompared++;
               if ((got === null) !== (want === null)) throw new Error(`${name}: null mismatch`);
-              if (got !== null && (got.priority !== want!.priority || !tiedPayloads.includes(got.payload))) {
+              if (
+                got !== null &&
+                (got.priority !== want!.priority || !tiedPayloads.includes(got.payload))
+              ) {
                 throw new Error(`${name}: wrong rule`);
               }
             }
@@ -384,14 +435,24 @@ describe("compiled lookup", () => {
   it("generated source is readable, names the fields and is shared by equal mask sets", () => {
     const build = () => {
       const c = new Classifier<number>();
-      c.insert(new ClsRule(m([[FK.NW_SRC, 0xffffff00, 0x0a000000], [FK.ETH_TYPE, 0xffff, 0x800]]), 7, 0));
+      c.insert(
+        new ClsRule(
+          m([
+            [FK.NW_SRC, 0xffffff00, 0x0a000000],
+            [FK.ETH_TYPE, 0xffff, 0x800],
+          ]),
+          7,
+          0,
+        ),
+      );
       c.insert(new ClsRule(m([[FK.IN_PORT, -1, 3]]), 9, 1));
       return c;
     };
     const src = build().generatedSource()!;
     expect(src).toContain("// subtable 0: IN_PORT");
     expect(src).toContain("// subtable 1: ETH_TYPE/0xffff NW_SRC/0xffffff00");
-    expect(src).toContain(`w[${FK.NW_SRC}] & -256`);
+    expect(src).toContain(`const w${FK.NW_SRC} = w[o + ${FK.NW_SRC}] | 0; // NW_SRC`);
+    expect(src).toContain(`w${FK.NW_SRC} & -256`);
     expect(build().generatedSource()).toBe(src);
     expect(new Classifier({ codegen: false }).generatedSource()).toBeNull();
   });
