@@ -272,7 +272,9 @@ export function decodeActionRange(
       offset: start,
     });
   }
-  const out: Action[] = [];
+  // Sized up front (a pass over the lengths is cheaper than growing an array).
+  const out: Action[] = new Array<Action>(countActions(buf, start, end));
+  let n = 0;
   let at = start;
   while (at < end) {
     if (++ctx.count > ctx.maxActions) {
@@ -293,10 +295,21 @@ export function decodeActionRange(
         ? decodeExperimenter(buf, at, len, left, ctx, depth)
         : decodeStandard(buf, at, type, len, left, ctx.checks);
     if (ctx.checks) checkNesting(action, nesting, at);
-    out.push(action);
+    out[n++] = action;
     at += len;
   }
   return out;
+}
+
+/** How many actions `[start, end)` holds, judging by their lengths (the decode loop checks them). */
+function countActions(buf: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let at = start; end - at >= OFP_ACTION_HEADER_SIZE; n++) {
+    const len = getU16(buf, at + 2);
+    if (len < OFP_ACTION_HEADER_SIZE) return n + 1;
+    at += len;
+  }
+  return n;
 }
 
 /** Length checks common to every action (after the type is known to be valid). */
@@ -416,11 +429,7 @@ function decodeStandard(
 }
 
 /** set_field as sent: known OXMs without value checks, unknown ones kept as UnknownOxm. */
-function decodeSetFieldStructural(
-  buf: Uint8Array,
-  at: number,
-  len: number,
-): Action {
+function decodeSetFieldStructural(buf: Uint8Array, at: number, len: number): Action {
   const entry = decodeActionOxm(buf, at + 4, at + len, false, false);
   return entry.field === undefined
     ? { type: "set_field", entry }

@@ -28,6 +28,7 @@ import { OfpError } from "./errors.js";
 import type { Action, SubField } from "./actions.js";
 import type { Instruction } from "./instructions.js";
 import {
+  copyFlowState,
   flowStateOf,
   isIpAny,
   isMpls,
@@ -36,13 +37,7 @@ import {
   resetFlowState,
   type FlowState,
 } from "./match.js";
-import {
-  OXM_FIELDS,
-  fieldByName,
-  type Match,
-  type MatchEntry,
-  type OxmField,
-} from "./oxm.js";
+import { OXM_FIELDS, fieldByName, type Match, type MatchEntry, type OxmField } from "./oxm.js";
 import { isOf11PortInRange } from "./ports.js";
 
 /** OF1.3 `enum ofp_flow_mod_command`: the highest valid one. */
@@ -77,12 +72,17 @@ export interface FlowModFields {
   readonly instructions: readonly Instruction[];
 }
 
-/** Checks OVS makes right after the match, before decoding instructions. */
+/**
+ * Checks OVS makes right after the match, before decoding instructions.
+ * `decoded`: the match's flow state when the caller just decoded it strictly
+ * (match.ts `decodedMatchState`), saving a pass over the entries.
+ */
 export function checkFlowModHeader(
   tableId: number,
   command: number,
   outPort: number,
   match: Match,
+  decoded?: Readonly<FlowState>,
 ): void {
   if (tableId === TABLE_ALL && command !== OFPFC_DELETE && command !== OFPFC_DELETE_STRICT) {
     throw new OfpError("OFPFMFC_BAD_TABLE_ID", "table 255 (all) is only for deletes");
@@ -90,7 +90,7 @@ export function checkFlowModHeader(
   if (!isOf11PortInRange(outPort)) {
     throw new OfpError("OFPBAC_BAD_OUT_PORT", `out_port 0x${(outPort >>> 0).toString(16)}`);
   }
-  loadMatch(match);
+  loadMatch(match, decoded);
   if (command > OFPFC_DELETE_STRICT) {
     throw new OfpError("OFPFMFC_BAD_COMMAND", `flow_mod command ${command}`);
   }
@@ -111,8 +111,9 @@ const CT_TUPLE: Uint8Array = (() => {
  * check that ct_nw_* need eth_type ip and ct_ipv6_* need ipv6 in the match
  * itself. One pass; {@link checkFlowModConsistency} reuses the state.
  */
-function loadMatch(match: Match): void {
-  flowStateOf(match, flow);
+function loadMatch(match: Match, decoded: Readonly<FlowState> | undefined): void {
+  if (decoded === undefined) flowStateOf(match, flow);
+  else copyFlowState(decoded, flow);
   prepared = match;
   const entries = match.entries;
   let ct4 = false;
@@ -140,7 +141,6 @@ function isSet(e: MatchEntry): boolean {
   for (let i = 0; i < e.mask.length; i++) if (e.mask[i] !== 0) return true;
   return false;
 }
-
 
 /** `ofputil_decode_flow_mod_flags` for OF1.3. */
 export function checkFlowModFlags(flags: number): void {

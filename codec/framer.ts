@@ -76,8 +76,11 @@ export class Framer {
 
   /**
    * Queues `chunk` and returns every frame now complete, in order, each a
-   * fresh copy. Throws a {@link FramingError} on an impossible header (and on
-   * every push after one).
+   * private copy: no frame aliases `chunk` (the caller may reuse it) or
+   * another frame's bytes. Frames cut from one chunk share one copied
+   * ArrayBuffer (one allocation per chunk, not per message; decoded values
+   * alias their frame, see reader.ts). Throws a {@link FramingError} on an
+   * impossible header (and on every push after one).
    */
   push(chunk: Uint8Array): Uint8Array[] {
     if (this.failure !== undefined) throw this.failure;
@@ -85,14 +88,16 @@ export class Framer {
     // Fast path: nothing queued, cut frames straight from the chunk.
     let pos = 0;
     if (this.queued === 0) {
+      const ends: number[] = [];
       while (chunk.byteLength - pos >= OFP_HEADER_SIZE) {
         const length = (chunk[pos + 2]! << 8) | chunk[pos + 3]!;
-        this.check(length, frames);
+        this.checkCut(length, frames, chunk, ends);
         if (chunk.byteLength - pos < length) break;
-        frames.push(chunk.slice(pos, pos + length));
         pos += length;
+        ends.push(pos);
         this.consumed += length;
       }
+      cut(chunk, ends, frames);
     }
     if (pos === chunk.byteLength) return frames;
     // Keep a private copy of the rest, so the caller may reuse its buffer.
@@ -115,6 +120,13 @@ export class Framer {
     this.queued = 0;
     this.consumed = 0;
     this.failure = undefined;
+  }
+
+  /** {@link check} in the fast path: frames found so far are cut before a failure is raised. */
+  private checkCut(length: number, frames: Uint8Array[], chunk: Uint8Array, ends: number[]): void {
+    if (length >= OFP_HEADER_SIZE && length <= this.maxMessageSize) return;
+    cut(chunk, ends, frames);
+    this.check(length, frames);
   }
 
   private check(length: number, frames: Uint8Array[]): void {
@@ -163,5 +175,16 @@ export class Framer {
       this.head = 0;
     }
     return out;
+  }
+}
+
+/** Copies `chunk[0 .. last end)` once and appends a view per frame ending at `ends`. */
+function cut(chunk: Uint8Array, ends: readonly number[], frames: Uint8Array[]): void {
+  if (ends.length === 0) return;
+  const copy = chunk.slice(0, ends[ends.length - 1]);
+  let start = 0;
+  for (const end of ends) {
+    frames.push(copy.subarray(start, end));
+    start = end;
   }
 }

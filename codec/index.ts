@@ -6,7 +6,8 @@
  *   messages:  decodeMessage / encodeMessage over the OfMessage union,
  *              one module per message family under messages/
  *   multipart: encodeMultipartParts (split > 65535), MultipartAssembler (join)
- *   flow model: OXM fields, matches, actions, instructions, values, ports
+ *   flow model: OXM fields, matches (canonicalMatch for OVS's order), actions,
+ *              instructions, values, ports; validateFlowMod (OVS's FLOW_MOD checks)
  *   errors:    OfpError and the OVS error catalogue
  */
 export * from "./errors.js";
@@ -53,3 +54,4 @@ export * from "./actions.js";
 export * from "./instructions.js";
 export * from "./values.js";
 export * from "./ports.js";
+export { validateFlowMod, type FlowModFields } from "./flow-check.js";

@@ -160,7 +160,7 @@ export function decodeInstructionRange(
       : undefined;
   const out: Instruction[] = new Array<Instruction>(count);
   let i = 0;
-  for (at = start; at < end; ) {
+  for (at = start; at < end;) {
     const code = getU16(buf, at);
     const len = getU16(buf, at + 2);
     let ins: Instruction;
@@ -228,11 +228,7 @@ function fixedSizeOf(code: number): number {
   }
 }
 
-function nestedActions(
-  buf: Uint8Array,
-  at: number,
-  ctx: ActionDecodeContext,
-): Action[] {
+function nestedActions(buf: Uint8Array, at: number, ctx: ActionDecodeContext): Action[] {
   const len = getU16(buf, at + 2);
   return decodeActionRange(buf, at + ACTIONS_HEADER_SIZE, at + len, ctx, 0, "top");
 }

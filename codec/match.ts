@@ -118,6 +118,28 @@ export function resetFlowState(s: FlowState): void {
  */
 const state = newFlowState();
 
+/**
+ * The flow state of the match the last strict {@link decodeMatch} produced
+ * (what its prerequisite checks saw), valid until the next decode. The strict
+ * FLOW_MOD decoder hands it to flow-check.ts instead of recomputing it.
+ */
+export function decodedMatchState(): Readonly<FlowState> {
+  return state;
+}
+
+/** Copies `from` into `to`. */
+export function copyFlowState(from: Readonly<FlowState>, to: FlowState): void {
+  to.ethType = from.ethType;
+  to.ipProto = from.ipProto;
+  to.tpSrc = from.tpSrc;
+  to.tpDst = from.tpDst;
+  to.vlanTci = from.vlanTci;
+  to.ipFrag = from.ipFrag;
+  to.ctState = from.ctState;
+  to.ctStateMask = from.ctStateMask;
+  to.inPort = from.inPort;
+}
+
 export function isIpAny(s: FlowState): boolean {
   return s.ethType === ETH_TYPE.IPV4 || s.ethType === ETH_TYPE.IPV6;
 }
@@ -353,12 +375,15 @@ export function decodeMatchEntries(
   end: number,
   mode: MatchMode,
 ): MatchEntry[] {
+  if (mode === MATCH_MODE.STRICT) resetFlowState(state);
   if (start >= end) return [];
-  const entries: MatchEntry[] = [];
+  // Sized up front (a pass over the TLV lengths is cheaper than growing an array).
+  const entries: MatchEntry[] = new Array<MatchEntry>(countTlvs(buf, start, end));
+  let n = 0;
   if (mode === MATCH_MODE.STRUCTURAL) {
     let at = start;
     while (at < end) {
-      entries.push(decodeOxmAt(buf, at, end, mode));
+      entries[n++] = decodeOxmAt(buf, at, end, mode);
       at = oxmCursor.next;
     }
     return entries;
@@ -369,7 +394,6 @@ export function decodeMatchEntries(
     seen.fill(0);
     stamp = 1;
   }
-  if (strict) resetFlowState(state);
   let at = start;
   while (at < end) {
     const e = decodeOxmAt(buf, at, end, mode);
@@ -377,7 +401,7 @@ export function decodeMatchEntries(
     at = oxmCursor.next;
     const f = e.field;
     if (f === undefined) {
-      entries.push(e);
+      entries[n++] = e;
       continue;
     }
     if (strict && f.prereq !== "none" && !prereqSatisfied(f.prereq, state)) {
@@ -390,9 +414,16 @@ export function decodeMatchEntries(
     }
     seen[f.group] = stamp;
     if (strict) noteEntry(e, state);
-    entries.push(e);
+    entries[n++] = e;
   }
   return entries;
+}
+
+/** How many TLVs `[start, end)` holds, judging by their lengths (decodeOxmAt checks them). */
+function countTlvs(buf: Uint8Array, start: number, end: number): number {
+  let n = 0;
+  for (let at = start; end - at >= 4; n++) at += 4 + buf[at + 3]!;
+  return n;
 }
 
 /** Rank for canonical order: known fields by OVS order, unknown ones last (stable). */

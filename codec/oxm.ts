@@ -815,12 +815,7 @@ export const oxmCursor = { next: 0 };
  * out of the socket stream, so nothing reuses those bytes). A caller that
  * decodes from a buffer it will overwrite must copy the input first.
  */
-export function decodeOxmAt(
-  buf: Uint8Array,
-  at: number,
-  end: number,
-  mode: MatchMode,
-): MatchEntry {
+export function decodeOxmAt(buf: Uint8Array, at: number, end: number, mode: MatchMode): MatchEntry {
   if (end - at < 4) throw new OfpError("OFPBMC_BAD_LEN", "truncated OXM header", { offset: at });
   const header = getU32(buf, at);
   const len = header & OXM_LENGTH_MASK;

@@ -89,9 +89,9 @@ export class ActionSet {
     }
   }
 
-  /** The ops currently in the set, in write order (for traces). */
-  written(): readonly Op[] {
-    return this.ops.slice(0, this.n);
+  /** What the set would execute now, as a fresh array (for traces; allocates). */
+  preview(): Op[] {
+    return [...this.resolve()];
   }
 
   /**

@@ -18,7 +18,13 @@ import { OFPPC } from "../codec/messages/port.js";
 import type { PacketInMessage } from "../codec/messages/packet-in.js";
 import type { OfMessage } from "../codec/message.js";
 import { fieldByName, type OxmEntry } from "../codec/oxm.js";
-import { ETH_TYPE, HDR, IP_PROTO, VXLAN_FLAG_I, VXLAN_UDP_PORT } from "../codec/packet/constants.js";
+import {
+  ETH_TYPE,
+  HDR,
+  IP_PROTO,
+  VXLAN_FLAG_I,
+  VXLAN_UDP_PORT,
+} from "../codec/packet/constants.js";
 import { setIpv4HeaderChecksum } from "../codec/packet/checksum.js";
 import { FK, type FlowKey } from "../codec/packet/flow-key.js";
 import { vxlanSourcePort } from "../codec/packet/vxlan.js";
@@ -131,7 +137,8 @@ export class Bridge {
   // ------------------------------------------------------------ ports
 
   addPort(spec: PortSpec, nowMs = 0): Port {
-    if (this.portByName(spec.name) !== undefined) throw new Error(`port ${spec.name} exists on ${this.name}`);
+    if (this.portByName(spec.name) !== undefined)
+      throw new Error(`port ${spec.name} exists on ${this.name}`);
     let no = spec.ofport;
     if (no === undefined) {
       no = 1;
@@ -185,7 +192,8 @@ export class Bridge {
   removeEntry(e: FlowEntry, reason?: number, nowMs = 0): void {
     if (!this.tables[e.tableId]!.remove(e)) return;
     this.timed.delete(e);
-    if (reason !== undefined && (e.flags & 1) !== 0) this.outbox.push(flowRemovedFor(e, reason, nowMs));
+    if (reason !== undefined && (e.flags & 1) !== 0)
+      this.outbox.push(flowRemovedFor(e, reason, nowMs));
     this.changed();
   }
 
@@ -240,15 +248,21 @@ export class Bridge {
     const id = m.groupId >>> 0;
     switch (m.command) {
       case OFPGC.ADD: {
-        if (id > OFPG.MAX) throw new OfpError("OFPGMFC_INVALID_GROUP", `group id 0x${id.toString(16)}`);
+        if (id > OFPG.MAX)
+          throw new OfpError("OFPGMFC_INVALID_GROUP", `group id 0x${id.toString(16)}`);
         if (this.groups.has(id)) throw new OfpError("OFPGMFC_GROUP_EXISTS", `group ${id} exists`);
-        this.groups.set(id, new Group(id, m.groupType, compileBuckets(m, this.compileContext), nowMs));
+        this.groups.set(
+          id,
+          new Group(id, m.groupType, compileBuckets(m, this.compileContext), nowMs),
+        );
         break;
       }
       case OFPGC.MODIFY: {
-        if (id > OFPG.MAX) throw new OfpError("OFPGMFC_INVALID_GROUP", `group id 0x${id.toString(16)}`);
+        if (id > OFPG.MAX)
+          throw new OfpError("OFPGMFC_INVALID_GROUP", `group id 0x${id.toString(16)}`);
         const old = this.groups.get(id);
-        if (old === undefined) throw new OfpError("OFPGMFC_UNKNOWN_GROUP", `group ${id} does not exist`);
+        if (old === undefined)
+          throw new OfpError("OFPGMFC_UNKNOWN_GROUP", `group ${id} does not exist`);
         const g = new Group(id, m.groupType, compileBuckets(m, this.compileContext), old.createdMs);
         g.packetCount = old.packetCount;
         g.byteCount = old.byteCount;
@@ -342,7 +356,14 @@ export class Bridge {
   }
 
   /** @internal Queues a PACKET_IN (OF1.3 §7.4.1) as OVS builds it: pipeline fields in the match, no buffering. */
-  emitPacketIn(pkt: PacketBuffer, key: FlowKey, reason: number, tableId: number, cookie: bigint, maxLen: number): void {
+  emitPacketIn(
+    pkt: PacketBuffer,
+    key: FlowKey,
+    reason: number,
+    tableId: number,
+    cookie: bigint,
+    maxLen: number,
+  ): void {
     const inPort = this.ports.get(key.w[FK.IN_PORT]!);
     if (inPort !== undefined && (inPort.config & OFPPC.NO_PACKET_IN) !== 0) return;
     const len = maxLen === OFPCML_NO_BUFFER ? pkt.len : Math.min(pkt.len, maxLen);
@@ -413,6 +434,7 @@ function sameActions(e: FlowEntry, fm: FlowModMessage): boolean {
 /** A stable 48-bit datapath id from a name (OVS derives it from the bridge MAC). */
 export function dpidFromName(name: string): bigint {
   let h = 0xcbf29ce484222325n;
-  for (let i = 0; i < name.length; i++) h = ((h ^ BigInt(name.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffn;
+  for (let i = 0; i < name.length; i++)
+    h = ((h ^ BigInt(name.charCodeAt(i))) * 0x100000001b3n) & 0xffffffffffffn;
   return h;
 }

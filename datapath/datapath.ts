@@ -12,21 +12,42 @@ import { OfpError } from "../codec/errors.js";
 import type { PacketOutMessage } from "../codec/messages/packet-out.js";
 import { OFPPC } from "../codec/messages/port.js";
 import { FK, FlowKey } from "../codec/packet/flow-key.js";
-import { ParseCounters, PARSE_STATUS, parseFrame, type ParseOptions } from "../codec/packet/parse.js";
+import {
+  ParseCounters,
+  PARSE_STATUS,
+  parseFrame,
+  type ParseOptions,
+} from "../codec/packet/parse.js";
 import { vxlanTunnelInto } from "../codec/packet/vxlan.js";
 import { OFPP } from "../codec/ports.js";
 import { compileActions } from "./actions/compile.js";
 import { Bridge, type BridgeOptions } from "./bridge.js";
 import { Xlate } from "./pipeline.js";
+import { ExactMatchCache, type CachedWalk } from "./flow-cache.js";
+import { syncHeader } from "./actions/rewrite.js";
+
+export interface DatapathOptions {
+  /** Put the exact-match cache in front of the pipeline (default true). */
+  readonly cache?: boolean;
+}
 
 export class Datapath {
   readonly bridges = new Map<string, Bridge>();
+  /** The exact-match cache, or null when disabled. */
+  readonly cache: ExactMatchCache | null;
+  /** True when the last packet was handled from the cache (no table walk). */
+  lastFromCache = false;
+  private readonly cacheKey = new Uint32Array(FK.SIZE);
   readonly xlate = new Xlate();
   readonly parseCounters = new ParseCounters();
   private readonly parseOptions: ParseOptions = { vlanLimit: 1, counters: this.parseCounters };
   private readonly outer = new FlowKey();
   /** Bumped on any change in any bridge (flows, groups, ports). */
   version = 0;
+
+  constructor(options: DatapathOptions = {}) {
+    this.cache = options.cache === false ? null : new ExactMatchCache();
+  }
 
   addBridge(options: BridgeOptions, nowMs = 0): Bridge {
     if (this.bridges.has(options.name)) throw new Error(`bridge ${options.name} exists`);
@@ -80,15 +101,73 @@ export class Datapath {
     port.counters.rxPackets++;
     port.counters.rxBytes += frame.length;
     const key = x.key;
-    key.clear();
+    // parseFrame zeroes the packet section itself; only the metadata needs clearing.
+    key.w.fill(0, 0, FK.PACKET_START);
     key.w[FK.IN_PORT] = port.no;
     if (parseFrame(x.pkt.frame(), key, this.parseOptions) === PARSE_STATUS.ETH_TRUNCATED) {
       br.counters.rxMalformed++;
       port.counters.rxErrors++;
       return false;
     }
-    x.run(br, nowMs);
+    this.process(br, nowMs);
     return true;
+  }
+
+  /** Runs the parsed packet in the walk state: from the cache when possible, else through the tables. */
+  private process(br: Bridge, nowMs: number): void {
+    const x = this.xlate;
+    const cache = this.cache;
+    if (cache === null) {
+      this.lastFromCache = false;
+      x.run(br, nowMs);
+      return;
+    }
+    const version = this.version;
+    const walk = cache.lookup(x.key, version);
+    if (walk !== null) {
+      this.lastFromCache = true;
+      this.replay(walk, nowMs);
+      return;
+    }
+    this.lastFromCache = false;
+    this.cacheKey.set(x.key.w);
+    x.recording = true;
+    x.run(br, nowMs);
+    const rec = x.takeRecording(version);
+    x.recording = false;
+    // A walk that changed the tables (learn) is not cached.
+    if (rec !== null && this.version === version) cache.insert(this.cacheKey, rec);
+  }
+
+  /** Replays a cached walk on the packet in the walk state: header commits and outputs, then the counters. */
+  private replay(walk: CachedWalk, nowMs: number): void {
+    const x = this.xlate;
+    const key = x.key;
+    const w = key.w;
+    const pkt = x.pkt;
+    const len = pkt.len;
+    const outs = walk.outputs;
+    for (let o = 0; o < outs.length; o++) {
+      const out = outs[o]!;
+      const words = out.words;
+      for (let i = 0; i < words.length; i += 2) w[words[i]!] = words[i + 1]!;
+      const classes = out.classes;
+      for (let c = 0; c < classes.length; c++) syncHeader(pkt, key, classes[c]!);
+      out.bridge.transmit(out.port, pkt, out.tunnel);
+    }
+    const hits = walk.hits;
+    for (let i = 0; i < hits.length; i++) {
+      const e = hits[i]!;
+      e.packetCount++;
+      e.byteCount += len + walk.hitLenDelta[i]!;
+      e.usedMs = nowMs;
+    }
+    const tables = walk.tables;
+    for (let i = 0; i < tables.length; i++) {
+      const t = tables[i]!;
+      t.lookupCount++;
+      t.matchedCount += walk.tableMatched[i]!;
+    }
   }
 
   /**
@@ -135,7 +214,12 @@ export class Datapath {
     nowMs: number,
   ): boolean {
     const port = br.ports.get(portNo >>> 0);
-    if (port === undefined || port.spec.kind !== "vxlan" || payload.length < 8 || (payload[0]! & 0x08) === 0) {
+    if (
+      port === undefined ||
+      port.spec.kind !== "vxlan" ||
+      payload.length < 8 ||
+      (payload[0]! & 0x08) === 0
+    ) {
       br.counters.rxMalformed++;
       return false;
     }
@@ -148,7 +232,14 @@ export class Datapath {
     return this.enterInner(br, port.no, payload, 8, payload.length, nowMs);
   }
 
-  private enterInner(br: Bridge, portNo: number, buf: Uint8Array, start: number, end: number, nowMs: number): boolean {
+  private enterInner(
+    br: Bridge,
+    portNo: number,
+    buf: Uint8Array,
+    start: number,
+    end: number,
+    nowMs: number,
+  ): boolean {
     const port = br.ports.get(portNo)!;
     const x = this.xlate;
     if (!x.pkt.load(buf, start, end - start)) {
@@ -163,7 +254,7 @@ export class Datapath {
       br.counters.rxMalformed++;
       return false;
     }
-    x.run(br, nowMs);
+    this.process(br, nowMs);
     return true;
   }
 
@@ -177,7 +268,12 @@ export class Datapath {
       throw new OfpError("OFPBRC_BUFFER_UNKNOWN", `buffer ${msg.bufferId} (no buffers here)`);
     }
     const inPort = msg.inPort >>> 0;
-    if (inPort >= 0xff00 && inPort !== OFPP.CONTROLLER && inPort !== OFPP.LOCAL && inPort !== OFPP.ANY) {
+    if (
+      inPort >= 0xff00 &&
+      inPort !== OFPP.CONTROLLER &&
+      inPort !== OFPP.LOCAL &&
+      inPort !== OFPP.ANY
+    ) {
       throw new OfpError("OFPBRC_BAD_PORT", `packet_out in_port 0x${inPort.toString(16)}`);
     }
     const ops = compileActions(msg.actions, br.compileContext);

@@ -28,7 +28,14 @@
  * and out_group (OF1.3 §6.4).
  */
 import { OfpError } from "../codec/errors.js";
-import { OFPFC, OFPFF, OFP_NO_BUFFER, OFPTT_ALL, OFPG_ANY, type FlowModMessage } from "../codec/messages/flow-mod.js";
+import {
+  OFPFC,
+  OFPFF,
+  OFP_NO_BUFFER,
+  OFPTT_ALL,
+  OFPG_ANY,
+  type FlowModMessage,
+} from "../codec/messages/flow-mod.js";
 import { OFPRR, type FlowRemovedMessage } from "../codec/messages/flow-removed.js";
 import type { Instruction } from "../codec/instructions.js";
 import type { Match, MatchEntry } from "../codec/oxm.js";
@@ -43,7 +50,11 @@ import type { Bridge } from "./bridge.js";
 /** OVS's hidden table (TBL_INTERNAL): not writable by controllers. */
 export const HIDDEN_TABLE = 254;
 const KNOWN_FLAGS =
-  OFPFF.SEND_FLOW_REM | OFPFF.CHECK_OVERLAP | OFPFF.RESET_COUNTS | OFPFF.NO_PKT_COUNTS | OFPFF.NO_BYT_COUNTS;
+  OFPFF.SEND_FLOW_REM |
+  OFPFF.CHECK_OVERLAP |
+  OFPFF.RESET_COUNTS |
+  OFPFF.NO_PKT_COUNTS |
+  OFPFF.NO_BYT_COUNTS;
 
 /** A match split into the part the classifier handles and conj_id (not a key word). */
 export interface PreparedMatch {
@@ -98,9 +109,12 @@ function sameMatch(a: CompiledMatch, b: CompiledMatch): boolean {
   return matchCovers(a, b) && matchCovers(b, a);
 }
 
-function actionsOf(instrs: readonly Instruction[]): Generator<import("../codec/actions.js").Action> {
+function actionsOf(
+  instrs: readonly Instruction[],
+): Generator<import("../codec/actions.js").Action> {
   return (function* () {
-    for (const i of instrs) if (i.type === "apply_actions" || i.type === "write_actions") yield* i.actions;
+    for (const i of instrs)
+      if (i.type === "apply_actions" || i.type === "write_actions") yield* i.actions;
   })();
 }
 
@@ -116,7 +130,8 @@ export function entryOutputsTo(e: FlowEntry, port: number): boolean {
 
 /** OVS `ofpacts_output_to_group`. */
 export function entryUsesGroup(e: FlowEntry, group: number): boolean {
-  for (const a of actionsOf(e.instructions)) if (a.type === "group" && a.groupId >>> 0 === group >>> 0) return true;
+  for (const a of actionsOf(e.instructions))
+    if (a.type === "group" && a.groupId >>> 0 === group >>> 0) return true;
   return false;
 }
 
@@ -273,7 +288,11 @@ export function applyFlowMod(br: Bridge, fm: FlowModMessage, nowMs: number): voi
 }
 
 function deleteFlows(br: Bridge, fm: FlowModMessage, match: PreparedMatch, nowMs: number): void {
-  if (fm.tableId !== OFPTT_ALL && br.tables[fm.tableId] === undefined && fm.tableId !== HIDDEN_TABLE) {
+  if (
+    fm.tableId !== OFPTT_ALL &&
+    br.tables[fm.tableId] === undefined &&
+    fm.tableId !== HIDDEN_TABLE
+  ) {
     throw new OfpError("OFPFMFC_BAD_TABLE_ID", `no table ${fm.tableId}`);
   }
   const selected = selectEntries(br, {

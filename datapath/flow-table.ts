@@ -56,7 +56,8 @@ export class FlowTable {
     }
     const r = this.cls.find(match, priority);
     if (r !== null) return r.payload;
-    for (const e of this.soft) if (e.priority === priority && matchEquals(e.compiled, match)) return e;
+    for (const e of this.soft)
+      if (e.priority === priority && matchEquals(e.compiled, match)) return e;
     return null;
   }
 

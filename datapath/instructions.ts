@@ -37,7 +37,10 @@ function conjunctionsOf(instrs: readonly Instruction[]): ConjClause[] | null {
         throw new OfpError("NXBAC_BAD_CONJUNCTION", `conjunction with ${a.type}`);
       }
       if (a.nClauses < 2 || a.nClauses > 64 || a.clause >= a.nClauses) {
-        throw new OfpError("NXBAC_BAD_CONJUNCTION", `conjunction(${a.id},${a.clause + 1}/${a.nClauses})`);
+        throw new OfpError(
+          "NXBAC_BAD_CONJUNCTION",
+          `conjunction(${a.id},${a.clause + 1}/${a.nClauses})`,
+        );
       }
       clauses.push({ id: a.id, clause: a.clause, nClauses: a.nClauses });
     }
@@ -94,7 +97,10 @@ export function compileInstructions(
         break;
       case "goto_table":
         if (i.tableId <= tableId) {
-          throw new OfpError("OFPBIC_BAD_TABLE_ID", `goto_table:${i.tableId} from table ${tableId}`);
+          throw new OfpError(
+            "OFPBIC_BAD_TABLE_ID",
+            `goto_table:${i.tableId} from table ${tableId}`,
+          );
         }
         gotoTable = i.tableId;
         break;

@@ -81,7 +81,8 @@ export class OpenFlowHandler {
   }
 
   private checkWritable(): void {
-    if (this.role === OFPCR_ROLE.SLAVE) throw new OfpError("OFPBRC_IS_SECONDARY", "controller is a slave");
+    if (this.role === OFPCR_ROLE.SLAVE)
+      throw new OfpError("OFPBRC_IS_SECONDARY", "controller is a slave");
   }
 
   private dispatch(msg: OfMessage, nowMs: number): OfMessage[] {
@@ -106,11 +107,19 @@ export class OpenFlowHandler {
           },
         ];
       case "get_config_request":
-        return [{ type: "get_config_reply", xid: msg.xid, flags: br.config.flags, missSendLen: br.config.missSendLen }];
+        return [
+          {
+            type: "get_config_reply",
+            xid: msg.xid,
+            flags: br.config.flags,
+            missSendLen: br.config.missSendLen,
+          },
+        ];
       case "set_config":
         br.config.flags = msg.flags;
         br.config.missSendLen = msg.missSendLen;
         br.config.invalidTtlToController = (msg.flags & OFPC_INVALID_TTL_TO_CONTROLLER) !== 0;
+        br.changed();
         return [];
       case "barrier_request":
         return [{ type: "barrier_reply", xid: msg.xid }];
@@ -131,7 +140,8 @@ export class OpenFlowHandler {
         const p = br.ports.get(msg.portNo >>> 0);
         if (p === undefined) throw new OfpError("OFPPMFC_BAD_PORT", `no port ${msg.portNo}`);
         for (let i = 0; i < 6; i++) {
-          if (p.hwAddr[i] !== msg.hwAddr[i]) throw new OfpError("OFPPMFC_BAD_HW_ADDR", "hw_addr does not match");
+          if (p.hwAddr[i] !== msg.hwAddr[i])
+            throw new OfpError("OFPPMFC_BAD_HW_ADDR", "hw_addr does not match");
         }
         const before = p.config;
         p.config = (p.config & ~msg.mask) | (msg.config & msg.mask);
@@ -159,7 +169,12 @@ export class OpenFlowHandler {
         }
         if (role !== OFPCR_ROLE.NOCHANGE) this.role = role;
         return [
-          { type: "role_reply", xid: msg.xid, role: this.role, generationId: this.generationId ?? 0n },
+          {
+            type: "role_reply",
+            xid: msg.xid,
+            role: this.role,
+            generationId: this.generationId ?? 0n,
+          },
         ];
       }
       case "get_async_request":
@@ -172,6 +187,7 @@ export class OpenFlowHandler {
         };
         // OF1.3 async bit 2 of the packet-in mask: invalid_ttl.
         br.config.invalidTtlToController = (msg.packetInMask[0] & 0b100) !== 0;
+        br.changed();
         return [];
       case "meter_mod":
         this.checkWritable();
@@ -222,7 +238,12 @@ export class OpenFlowHandler {
             packets += BigInt(e.packetCount);
             bytes += BigInt(e.byteCount);
           }
-          return reply({ kind: "aggregate", packetCount: packets, byteCount: bytes, flowCount: entries.length });
+          return reply({
+            kind: "aggregate",
+            packetCount: packets,
+            byteCount: bytes,
+            flowCount: entries.length,
+          });
         }
         entries.sort((x, y) => x.tableId - y.tableId || y.priority - x.priority);
         const stats: FlowStats[] = entries.map((e) => {
@@ -255,7 +276,8 @@ export class OpenFlowHandler {
       }
       case "port_stats": {
         const want = b.portNo >>> 0;
-        if (want !== OFPP.ANY && !br.ports.has(want)) throw new OfpError("OFPBRC_BAD_PORT", `no port ${want}`);
+        if (want !== OFPP.ANY && !br.ports.has(want))
+          throw new OfpError("OFPBRC_BAD_PORT", `no port ${want}`);
         const entries: PortStats[] = [];
         for (const p of br.portList) {
           if (want !== OFPP.ANY && p.no !== want) continue;
@@ -292,7 +314,11 @@ export class OpenFlowHandler {
           for (const t of br.tables) {
             for (const e of t.entries()) {
               for (const i of e.instructions) {
-                if ((i.type === "apply_actions" || i.type === "write_actions") && i.actions.some((a) => a.type === "group" && a.groupId >>> 0 === g.id)) refCount++;
+                if (
+                  (i.type === "apply_actions" || i.type === "write_actions") &&
+                  i.actions.some((a) => a.type === "group" && a.groupId >>> 0 === g.id)
+                )
+                  refCount++;
               }
             }
           }
@@ -304,7 +330,10 @@ export class OpenFlowHandler {
             byteCount: BigInt(g.byteCount),
             durationSec: d.sec,
             durationNsec: d.nsec,
-            bucketStats: g.buckets.map((x) => ({ packetCount: BigInt(x.packetCount), byteCount: BigInt(x.byteCount) })),
+            bucketStats: g.buckets.map((x) => ({
+              packetCount: BigInt(x.packetCount),
+              byteCount: BigInt(x.byteCount),
+            })),
           });
         }
         return reply({ kind: "group", entries });
@@ -327,13 +356,21 @@ export class OpenFlowHandler {
           actions: [ACTION_BITS, ACTION_BITS, ACTION_BITS, ACTION_BITS],
         });
       case "table_features":
-        if (b.entries.length > 0) throw new OfpError("OFPTFFC_EPERM", "table features are read-only");
+        if (b.entries.length > 0)
+          throw new OfpError("OFPTFFC_EPERM", "table features are read-only");
         return reply({ kind: "table_features", entries: tableFeatures(br) });
       case "meter":
       case "meter_config":
         return reply({ kind: b.kind, entries: [] });
       case "meter_features":
-        return reply({ kind: "meter_features", maxMeter: 0, bandTypes: 0, capabilities: 0, maxBands: 0, maxColor: 0 });
+        return reply({
+          kind: "meter_features",
+          maxMeter: 0,
+          bandTypes: 0,
+          capabilities: 0,
+          maxBands: 0,
+          maxColor: 0,
+        });
       case "queue":
         if (b.portNo >>> 0 !== OFPP.ANY && !br.ports.has(b.portNo >>> 0)) {
           throw new OfpError("OFPQOFC_BAD_PORT", `no port ${b.portNo}`);
@@ -347,7 +384,8 @@ export class OpenFlowHandler {
 }
 
 /** OF1.3 action types as group-features bits: output, push/pop vlan, group, set_nw_ttl, dec_nw_ttl, set_field. */
-const ACTION_BITS = (1 << 0) | (1 << 17) | (1 << 18) | (1 << 22) | (1 << 23) | (1 << 24) | (1 << 25);
+const ACTION_BITS =
+  (1 << 0) | (1 << 17) | (1 << 18) | (1 << 22) | (1 << 23) | (1 << 24) | (1 << 25);
 
 /** Instruction ids (type, len 4): goto, write_metadata, write/apply/clear actions. */
 const INSTRUCTION_IDS = [1, 2, 3, 4, 5].map((type) => ({ type, data: new Uint8Array(0) }));
@@ -365,7 +403,9 @@ function tableFeatures(br: Bridge): TableFeatures[] {
     (f) => f.preferred && FIELD_PLACEMENT[f.logical] !== undefined && f.experimenter === undefined,
   );
   const oxm = matchable.map((f) => ({ header: oxmHeader(f, false), experimenter: undefined }));
-  const wild = matchable.filter((f) => f.maskable).map((f) => ({ header: oxmHeader(f, false), experimenter: undefined }));
+  const wild = matchable
+    .filter((f) => f.maskable)
+    .map((f) => ({ header: oxmHeader(f, false), experimenter: undefined }));
   const settable = matchable
     .filter((f) => f.writable)
     .map((f) => ({ header: oxmHeader(f, false), experimenter: undefined }));

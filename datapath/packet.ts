@@ -44,13 +44,14 @@ export class PacketBuffer {
   /** Copies `src[ofs..ofs+len)` in; false (nothing copied) when it does not fit. */
   load(src: Uint8Array, ofs = 0, len = src.length - ofs): boolean {
     if (len > this.buf.length || len < 0) return false;
-    this.buf.set(src.subarray(ofs, ofs + len), 0);
+    // A whole-array set needs no view; a slice of a larger buffer does.
+    this.buf.set(ofs === 0 && len === src.length ? src : src.subarray(ofs, ofs + len), 0);
     this.len = len;
     return true;
   }
 
   copyFrom(other: PacketBuffer): void {
-    this.buf.set(other.buf.subarray(0, other.len), 0);
+    this.buf.set(other.frame(), 0);
     this.len = other.len;
   }
 

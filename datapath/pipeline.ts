@@ -46,6 +46,9 @@ import { macNumber } from "./normal.js";
 import { PacketBuffer } from "./packet.js";
 import { NO_TAG, type Port } from "./ports.js";
 import type { Bridge } from "./bridge.js";
+import type { CachedOutput, CachedWalk } from "./flow-cache.js";
+import type { FlowTable } from "./flow-table.js";
+import type { RewriteClass } from "./actions/rewrite.js";
 
 /** OVS `MAX_DEPTH`. */
 export const MAX_DEPTH = 64;
@@ -57,14 +60,24 @@ const TABLE_CURRENT = 255;
 /** Why a walk failed (OVS `enum xlate_error`), or null. */
 export type XlateError = "recursion_too_deep" | "too_many_resubmits" | "no_buffer_space" | null;
 
-/** Observer of a walk, for ofproto/trace-style output (trace.ts). Only called when set. */
+/**
+ * Observer of a walk, for ofproto/trace-style output (trace.ts). Only called
+ * when set. It receives the same tree OVS builds (`oftrace_node`): bridge,
+ * table, action-set and bucket nodes are opened and later closed; actions and
+ * notes are leaves of the node open at the time.
+ */
 export interface Tracer {
-  bridge(br: Bridge, indent: number): void;
-  table(tableId: number, entry: FlowEntry | null, indent: number): void;
+  bridge(br: Bridge): void;
+  table(tableId: number, entry: FlowEntry | null): void;
+  actionSet(): void;
+  bucket(index: number): void;
+  /** Closes the most recently opened node. */
+  close(): void;
   /** An action or instruction as it executes. */
-  step(text: string, indent: number): void;
-  op(op: Op, indent: number): void;
-  note(text: string, indent: number): void;
+  step(text: string): void;
+  op(op: Op): void;
+  /** A note: "-> ..." (detail), ">> ..." (warning), ">>>> ... <<<<" (error). */
+  note(text: string): void;
   /** A frame leaves by `port` (not patch ports) with the headers in `key`. */
   output(br: Bridge, port: Port, key: FlowKey, tunnel: StagedTunnel | null): void;
   controller(reason: number): void;
@@ -108,7 +121,6 @@ export class Xlate {
   tableId = 0;
   /** The flow entry whose actions are running (packet-in cookie and reason). */
   rule: FlowEntry | null = null;
-  indent = 0;
   trace: Tracer | null = null;
   /**
    * Trace mode (ofproto/trace): walk and report, but change nothing — no
@@ -116,8 +128,9 @@ export class Xlate {
    * learning for NORMAL still happens, as in OVS's ofproto/trace.)
    */
   dryRun = false;
-  /** Flow entries hit, in order (for caches and tests); cleared per walk. */
+  /** Flow entries hit, in order (for caches and tests); `nHits` are valid, cleared per walk. */
   readonly hits: FlowEntry[] = [];
+  nHits = 0;
   /** Set when the walk had effects beyond the packet (learn, packet-in): not cacheable. */
   sideEffects = false;
   /**
@@ -126,6 +139,22 @@ export class Xlate {
    * "unchanged" once write_actions(output:N) ran.
    */
   actsetOutput = -1;
+  /**
+   * Traces only: the key bits actions wrote during the walk (OVS's wildcard
+   * masks as `commit_odp_actions` sees them), so a partial write prints as a
+   * masked set (`set(ipv4(tos=0xb8/0xfc))`).
+   */
+  readonly written = new Uint32Array(FK.SIZE);
+
+  // ---- recording for the exact-match cache (flow-cache.ts); slow path only ----
+  /** Record what the walk does so the datapath can cache it. */
+  recording = false;
+  private readonly recBase = new FlowKey();
+  private recOutputs: CachedOutput[] = [];
+  private recTables: FlowTable[] = [];
+  private recMatched: number[] = [];
+  private recDeltas: number[] = [];
+  private recStartLen = 0;
 
   private readonly staged: TxSlot[] = [];
   private nStaged = 0;
@@ -146,14 +175,22 @@ export class Xlate {
     this.resubmits = 0;
     this.error = null;
     this.exit = false;
-    this.indent = 0;
     this.nStaged = 0;
     this.sp = 0;
     this.level = -1;
-    this.hits.length = 0;
+    this.nHits = 0;
     this.sideEffects = false;
     this.actsetOutput = -1;
-    this.walkBridge(br);
+    if (this.trace !== null) this.written.fill(0);
+    if (this.recording) {
+      this.recBase.copyFrom(this.key);
+      this.recOutputs = [];
+      this.recTables = [];
+      this.recMatched = [];
+      this.recDeltas = [];
+      this.recStartLen = this.pkt.len;
+    }
+    this.walkBridge(br, true);
     if (this.error !== null) {
       this.trace?.error(this.error);
       for (let i = 0; i < this.nStaged; i++) this.staged[i]!.port!.counters.txDropped++;
@@ -170,11 +207,10 @@ export class Xlate {
     this.resubmits = 0;
     this.error = null;
     this.exit = false;
-    this.indent = 0;
     this.nStaged = 0;
     this.sp = 0;
     this.level = 0;
-    this.hits.length = 0;
+    this.nHits = 0;
     this.sideEffects = false;
     this.bridge = br;
     this.tableId = 0;
@@ -182,7 +218,7 @@ export class Xlate {
     let set = this.actionSets[0];
     if (set === undefined) this.actionSets[0] = set = new ActionSet();
     set.clear();
-    this.execOps(ops, true);
+    this.execOps(ops);
     this.bridge = null;
     this.level = -1;
     if (this.error !== null) {
@@ -207,7 +243,12 @@ export class Xlate {
 
   // ------------------------------------------------------------ bridges and tables
 
-  private walkBridge(br: Bridge): void {
+  /**
+   * Walks `br` from table 0, then runs its action set. `top`: the bridge the
+   * packet entered (OVS leaves the trace inside its table 0 node, so the
+   * action set prints under it; a patch-port bridge is closed like any node).
+   */
+  private walkBridge(br: Bridge, top: boolean): void {
     const prevBridge = this.bridge;
     const prevTable = this.tableId;
     this.bridge = br;
@@ -219,16 +260,18 @@ export class Xlate {
       this.actionSets[this.level] = set;
     }
     set.clear();
-    this.trace?.bridge(br, this.indent);
-    this.visitTable(0, true);
+    this.trace?.bridge(br);
+    this.visitTable(0, !top);
     if (set.size !== 0 && this.error === null) {
       const plan = set.resolve();
       set.clear();
       if (plan.length !== 0) {
-        this.trace?.step("--. Executing action set:", this.indent);
-        this.execOps(plan, true);
+        this.trace?.actionSet();
+        this.execOps(plan);
+        this.trace?.close();
       }
     }
+    if (!top) this.trace?.close();
     this.level--;
     this.bridge = prevBridge;
     this.tableId = prevTable;
@@ -242,12 +285,12 @@ export class Xlate {
   private resourcesOk(): boolean {
     if (this.depth >= MAX_DEPTH) {
       this.error = "recursion_too_deep";
-      this.trace?.note(`>>>> over max translation depth ${MAX_DEPTH} <<<<`, this.indent);
+      this.trace?.note(`>>>> over max translation depth ${MAX_DEPTH} <<<<`);
       return false;
     }
     if (this.resubmits >= MAX_RESUBMITS) {
       this.error = "too_many_resubmits";
-      this.trace?.note(`>>>> over ${MAX_RESUBMITS} resubmit actions <<<<`, this.indent);
+      this.trace?.note(`>>>> over ${MAX_RESUBMITS} resubmit actions <<<<`);
       return false;
     }
     return true;
@@ -255,66 +298,82 @@ export class Xlate {
 
   /**
    * Looks the packet up in `tableId` of the current bridge and runs the hit
-   * flow. `last`: nothing follows in the caller (traces print it flat, as OVS).
+   * flow. `closeTrace`: close the trace node afterwards (every visit but the
+   * entry bridge's first, as OVS's xlate_table_action restores its trace).
    */
-  private visitTable(tableId: number, last: boolean): void {
+  private visitTable(tableId: number, closeTrace: boolean, lookupInPort = -1): void {
     const br = this.bridge!;
     const deepens = tableId <= this.tableId && this.rule !== null;
-    const nested = !last;
-    if (nested) this.indent++;
     if (deepens) this.depth++;
     const prevTable = this.tableId;
     const prevRule = this.rule;
     this.tableId = tableId;
     const table = br.tables[tableId];
-    const entry = table === undefined ? null : table.lookup(this.key.w, !this.dryRun);
-    this.trace?.table(tableId, entry, this.indent);
+    const w = this.key.w;
+    const inPort = w[FK.IN_PORT]!;
+    // resubmit(port,table): the port is used for the lookup only (OVS
+    // rule_dpif_lookup_from_table); the actions see the packet's own in_port.
+    if (lookupInPort >= 0) w[FK.IN_PORT] = lookupInPort;
+    const entry = table === undefined ? null : table.lookup(w, !this.dryRun);
+    w[FK.IN_PORT] = inPort;
+    if (this.recording && table !== undefined) {
+      this.recTables.push(table);
+      this.recMatched.push(entry === null ? 0 : 1);
+      if (entry !== null) this.recDeltas.push(this.pkt.len - this.recStartLen);
+    }
+    this.trace?.table(tableId, entry);
     if (entry === null) {
-      this.trace?.step("drop", this.indent);
+      this.trace?.step("drop");
     } else {
       if (!this.dryRun) {
         entry.packetCount++;
         entry.byteCount += this.pkt.len;
         entry.usedMs = this.nowMs;
       }
-      this.hits.push(entry);
+      if (this.nHits < this.hits.length) this.hits[this.nHits] = entry;
+      else this.hits.push(entry);
+      this.nHits++;
       this.rule = entry;
-      this.runProgram(entry, last);
+      this.runProgram(entry);
     }
+    if (closeTrace) this.trace?.close();
     this.rule = prevRule;
     this.tableId = prevTable;
     if (deepens) this.depth--;
-    if (nested) this.indent--;
   }
 
   /** A nested table visit from resubmit/goto/output:TABLE, with the resource checks. */
-  private enterTable(tableId: number, last: boolean): void {
+  private enterTable(tableId: number, lookupInPort = -1): void {
     if (!this.resourcesOk()) return;
     this.resubmits++;
-    this.visitTable(tableId, last);
+    this.visitTable(tableId, true, lookupInPort);
   }
 
-  private runProgram(e: FlowEntry, last: boolean): void {
+  /** Runs a hit flow's instructions in OVS's order. */
+  private runProgram(e: FlowEntry): void {
     const p = e.program;
     const tail = p.clear || p.write !== null || p.metadata !== null || p.gotoTable >= 0;
     if (!tail && p.apply.length === 0) {
-      this.trace?.step("drop", this.indent);
+      this.trace?.step("drop");
       return;
     }
-    if (p.apply.length !== 0 && this.execOps(p.apply, last && !tail)) return;
+    if (p.apply.length !== 0 && this.execOps(p.apply)) return;
     if (this.exit || this.error !== null) return;
     const t = this.trace;
     if (p.clear) {
+      if (t !== null) {
+        t.step("clear_actions");
+        t.note(actionSetNote("was", this.actionSet()));
+      }
       this.actionSet().clear();
       this.actsetOutput = -1;
-      t?.step("clear_actions", this.indent);
     }
     if (p.write !== null) {
       this.actionSet().write(p.write);
       for (const o of p.write) if (o.code === OP.OUTPUT) this.actsetOutput = o.port;
       if (t !== null) {
-        t.step(`write_actions(${p.write.map(formatOp).join(",")})`, this.indent);
-        t.note(`-> action set is: ${this.actionSet().written().map(formatOp).join(",")}`, this.indent);
+        t.step(`write_actions(${p.write.map(formatOp).join(",")})`);
+        t.note(actionSetNote("is", this.actionSet()));
       }
     }
     if (p.metadata !== null) {
@@ -322,32 +381,31 @@ export class Xlate {
       const w = this.key.w;
       w[FK.METADATA_HI] = (w[FK.METADATA_HI]! & ~m.maskHi) | (m.valueHi & m.maskHi);
       w[FK.METADATA_LO] = (w[FK.METADATA_LO]! & ~m.maskLo) | (m.valueLo & m.maskLo);
-      t?.step(`write_metadata:${formatMetadata(m)}`, this.indent);
+      t?.step(`write_metadata:${formatMetadata(m)}`);
     }
     if (p.gotoTable >= 0) {
-      t?.step(`goto_table:${p.gotoTable}`, this.indent);
-      this.enterTable(p.gotoTable, last && this.actionSet().size === 0);
+      t?.step(`goto_table:${p.gotoTable}`);
+      this.enterTable(p.gotoTable);
     }
   }
 
   // ------------------------------------------------------------ actions
 
   /** Runs `ops`; true when the rest of the flow's instructions must be skipped. */
-  private execOps(ops: readonly Op[], last: boolean): boolean {
+  private execOps(ops: readonly Op[]): boolean {
     const key = this.key;
     const w = key.w;
     const pkt = this.pkt;
     const n = ops.length;
     for (let i = 0; i < n; i++) {
       const op = ops[i]!;
-      const isLast = last && i === n - 1 && this.actionSet().size === 0;
-      if (this.trace !== null) this.trace.op(op, this.indent);
+      if (this.trace !== null) this.trace.op(op);
       switch (op.code) {
         case OP.OUTPUT:
-          this.output(op.port, op.maxLen, isLast);
+          this.output(op.port, op.maxLen);
           break;
         case OP.OUTPUT_REG:
-          this.output(readBits(w, op.runs), op.maxLen, isLast);
+          this.output(readBits(w, op.runs), op.maxLen);
           break;
         case OP.CONTROLLER:
           this.toController(op.maxLen, op.reason);
@@ -356,41 +414,52 @@ export class Xlate {
           this.group(op.port);
           break;
         case OP.PUSH_VLAN:
+          // A second tag is not expressible as a header diff: do not cache such walks.
+          if (key.vlanOfs >= 0) this.sideEffects = true;
           if (!pushVlan(pkt, key, op.port)) {
             this.error = "no_buffer_space";
             return true;
           }
           break;
         case OP.POP_VLAN:
+          if ((w[FK.VLAN_TCI2]! & VLAN.CFI) !== 0) this.sideEffects = true;
           popVlan(pkt, key);
           break;
         case OP.SET:
           if (prereqOk(op.prereq, w)) {
             applyWrites(w, op.writes);
+            if (this.trace !== null) for (const x of op.writes) this.written[x.word]! |= x.clear;
             syncHeader(pkt, key, op.rewrite);
           } else {
-            this.trace?.note(`>> unmet prerequisites for ${opFieldName(op)}, set_field ignored`, this.indent);
+            this.trace?.note(`>> unmet prerequisites for ${opFieldName(op)}, set_field ignored`);
           }
           break;
         case OP.MOVE:
           if (prereqOk(op.prereq, w) && prereqOk(op.prereq2, w)) {
             applyMove(w, op.moves);
+            if (this.trace !== null) {
+              for (const m of op.moves) {
+                this.written[m.dstWord]! |= (m.nBits >= 32 ? -1 : (1 << m.nBits) - 1) << m.dstShift;
+              }
+            }
             syncHeader(pkt, key, op.rewrite);
           }
           break;
         case OP.DEC_TTL:
+          this.written[FK.NW_TTL] = 0xff;
           if (this.decTtl()) return true;
           break;
         case OP.SET_NW_TTL: {
           const et = w[FK.ETH_TYPE];
           if (et === ETH_TYPE.IPV4 || et === ETH_TYPE.IPV6) {
             w[FK.NW_TTL] = op.port;
+            this.written[FK.NW_TTL] = 0xff;
             writeNwTtl(pkt.frame(), key);
           }
           break;
         }
         case OP.RESUBMIT:
-          this.resubmit(op.port, op.table, isLast);
+          this.resubmit(op.port, op.table);
           break;
         case OP.LEARN:
           this.sideEffects = true;
@@ -407,13 +476,11 @@ export class Xlate {
     return false;
   }
 
-  private resubmit(inPort: number, table: number, last: boolean): void {
-    const w = this.key.w;
-    const oldInPort = w[FK.IN_PORT]!;
-    const changePort = inPort !== OFPP.IN_PORT;
-    if (changePort) w[FK.IN_PORT] = inPort;
-    this.enterTable(table === TABLE_CURRENT ? this.tableId : table, last);
-    if (changePort) w[FK.IN_PORT] = oldInPort;
+  private resubmit(inPort: number, table: number): void {
+    this.enterTable(
+      table === TABLE_CURRENT ? this.tableId : table,
+      inPort === OFPP.IN_PORT ? -1 : inPort,
+    );
   }
 
   /** dec_ttl; true when TTL was invalid and the flow must stop. */
@@ -422,7 +489,9 @@ export class Xlate {
     const et = w[FK.ETH_TYPE];
     if (et !== ETH_TYPE.IPV4 && et !== ETH_TYPE.IPV6) return false;
     if (decNwTtl(this.pkt.frame(), this.key)) return false;
-    this.trace?.note(`>> ${et === ETH_TYPE.IPV4 ? "IPv4" : "IPv6"} decrement TTL exception`, this.indent);
+    this.trace?.note(`>> ${et === ETH_TYPE.IPV4 ? "IPv4" : "IPv6"} decrement TTL exception`);
+    // The outcome depends on the controller's config, which is not part of the cache's version.
+    this.sideEffects = true;
     if (this.bridge!.config.invalidTtlToController) {
       this.packetIn(PACKET_IN_REASON.INVALID_TTL, OFPCML_NO_BUFFER);
     }
@@ -431,51 +500,51 @@ export class Xlate {
 
   // ------------------------------------------------------------ output
 
-  private output(portNo: number, maxLen: number, last: boolean): void {
+  private output(portNo: number, maxLen: number): void {
     const br = this.bridge!;
     const inPort = this.key.w[FK.IN_PORT]!;
     switch (portNo) {
       case OFPP.IN_PORT: {
         const p = br.ports.get(inPort);
-        if (p !== undefined) this.toPort(p, last);
+        if (p !== undefined) this.toPort(p);
         return;
       }
       case OFPP.TABLE:
-        this.enterTable(0, last);
+        this.enterTable(0);
         return;
       case OFPP.NORMAL:
         this.normal();
         return;
       case OFPP.FLOOD:
       case OFPP.ALL:
-        for (const p of br.portList) if (p.no !== inPort) this.toPort(p, false);
+        for (const p of br.portList) if (p.no !== inPort) this.toPort(p);
         return;
       case OFPP.CONTROLLER:
         this.toController(maxLen, -1);
         return;
       default: {
         if (portNo === inPort) {
-          this.trace?.note(">> skipping output to input port", this.indent);
+          this.trace?.note(">> skipping output to input port");
           return;
         }
         const p = br.ports.get(portNo);
         if (p === undefined) {
-          this.trace?.note(`>> Nonexistent output port`, this.indent);
+          this.trace?.note(`>> Nonexistent output port`);
           return;
         }
-        this.toPort(p, last);
+        this.toPort(p);
       }
     }
   }
 
   /** Sends the current frame out of `port` (patch: into the peer bridge). */
-  private toPort(port: Port, last: boolean): void {
+  private toPort(port: Port): void {
     if ((port.config & OFPPC.NO_FWD) !== 0) {
-      this.trace?.note(">> OFPPC_NO_FWD set, skipping output", this.indent);
+      this.trace?.note(">> OFPPC_NO_FWD set, skipping output");
       return;
     }
     if (port.kind === "patch") {
-      this.patch(port, last);
+      this.patch(port);
       return;
     }
     const slot = this.stageSlot();
@@ -493,14 +562,16 @@ export class Xlate {
       t.tunIdLo = spec.key === "flow" ? w[FK.TUN_ID_LO]! : spec.key;
       if (t.dst === 0) {
         // OVS: no route for the tunnel destination; the output is dropped.
-        this.trace?.note(">> native tunnel routing failed", this.indent);
+        this.trace?.note(">> native tunnel routing failed");
         this.nStaged--;
         return;
       }
       slot.isTunnel = true;
+      if (this.recording) this.recordOutput(port, t);
       this.trace?.output(this.bridge!, port, this.key, t);
       return;
     }
+    if (this.recording) this.recordOutput(port, null);
     this.trace?.output(this.bridge!, port, this.key, null);
   }
 
@@ -515,11 +586,11 @@ export class Xlate {
   }
 
   /** OVS `patch_port_output`. */
-  private patch(port: Port, last: boolean): void {
+  private patch(port: Port): void {
     const peer = port.peer;
     const peerBr = peer === null ? undefined : this.bridge!.peerBridge(peer);
     if (peer === null || peerBr === undefined) {
-      this.trace?.note(">> patch port has no peer", this.indent);
+      this.trace?.note(">> patch port has no peer");
       return;
     }
     if (!this.resourcesOk()) return;
@@ -541,12 +612,10 @@ export class Xlate {
     w[FK.IN_PORT] = peer.no;
     const prevRule = this.rule;
     this.rule = null;
-    if (!last) this.indent++;
     this.depth++;
     this.resubmits++;
-    this.walkBridge(peerBr);
+    this.walkBridge(peerBr, false);
     this.depth--;
-    if (!last) this.indent--;
     this.rule = prevRule;
     this.restore();
   }
@@ -566,6 +635,43 @@ export class Xlate {
     const s = this.snaps[--this.sp]!;
     this.pkt.copyFrom(s.buf);
     this.key.copyFrom(s.key);
+  }
+
+  /** The header changes since the previous output, as the cache replays them. */
+  private recordOutput(port: Port, tunnel: StagedTunnel | null): void {
+    const w = this.key.w;
+    const b = this.recBase.w;
+    const words: number[] = [];
+    const classes = new Set<RewriteClass>();
+    let vlan = false;
+    for (let i = 0; i < FK.SIZE; i++) {
+      if (w[i] === b[i]) continue;
+      words.push(i, w[i]! | 0);
+      const c = WORD_CLASS[i] ?? REWRITE.NONE;
+      if (c === REWRITE.VLAN) vlan = true;
+      else if (c !== REWRITE.NONE) classes.add(c);
+    }
+    this.recOutputs.push({
+      words: Int32Array.from(words),
+      classes: vlan ? [REWRITE.VLAN, ...classes] : [...classes],
+      bridge: this.bridge!,
+      port,
+      tunnel: tunnel === null ? null : { ...tunnel },
+    });
+    this.recBase.copyFrom(this.key);
+  }
+
+  /** The walk just run, for the cache; null when it must not be cached. */
+  takeRecording(version: number): CachedWalk | null {
+    if (!this.recording || this.sideEffects || this.error !== null) return null;
+    return {
+      version,
+      outputs: this.recOutputs,
+      hits: this.hits.slice(0, this.nHits),
+      hitLenDelta: Int32Array.from(this.recDeltas),
+      tables: this.recTables,
+      tableMatched: Uint8Array.from(this.recMatched),
+    };
   }
 
   // ------------------------------------------------------------ controller
@@ -604,6 +710,8 @@ export class Xlate {
   private group(id: number): void {
     const g = this.bridge!.groups.get(id);
     if (g === undefined) return;
+    // Liveness and bucket counters make group walks uncacheable.
+    this.sideEffects = true;
     if (!this.dryRun) {
       g.packetCount++;
       g.byteCount += this.pkt.len;
@@ -638,11 +746,10 @@ export class Xlate {
       b.packetCount++;
       b.byteCount += this.pkt.len;
     }
-    this.trace?.step(`bucket ${i}`, this.indent);
+    this.trace?.bucket(i);
     this.save();
-    this.indent++;
-    this.execOps(b.ops, false);
-    this.indent--;
+    this.execOps(b.ops);
+    this.trace?.close();
     this.restore();
   }
 
@@ -672,7 +779,16 @@ export class Xlate {
   private selectBucket(g: Group): number {
     const w = this.key.w;
     let h = 0x9e3779b9;
-    const words = [FK.ETH_SRC_LO, FK.ETH_DST_LO, FK.ETH_TYPE, FK.NW_SRC, FK.NW_DST, FK.NW_PROTO, FK.TP_SRC, FK.TP_DST];
+    const words = [
+      FK.ETH_SRC_LO,
+      FK.ETH_DST_LO,
+      FK.ETH_TYPE,
+      FK.NW_SRC,
+      FK.NW_DST,
+      FK.NW_PROTO,
+      FK.TP_SRC,
+      FK.TP_DST,
+    ];
     for (let k = 0; k < words.length; k++) h = Math.imul(h ^ w[words[k]!]!, 0x01000193);
     let best = -1;
     let bestScore = -1;
@@ -692,13 +808,15 @@ export class Xlate {
 
   /** OVS `xlate_normal` (see normal.ts for the MAC table). */
   private normal(): void {
+    // NORMAL reads and writes the MAC table: not cacheable.
+    this.sideEffects = true;
     const br = this.bridge!;
     const key = this.key;
     const w = key.w;
     const t = this.trace;
     const inPort = br.ports.get(w[FK.IN_PORT]!);
     if (inPort === undefined) {
-      t?.note("-> no input bundle, dropping", this.indent);
+      t?.note("-> no input bundle, dropping");
       return;
     }
     const tci = w[FK.VLAN_TCI]!;
@@ -708,7 +826,6 @@ export class Xlate {
       if (vid !== 0) {
         t?.note(
           `-> dropping VLAN ${vid} tagged packet received on port ${inPort.name} configured as VLAN ${inPort.tag} access port`,
-          this.indent,
         );
         return;
       }
@@ -718,7 +835,6 @@ export class Xlate {
       if (!inPort.includesVlan(vlan)) {
         t?.note(
           `-> dropping VLAN ${vlan} packet received on port ${inPort.name} not configured for trunking VLAN ${vlan}`,
-          this.indent,
         );
         return;
       }
@@ -730,21 +846,23 @@ export class Xlate {
       const src = macNumber(srcHi, w[FK.ETH_SRC_LO]!);
       const learned = br.macs.learn(vlan, src, inPort, this.nowMs);
       if (learned && t !== null) {
-        t.note(`-> learned that ${macText(srcHi, w[FK.ETH_SRC_LO]!)} is on port ${inPort.name} in VLAN ${vlan}`, this.indent);
+        t.note(
+          `-> learned that ${macText(srcHi, w[FK.ETH_SRC_LO]!)} is on port ${inPort.name} in VLAN ${vlan}`,
+        );
       }
     }
     // Multicast destinations are never learned, so they always flood (no IGMP snooping).
     const out = br.macs.lookup(vlan, macNumber(w[FK.ETH_DST_HI]!, w[FK.ETH_DST_LO]!), this.nowMs);
     if (out !== null) {
       if (out === inPort) {
-        t?.note("-> learned port is input port, dropping", this.indent);
+        t?.note("-> learned port is input port, dropping");
         return;
       }
-      t?.note("-> forwarding to learned port", this.indent);
+      t?.note("-> forwarding to learned port");
       this.normalOutput(out, vlan);
       return;
     }
-    t?.note("-> no learned MAC for destination, flooding", this.indent);
+    t?.note("-> no learned MAC for destination, flooding");
     for (const p of br.portList) {
       if (p === inPort || !p.includesVlan(vlan) || p.no === OFPP_NONE) continue;
       this.normalOutput(p, vlan);
@@ -762,7 +880,7 @@ export class Xlate {
       w[FK.VLAN_TCI] = newTci;
       syncVlan(this.pkt, this.key);
     }
-    this.toPort(p, false);
+    this.toPort(p);
     if (newTci !== oldTci) {
       w[FK.VLAN_TCI] = oldTci;
       w[FK.VLAN_TPID] = oldTpid;
@@ -770,6 +888,31 @@ export class Xlate {
     }
   }
 }
+
+/** Header class of each FlowKey word (what a changed word needs resynced on the wire). */
+const WORD_CLASS: readonly RewriteClass[] = (() => {
+  const t: RewriteClass[] = new Array<RewriteClass>(FK.SIZE).fill(REWRITE.NONE);
+  const set = (from: number, n: number, c: RewriteClass): void => {
+    for (let i = 0; i < n; i++) t[from + i] = c;
+  };
+  set(FK.ETH_SRC_HI, 2, REWRITE.ETH_SRC);
+  set(FK.ETH_DST_HI, 2, REWRITE.ETH_DST);
+  set(FK.VLAN_TCI, 4, REWRITE.VLAN); // TCI, TPID, TCI2, TPID2
+  set(FK.NW_SRC, 1, REWRITE.IPV4_SRC);
+  set(FK.NW_DST, 1, REWRITE.IPV4_DST);
+  set(FK.IPV6_SRC0, 4, REWRITE.IPV6_SRC);
+  set(FK.IPV6_DST0, 4, REWRITE.IPV6_DST);
+  set(FK.IPV6_LABEL, 1, REWRITE.IPV6_LABEL);
+  set(FK.NW_TOS, 1, REWRITE.NW_TOS);
+  set(FK.NW_TTL, 1, REWRITE.NW_TTL);
+  set(FK.TP_SRC, 1, REWRITE.TP_SRC);
+  set(FK.TP_DST, 1, REWRITE.TP_DST);
+  set(FK.ICMP_TYPE, 2, REWRITE.ICMP);
+  set(FK.ARP_OP, 7, REWRITE.ARP);
+  set(FK.ND_TARGET0, 4, REWRITE.ND_TARGET);
+  set(FK.ND_SLL_HI, 4, REWRITE.ND_LL);
+  return t;
+})();
 
 /** Not a port (placeholder so NORMAL never floods to a reserved number). */
 const OFPP_NONE = OFPP.ANY;
@@ -782,7 +925,12 @@ function macText(hi: number, lo: number): string {
   return [hi >>> 8, hi, lo >>> 24, lo >>> 16, lo >>> 8, lo].map(hex2).join(":");
 }
 
-function formatMetadata(m: { valueHi: number; valueLo: number; maskHi: number; maskLo: number }): string {
+function formatMetadata(m: {
+  valueHi: number;
+  valueLo: number;
+  maskHi: number;
+  maskLo: number;
+}): string {
   const v = (BigInt(m.valueHi >>> 0) << 32n) | BigInt(m.valueLo >>> 0);
   const k = (BigInt(m.maskHi >>> 0) << 32n) | BigInt(m.maskLo >>> 0);
   // printf's %#x, as OVS: 0 prints as "0".
@@ -797,6 +945,14 @@ export function setOpFormatter(f: (op: Op) => string): void {
 }
 function formatOp(op: Op): string {
   return opFormatter(op);
+}
+
+/** OVS `xlate_report_action_set`: what the set would execute, or "empty". */
+function actionSetNote(verb: "is" | "was", set: ActionSet): string {
+  const plan = set.preview();
+  return plan.length === 0
+    ? `-> action set ${verb} empty`
+    : `-> action set ${verb}: ${plan.map(formatOp).join(",")}`;
 }
 
 function opFieldName(op: Op): string {

@@ -16,13 +16,12 @@
  *     Final flow: udp,metadata=0x2,in_port=5,...
  *     Datapath actions: set(eth(src=...,dst=...)),set(ipv4(ttl=63)),2
  *
- * Rules copied from OVS 3.1's output: table numbers right-aligned in two
- * columns; the hit flow's match as dump-flows prints it, then `priority N`
- * and `cookie 0x..` when non-zero; each action on its own line 4 columns
- * in; notes (`>> skipping output to input port`, `-> action set is: ...`)
- * 5 columns in; a nested table visit (resubmit/goto that is not the last
- * thing to do) starts at its caller's action column and indents its actions
- * 8 further; `Final flow: unchanged` when the
+ * Rules copied from OVS 3.1 (ofproto-dpif-trace.c, and checked against its
+ * output): the walk is a tree — bridge, table and action-set nodes hold the
+ * actions, notes and nested tables that happen while they are current — and
+ * printed with OVS's indentation rule (see {@link printTree}); table numbers
+ * right-aligned in two columns; the hit flow's match as dump-flows prints it,
+ * then `priority N` and `cookie 0x..` when non-zero; `Final flow: unchanged` when the
  * packet was not modified. Datapath actions are the header commits before
  * each output, as OVS's `commit_odp_actions` emits them (set(eth(...)),
  * pop_vlan/push_vlan(vid=..,pcp=..), set(ipv4(...)), set(udp/tcp(...)),
@@ -47,7 +46,7 @@ import { ipv4ToString } from "../codec/packet/addr.js";
 import type { Bridge } from "./bridge.js";
 import type { FlowEntry } from "./flow-entry.js";
 import { formatFlowKey } from "./flow-format.js";
-import { setOpFormatter, type StagedTunnel, type Tracer } from "./pipeline.js";
+import { setOpFormatter, type StagedTunnel } from "./pipeline.js";
 import type { PacketBuffer } from "./packet.js";
 import type { Port } from "./ports.js";
 import type { Op } from "./actions/compile.js";
@@ -72,7 +71,11 @@ export interface TracedOutput {
 export interface TraceResult {
   readonly text: string;
   /** (bridge, table) of every flow lookup, in order, misses included. */
-  readonly tables: readonly { readonly bridge: string; readonly table: number; readonly hit: boolean }[];
+  readonly tables: readonly {
+    readonly bridge: string;
+    readonly table: number;
+    readonly hit: boolean;
+  }[];
   readonly outputs: readonly TracedOutput[];
   readonly datapathActions: string;
   /** The key at the end of the walk (a copy). */
@@ -80,14 +83,6 @@ export interface TraceResult {
   /** The walk failed (recursion too deep, ...); OVS then drops the packet. */
   readonly error: string | null;
 }
-
-/**
- * OVS's trace layout: a table visited at nesting level L starts where its
- * caller's actions start (column 8L-4, 0 at the top); its own actions sit at
- * column 8L+4 and notes one column further.
- */
-const tablePad = (level: number): string => " ".repeat(level <= 0 ? 0 : 8 * level - 4);
-const actionPad = (level: number): string => " ".repeat(8 * Math.max(0, level) + 4);
 
 function hex2(v: number): string {
   return (v & 0xff).toString(16).padStart(2, "0");
@@ -99,8 +94,43 @@ function mac(w: Uint32Array, hi: number): string {
   return [h >>> 8, h, l >>> 24, l >>> 16, l >>> 8, l].map(hex2).join(":");
 }
 
-class TextTracer implements Tracer {
-  readonly lines: string[] = [];
+/** A node of OVS's trace tree (`struct oftrace_node`). */
+interface TraceNode {
+  readonly kind: "bridge" | "table" | "action" | "note";
+  readonly text: string;
+  readonly subs: TraceNode[];
+}
+
+/**
+ * OVS `oftrace_node_print_details`: a node is indented by (level + more) * 4
+ * where `more` is 1 for leaves (actions, notes, buckets) and for any node that
+ * is not the last of its list; its children print at level + 2 * more. A
+ * bridge node is preceded by a blank line and followed by a dashed rule.
+ */
+function printTree(out: string[], nodes: readonly TraceNode[], level: number): void {
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
+    const terminal = n.kind === "action" || n.kind === "note";
+    const more = i < nodes.length - 1 || terminal ? 1 : 0;
+    const pad = " ".repeat((level + more) * 4);
+    if (n.kind === "bridge") {
+      out.push("");
+      out.push(pad + n.text);
+      out.push(pad + "-".repeat(n.text.length));
+    } else if (n.kind === "note") {
+      out.push(`${pad} ${n.text}`);
+    } else {
+      out.push(pad + n.text);
+    }
+    printTree(out, n.subs, level + 2 * more);
+  }
+}
+
+class TextTracer {
+  readonly root: TraceNode[] = [];
+  private cur: TraceNode[] = this.root;
+  /** Lists to return to, with the bridge that was current before a bridge node opened. */
+  private readonly stack: { list: TraceNode[]; bridge: string | null }[] = [];
   readonly tables: { bridge: string; table: number; hit: boolean }[] = [];
   readonly outputs: TracedOutput[] = [];
   readonly dp: string[] = [];
@@ -108,42 +138,90 @@ class TextTracer implements Tracer {
   private currentBridge = "";
   errorText: string | null = null;
 
-  bridge(br: Bridge, indent: number): void {
-    const head = `bridge("${br.name}")`;
-    this.currentBridge = br.name;
-    this.lines.push("");
-    this.lines.push(tablePad(indent) + head);
-    this.lines.push(tablePad(indent) + "-".repeat(head.length));
+  private open(kind: "bridge" | "table", text: string, prevBridge: string | null = null): void {
+    const n: TraceNode = { kind, text, subs: [] };
+    this.cur.push(n);
+    this.stack.push({ list: this.cur, bridge: prevBridge });
+    this.cur = n.subs;
   }
 
-  table(tableId: number, entry: FlowEntry | null, indent: number): void {
+  private leaf(kind: "action" | "note", text: string): void {
+    this.cur.push({ kind, text, subs: [] });
+  }
+
+  close(): void {
+    const prev = this.stack.pop();
+    if (prev === undefined) return;
+    this.cur = prev.list;
+    if (prev.bridge !== null) this.currentBridge = prev.bridge;
+  }
+
+  bridge(br: Bridge): void {
+    if (this.entryBridge === null) this.entryBridge = br.name;
+    const prev = this.currentBridge;
+    this.currentBridge = br.name;
+    this.open("bridge", `bridge("${br.name}")`, prev);
+  }
+
+  /** The bridge the traced packet entered. */
+  private entryBridge: string | null = null;
+
+  table(tableId: number, entry: FlowEntry | null): void {
     this.tables.push({ bridge: this.currentBridge, table: tableId, hit: entry !== null });
     let desc: string;
     if (entry === null) {
-      desc = "No match.";
+      // OVS prints "No match." only when the miss rule is the traced bridge's
+      // own (`rule == ctx->xin->ofproto->no_packet_in_rule`); a miss in a bridge
+      // reached over a patch port shows that bridge's internal drop rule, which
+      // matches reg0=0x2 at priority 0 in OVS's hidden table.
+      desc = this.currentBridge === this.entryBridge ? "No match." : "reg0=0x2, priority 0";
     } else {
       const m = formatMatch(entry.match, OFP_DEFAULT_PRIORITY);
       desc = m === "" ? `priority ${entry.priority}` : `${m}, priority ${entry.priority}`;
       if (entry.cookie !== 0n) desc += `, cookie 0x${entry.cookie.toString(16)}`;
     }
-    this.lines.push(`${tablePad(indent)}${String(tableId).padStart(2)}. ${desc}`);
+    this.open("table", `${String(tableId).padStart(2)}. ${desc}`);
   }
 
-  step(text: string, indent: number): void {
-    if (text.startsWith("--.")) this.lines.push(tablePad(indent) + text);
-    else this.lines.push(actionPad(indent) + text);
+  actionSet(): void {
+    this.open("table", "--. Executing action set:");
   }
 
-  op(op: Op, indent: number): void {
-    this.step(formatAction(op.action), indent);
+  bucket(index: number): void {
+    // OVS: an OFT_BUCKET node (a leaf for indentation) holding the bucket's actions.
+    const n: TraceNode = { kind: "action", text: `bucket ${index}`, subs: [] };
+    this.cur.push(n);
+    this.stack.push({ list: this.cur, bridge: null });
+    this.cur = n.subs;
   }
 
-  note(text: string, indent: number): void {
-    this.lines.push(`${actionPad(indent)} ${text}`);
+  step(text: string): void {
+    this.leaf("action", text);
   }
 
-  output(br: Bridge, port: Port, key: FlowKey, tunnel: StagedTunnel | null, pkt?: PacketBuffer): void {
-    this.commit(key);
+  op(op: Op): void {
+    this.leaf("action", formatAction(op.action));
+  }
+
+  note(text: string): void {
+    this.leaf("note", text);
+  }
+
+  lines(): string[] {
+    const out: string[] = [];
+    printTree(out, this.root, 0);
+    return out;
+  }
+
+  output(
+    br: Bridge,
+    port: Port,
+    key: FlowKey,
+    tunnel: StagedTunnel | null,
+    pkt: PacketBuffer,
+    written: Uint32Array,
+  ): void {
+    this.commit(key, written);
     if (tunnel !== null) {
       this.dp.push(
         `set(tunnel(tun_id=0x${((BigInt(tunnel.tunIdHi >>> 0) << 32n) | BigInt(tunnel.tunIdLo >>> 0)).toString(16)},` +
@@ -154,7 +232,7 @@ class TextTracer implements Tracer {
     this.outputs.push({
       bridge: br.name,
       port: port.no,
-      frame: pkt === undefined ? new Uint8Array(0) : pkt.toBytes(),
+      frame: pkt.toBytes(),
       tunnel: tunnel === null ? null : { ...tunnel },
     });
   }
@@ -167,36 +245,37 @@ class TextTracer implements Tracer {
     this.errorText = text;
   }
 
-  /** OVS `commit_odp_actions`: header differences since the last commit, in OVS's order. */
-  private commit(key: FlowKey): void {
+  /**
+   * OVS `commit_odp_actions`: header differences since the last commit, in
+   * OVS's order (ethernet, L3, L4, then VLAN). A field changed by a partial
+   * write prints with its mask, as OVS's masked set actions do.
+   */
+  private commit(key: FlowKey, written: Uint32Array): void {
     const w = key.w;
     const b = this.base.w;
     const eth: string[] = [];
     if (w[FK.ETH_SRC_HI] !== b[FK.ETH_SRC_HI] || w[FK.ETH_SRC_LO] !== b[FK.ETH_SRC_LO]) {
-      eth.push(`src=${mac(w, FK.ETH_SRC_HI)}`);
+      eth.push(`src=${mac(w, FK.ETH_SRC_HI)}${macMask(written, FK.ETH_SRC_HI)}`);
     }
     if (w[FK.ETH_DST_HI] !== b[FK.ETH_DST_HI] || w[FK.ETH_DST_LO] !== b[FK.ETH_DST_LO]) {
-      eth.push(`dst=${mac(w, FK.ETH_DST_HI)}`);
+      eth.push(`dst=${mac(w, FK.ETH_DST_HI)}${macMask(written, FK.ETH_DST_HI)}`);
     }
     if (eth.length > 0) this.dp.push(`set(eth(${eth.join(",")}))`);
-    const tci = w[FK.VLAN_TCI]!;
-    const btci = b[FK.VLAN_TCI]!;
-    if (tci !== btci) {
-      if ((btci & VLAN.CFI) !== 0) this.dp.push("pop_vlan");
-      if ((tci & VLAN.CFI) !== 0) {
-        const tpid = w[FK.VLAN_TPID]!;
-        const tp = tpid !== ETH_TYPE.VLAN && tpid !== 0 ? `tpid=0x${tpid.toString(16)},` : "";
-        this.dp.push(`push_vlan(${tp}vid=${tci & VLAN.VID_MASK},pcp=${tci >>> 13})`);
-      }
-    }
     const et = w[FK.ETH_TYPE];
     // OVS `commit_set_nw_action`: "Check if 'flow' really has an L3 header" (nw_proto != 0).
     const l3 = w[FK.NW_PROTO] !== 0;
     if (et === ETH_TYPE.IPV4 && l3) {
       const ip: string[] = [];
-      if (w[FK.NW_SRC] !== b[FK.NW_SRC]) ip.push(`src=${ipv4ToString(w[FK.NW_SRC]!)}`);
-      if (w[FK.NW_DST] !== b[FK.NW_DST]) ip.push(`dst=${ipv4ToString(w[FK.NW_DST]!)}`);
-      if (w[FK.NW_TOS] !== b[FK.NW_TOS]) ip.push(`tos=0x${w[FK.NW_TOS]!.toString(16)}`);
+      if (w[FK.NW_SRC] !== b[FK.NW_SRC])
+        ip.push(`src=${ipv4ToString(w[FK.NW_SRC]!)}${ipMask(written[FK.NW_SRC]!)}`);
+      if (w[FK.NW_DST] !== b[FK.NW_DST])
+        ip.push(`dst=${ipv4ToString(w[FK.NW_DST]!)}${ipMask(written[FK.NW_DST]!)}`);
+      if (w[FK.NW_TOS] !== b[FK.NW_TOS]) {
+        const m = written[FK.NW_TOS]! & 0xff;
+        ip.push(
+          `tos=0x${w[FK.NW_TOS]!.toString(16)}${m !== 0 && m !== 0xff ? `/0x${m.toString(16)}` : ""}`,
+        );
+      }
       if (w[FK.NW_TTL] !== b[FK.NW_TTL]) ip.push(`ttl=${w[FK.NW_TTL]}`);
       if (ip.length > 0) this.dp.push(`set(ipv4(${ip.join(",")}))`);
     } else if (et === ETH_TYPE.IPV6 && l3) {
@@ -215,14 +294,42 @@ class TextTracer implements Tracer {
       if (arp.length > 0) this.dp.push(`set(arp(${arp.join(",")}))`);
     }
     const proto = w[FK.NW_PROTO];
-    if ((et === ETH_TYPE.IPV4 || et === ETH_TYPE.IPV6) && (proto === IP_PROTO.TCP || proto === IP_PROTO.UDP)) {
+    if (
+      (et === ETH_TYPE.IPV4 || et === ETH_TYPE.IPV6) &&
+      (proto === IP_PROTO.TCP || proto === IP_PROTO.UDP)
+    ) {
       const l4: string[] = [];
       if (w[FK.TP_SRC] !== b[FK.TP_SRC]) l4.push(`src=${w[FK.TP_SRC]}`);
       if (w[FK.TP_DST] !== b[FK.TP_DST]) l4.push(`dst=${w[FK.TP_DST]}`);
-      if (l4.length > 0) this.dp.push(`set(${proto === IP_PROTO.TCP ? "tcp" : "udp"}(${l4.join(",")}))`);
+      if (l4.length > 0)
+        this.dp.push(`set(${proto === IP_PROTO.TCP ? "tcp" : "udp"}(${l4.join(",")}))`);
+    }
+    const tci = w[FK.VLAN_TCI]!;
+    const btci = b[FK.VLAN_TCI]!;
+    if (tci !== btci) {
+      if ((btci & VLAN.CFI) !== 0) this.dp.push("pop_vlan");
+      if ((tci & VLAN.CFI) !== 0) {
+        const tpid = w[FK.VLAN_TPID]!;
+        const tp = tpid !== ETH_TYPE.VLAN && tpid !== 0 ? `tpid=0x${tpid.toString(16)},` : "";
+        this.dp.push(`push_vlan(${tp}vid=${tci & VLAN.VID_MASK},pcp=${tci >>> 13})`);
+      }
     }
     this.base.copyFrom(key);
   }
+}
+
+/** "/ff:ff:ff:00:00:00" when only some bits of a MAC were written, else "". */
+function macMask(written: Uint32Array, hi: number): string {
+  const mh = written[hi]! & 0xffff;
+  const ml = written[hi + 1]! >>> 0;
+  if ((mh === 0 && ml === 0) || (mh === 0xffff && ml === 0xffffffff)) return "";
+  return `/${[mh >>> 8, mh, ml >>> 24, ml >>> 16, ml >>> 8, ml].map(hex2).join(":")}`;
+}
+
+/** "/255.255.255.0" when only some bits of an IPv4 address were written, else "". */
+function ipMask(m: number): string {
+  const v = m >>> 0;
+  return v === 0 || v === 0xffffffff ? "" : `/${ipv4ToString(v)}`;
 }
 
 const ERROR_TEXT: Readonly<Record<string, string>> = {
@@ -232,7 +339,12 @@ const ERROR_TEXT: Readonly<Record<string, string>> = {
 };
 
 /** Traces `frame` arriving on `inPort` of `bridge`; full result. */
-export function traceDetailed(bridge: Bridge, frame: Uint8Array, inPort: number, options: TraceOptions = {}): TraceResult {
+export function traceDetailed(
+  bridge: Bridge,
+  frame: Uint8Array,
+  inPort: number,
+  options: TraceOptions = {},
+): TraceResult {
   const x = bridge.datapath.xlate;
   const t = new TextTracer();
   x.pkt.load(frame);
@@ -254,12 +366,15 @@ export function traceDetailed(bridge: Bridge, frame: Uint8Array, inPort: number,
   const prevTrace = x.trace;
   const prevDry = x.dryRun;
   x.trace = {
-    bridge: (br, i) => t.bridge(br, i),
-    table: (id, e, i) => t.table(id, e, i),
-    step: (s, i) => t.step(s, i),
-    op: (o, i) => t.op(o, i),
-    note: (s, i) => t.note(s, i),
-    output: (br, port, k, tunnel) => t.output(br, port, k, tunnel, x.pkt),
+    bridge: (br) => t.bridge(br),
+    table: (id, e) => t.table(id, e),
+    actionSet: () => t.actionSet(),
+    bucket: (i) => t.bucket(i),
+    close: () => t.close(),
+    step: (s) => t.step(s),
+    op: (o) => t.op(o),
+    note: (s) => t.note(s),
+    output: (br, port, k, tunnel) => t.output(br, port, k, tunnel, x.pkt, x.written),
     controller: (r) => t.controller(r),
     error: (e) => t.error(e),
   };
@@ -271,14 +386,15 @@ export function traceDetailed(bridge: Bridge, frame: Uint8Array, inPort: number,
     x.dryRun = prevDry;
   }
   const finalKey = x.key.clone();
-  const lines = [flowLine, ...t.lines, ""];
+  const lines = [flowLine, ...t.lines(), ""];
   // OVS compares whole flows, actset_output included (it is not printed).
   const unchanged = finalKey.equals(initial) && x.actsetOutput < 0;
   lines.push(`Final flow: ${unchanged ? "unchanged" : formatFlowKey(finalKey)}`);
   const err = t.errorText;
   const dpActions = err !== null || t.dp.length === 0 ? "drop" : t.dp.join(",");
   lines.push(`Datapath actions: ${dpActions}`);
-  if (err !== null) lines.push(`Translation failed (${ERROR_TEXT[err] ?? err}), packet is dropped.`);
+  if (err !== null)
+    lines.push(`Translation failed (${ERROR_TEXT[err] ?? err}), packet is dropped.`);
   return {
     text: lines.join("\n"),
     tables: t.tables,
@@ -290,6 +406,11 @@ export function traceDetailed(bridge: Bridge, frame: Uint8Array, inPort: number,
 }
 
 /** `ovs-appctl ofproto/trace`-style text for `frame` arriving on `inPort` of `bridge`. */
-export function trace(bridge: Bridge, frame: Uint8Array, inPort: number, options: TraceOptions = {}): string {
+export function trace(
+  bridge: Bridge,
+  frame: Uint8Array,
+  inPort: number,
+  options: TraceOptions = {},
+): string {
   return traceDetailed(bridge, frame, inPort, options).text;
 }

@@ -19,6 +19,7 @@
  * policed (OVS answers OFPBRC_BUFFER_UNKNOWN only when it applies the flow).
  */
 import { getU16, getU32, getU64 } from "../bytes.js";
+import { decodedMatchState } from "../match.js";
 import { checkFlowModConsistency, checkFlowModFlags, checkFlowModHeader } from "../flow-check.js";
 import type { Reader } from "../reader.js";
 import type { Writer } from "../writer.js";
@@ -91,7 +92,7 @@ export function decodeFlowMod(r: Reader, xid: number, strict: boolean): FlowModM
   const flags = getU16(b, at + 36);
   r.pos = at + FIXED_BODY_SIZE;
   const match = decodeMatch(r, strict ? MATCH_OPTIONS.strictOfp11 : MATCH_OPTIONS.structuralOfp11);
-  if (strict) checkFlowModHeader(tableId, command, outPort, match);
+  if (strict) checkFlowModHeader(tableId, command, outPort, match, decodedMatchState());
   // `r` ends where the message ends, so it is already bounded to the instructions.
   const instructions = decodeInstructions(r, strict ? STRICT : STRUCTURAL);
   if (strict) {

@@ -46,11 +46,7 @@ export interface Controller2Action {
   readonly meterId: number;
 }
 
-export function decodeController2(
-  buf: Uint8Array,
-  at: number,
-  len: number,
-): Controller2Action {
+export function decodeController2(buf: Uint8Array, at: number, len: number): Controller2Action {
   for (let i = at + 10; i < at + 16; i++) {
     if (buf[i] !== 0) throw new OfpError("NXBRC_MUST_BE_ZERO", "controller2 pad", { offset: i });
   }

@@ -113,7 +113,7 @@ export function decodeLearn(buf: Uint8Array, at: number, len: number): LearnActi
     let src: LearnSrc;
     if (immediate) {
       const size = learnImmediateSize(nBits);
-      src = { kind: "immediate", value: buf.slice(p, p + size) };
+      src = { kind: "immediate", value: buf.subarray(p, p + size) };
       p += size;
     } else {
       const field = fieldFrom32(getU32(buf, p), p);

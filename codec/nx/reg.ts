@@ -42,11 +42,7 @@ export interface RegLoadAction {
  * struct nx_action_reg_move (16): n_bits, src_ofs, dst_ofs, then the src and
  * dst headers (4 or 8 bytes each) and zero pad (non-zero → NXBRC_MUST_BE_ZERO).
  */
-export function decodeRegMove(
-  buf: Uint8Array,
-  at: number,
-  len: number,
-): RegMoveAction {
+export function decodeRegMove(buf: Uint8Array, at: number, len: number): RegMoveAction {
   const nBits = getU16(buf, at + 10);
   const srcOfs = getU16(buf, at + 12);
   const dstOfs = getU16(buf, at + 14);

@@ -38,11 +38,7 @@ export const OFPP10_IN_PORT = 0xfff8;
  * reads in_port only (OVS `NX1.0+(1): uint16_t`); the table forms reject
  * non-zero pad with OFPBAC_BAD_ARGUMENT.
  */
-export function decodeResubmit(
-  buf: Uint8Array,
-  at: number,
-  subtype: number,
-): ResubmitAction {
+export function decodeResubmit(buf: Uint8Array, at: number, subtype: number): ResubmitAction {
   const inPort = getU16(buf, at + 10);
   if (subtype === NXAST.RESUBMIT) {
     return { type: "resubmit", inPort, table: RESUBMIT_CURRENT_TABLE, ct: false, legacy: true };
@@ -92,11 +88,7 @@ export function decodeOutputReg(buf: Uint8Array, at: number): OutputRegAction {
 }
 
 /** struct nx_action_output_reg2: ofs_nbits, max_len, then a 4- or 8-byte header, zero pad (NXBRC_MUST_BE_ZERO). */
-export function decodeOutputReg2(
-  buf: Uint8Array,
-  at: number,
-  len: number,
-): OutputRegAction {
+export function decodeOutputReg2(buf: Uint8Array, at: number, len: number): OutputRegAction {
   const ofsNbits = getU16(buf, at + 10);
   const maxLen = getU16(buf, at + 12);
   const field = pullFieldHeader(buf, at + 14, at + len);

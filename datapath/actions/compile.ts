@@ -143,7 +143,8 @@ export function compileAction(a: Action, ctx: CompileContext): Op {
       return op(OP.OUTPUT, a, { port: a.port >>> 0, maxLen: a.maxLen });
     }
     case "output_reg": {
-      if (a.src.nBits > 32) throw new OfpError("OFPBAC_BAD_SET_LEN", "output_reg wider than 32 bits");
+      if (a.src.nBits > 32)
+        throw new OfpError("OFPBAC_BAD_SET_LEN", "output_reg wider than 32 bits");
       return op(OP.OUTPUT_REG, a, {
         runs: fieldRuns(a.src.field, a.src.ofs, a.src.nBits),
         maxLen: a.maxLen,
@@ -171,7 +172,10 @@ export function compileAction(a: Action, ctx: CompileContext): Op {
       return op(OP.GROUP, a, { port: a.groupId >>> 0 });
     case "push_vlan":
       if (a.ethertype !== 0x8100 && a.ethertype !== 0x88a8) {
-        throw new OfpError("OFPBAC_BAD_ARGUMENT", `push_vlan ethertype 0x${a.ethertype.toString(16)}`);
+        throw new OfpError(
+          "OFPBAC_BAD_ARGUMENT",
+          `push_vlan ethertype 0x${a.ethertype.toString(16)}`,
+        );
       }
       return op(OP.PUSH_VLAN, a, { port: a.ethertype });
     case "pop_vlan":
@@ -223,7 +227,8 @@ export function compileAction(a: Action, ctx: CompileContext): Op {
       return op(OP.RESUBMIT, a, { port: portFrom16(a.inPort), table: a.table });
     case "learn":
       for (const s of a.specs) {
-        if (s.src.kind === "field") fieldRuns(s.src.field.field, s.src.field.ofs, s.src.field.nBits);
+        if (s.src.kind === "field")
+          fieldRuns(s.src.field.field, s.src.field.ofs, s.src.field.nBits);
         if (s.dstField !== undefined) fieldRuns(s.dstField.field, s.dstField.ofs, s.dstField.nBits);
       }
       return op(OP.LEARN, a, { learn: a });
@@ -250,7 +255,10 @@ export function compileAction(a: Action, ctx: CompileContext): Op {
     case "pop_pbb":
       return unsupported(a.type);
     case "experimenter":
-      throw new OfpError("OFPBAC_BAD_VENDOR_TYPE", `experimenter action 0x${a.experimenter.toString(16)}`);
+      throw new OfpError(
+        "OFPBAC_BAD_VENDOR_TYPE",
+        `experimenter action 0x${a.experimenter.toString(16)}`,
+      );
   }
 }
 

@@ -109,7 +109,12 @@ export function fieldRuns(field: OxmField, ofs: number, nBits: number): BitRun[]
     const loc = bitLocation(p, ofs + i);
     if (loc === null) continue;
     const [word, bit] = loc;
-    if (cur !== null && cur.word === word && cur.shift + cur.nBits === bit && cur.valueShift + cur.nBits === i) {
+    if (
+      cur !== null &&
+      cur.word === word &&
+      cur.shift + cur.nBits === bit &&
+      cur.valueShift + cur.nBits === i
+    ) {
       cur.nBits++;
     } else {
       if (cur !== null) runs.push(cur);
@@ -171,8 +176,13 @@ export function compileMove(
   checkRange(src, srcOfs, nBits);
   checkRange(dst, dstOfs, nBits);
   const runs: MoveRun[] = [];
-  let cur: { srcWord: number; srcShift: number; dstWord: number; dstShift: number; nBits: number } | null =
-    null;
+  let cur: {
+    srcWord: number;
+    srcShift: number;
+    dstWord: number;
+    dstShift: number;
+    nBits: number;
+  } | null = null;
   for (let i = 0; i < nBits; i++) {
     const sl = bitLocation(ps, srcOfs + i);
     const dl = bitLocation(pd, dstOfs + i);

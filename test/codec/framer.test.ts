@@ -90,7 +90,14 @@ describe("Framer", () => {
     expect(toHex(first[0]!)).toBe(toHex(small[0]!));
     const more = framer.push(rest);
     expect(more.map(toHex)).toEqual(small.slice(1).map(toHex));
-    for (let i = 1; i < more.length; i++) expect(more[i]!.buffer).not.toBe(more[0]!.buffer);
+    // Frames never alias the caller's buffer nor each other's bytes.
+    for (const f of more) expect(f.buffer).not.toBe(rest.buffer);
+    for (let i = 1; i < more.length; i++) {
+      const a = more[i - 1]!;
+      const b = more[i]!;
+      if (a.buffer === b.buffer)
+        expect(b.byteOffset).toBeGreaterThanOrEqual(a.byteOffset + a.byteLength);
+    }
   });
 
   it("raises a fatal OFPBRC_BAD_LEN on a header length under 8, keeping the frames before it", () => {

@@ -839,3 +839,41 @@ describe("message bodies against ovs-ofctl ofp-print", () => {
     expect(typeof codec.decodeInstructions).toBe("function");
   });
 });
+
+describe("names are NUL-padded UTF-8 (port, table, desc)", () => {
+  const port = (name: string): OfpPort => ({ ...PORT, name });
+  const roundTrip = (p: OfpPort): OfpPort => {
+    const m = decodeMessage(
+      encodeMessage({ type: "port_status", xid: 1, reason: 0, port: p }),
+    ) as MessageOf<"port_status">;
+    return m.port;
+  };
+
+  it("decodes and re-encodes a Japanese port name (Ryu vector 4-39)", () => {
+    expect(roundTrip(port("ポート1")).name).toBe("ポート1");
+  });
+
+  it("cuts a long name at a character boundary, keeping the NUL (at most 15 bytes)", () => {
+    // 6 three-byte characters = 18 bytes: only 5 fit before the terminating NUL.
+    const w = new codec.Writer();
+    w.fixedString("ポートポート", 16);
+    const bytes = w.finish();
+    expect(Buffer.from(bytes.subarray(0, 15)).toString("utf8")).toBe("ポートポー");
+    expect(bytes[15]).toBe(0);
+    expect(roundTrip(port("ポートポート")).name).toBe("ポートポー");
+    expect(roundTrip(port("x".repeat(20))).name).toBe("x".repeat(15));
+  });
+});
+
+describe("encodeMessage results", () => {
+  it("never overlap, even across slab boundaries, and stay valid", () => {
+    const kept: Array<[Uint8Array, string]> = [];
+    for (let i = 0; i < 2000; i++) {
+      const bytes = encodeMessage({ type: "echo_request", xid: i, data: new Uint8Array(i % 300) });
+      kept.push([bytes, toHex(bytes)]);
+    }
+    for (const [bytes, hexAtEncode] of kept) expect(toHex(bytes)).toBe(hexAtEncode);
+    const big = encodeMessage({ type: "echo_request", xid: 1, data: new Uint8Array(5000) });
+    expect(big.byteLength).toBe(5008);
+  });
+});

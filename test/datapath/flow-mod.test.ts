@@ -55,21 +55,38 @@ function errorOf(br: Bridge, fm: FlowModMessage): string | undefined {
   return undefined;
 }
 
-const BASE = ["table=7,priority=5,ip,actions=drop", "table=0,priority=3,in_port=1,actions=output:2"];
+const BASE = [
+  "table=7,priority=5,ip,actions=drop",
+  "table=0,priority=3,in_port=1,actions=output:2",
+];
 
 describe("flow-mod errors (as OVS 3.1 answers)", () => {
   const cases: [string, FlowModMessage, string][] = [
-    ["ADD to table 255", { ...flowMod("priority=1,actions=drop"), tableId: 255 }, "OFPFMFC_BAD_TABLE_ID"],
+    [
+      "ADD to table 255",
+      { ...flowMod("priority=1,actions=drop"), tableId: 255 },
+      "OFPFMFC_BAD_TABLE_ID",
+    ],
     ["ADD to table 254", { ...flowMod("priority=1,actions=drop"), tableId: 254 }, "OFPBRC_EPERM"],
-    ["MODIFY in table 255", { ...flowMod("priority=1,actions=drop", "modify"), tableId: 255 }, "OFPFMFC_BAD_TABLE_ID"],
+    [
+      "MODIFY in table 255",
+      { ...flowMod("priority=1,actions=drop", "modify"), tableId: 255 },
+      "OFPFMFC_BAD_TABLE_ID",
+    ],
     [
       "goto_table backwards",
-      { ...flowMod("table=5,priority=1,actions=drop"), instructions: [{ type: "goto_table", tableId: 4 }] },
+      {
+        ...flowMod("table=5,priority=1,actions=drop"),
+        instructions: [{ type: "goto_table", tableId: 4 }],
+      },
       "OFPBIC_BAD_TABLE_ID",
     ],
     [
       "goto_table to itself",
-      { ...flowMod("table=5,priority=1,actions=drop"), instructions: [{ type: "goto_table", tableId: 5 }] },
+      {
+        ...flowMod("table=5,priority=1,actions=drop"),
+        instructions: [{ type: "goto_table", tableId: 5 }],
+      },
       "OFPBIC_BAD_TABLE_ID",
     ],
     ["group that does not exist", flowMod("priority=1,actions=group:7"), "OFPBAC_BAD_OUT_GROUP"],
@@ -77,7 +94,11 @@ describe("flow-mod errors (as OVS 3.1 answers)", () => {
     ["unknown flag", { ...flowMod("priority=1,actions=drop"), flags: 0x80 }, "OFPFMFC_BAD_FLAGS"],
     ["buffer id", { ...flowMod("priority=1,actions=drop"), bufferId: 5 }, "OFPBRC_BUFFER_UNKNOWN"],
     ["meter", flowMod("priority=1,actions=meter:3,output:1"), "OFPMMFC_INVALID_METER"],
-    ["overlap", { ...flowMod("table=7,priority=5,ip,nw_src=1.2.3.4,actions=drop"), flags: 2 }, "OFPFMFC_OVERLAP"],
+    [
+      "overlap",
+      { ...flowMod("table=7,priority=5,ip,nw_src=1.2.3.4,actions=drop"), flags: 2 },
+      "OFPFMFC_OVERLAP",
+    ],
     [
       "conjunction with another action",
       {
@@ -98,7 +119,9 @@ describe("flow-mod errors (as OVS 3.1 answers)", () => {
       "note in write_actions",
       {
         ...flowMod("priority=1,actions=drop"),
-        instructions: [{ type: "write_actions", actions: [{ type: "note", data: new Uint8Array(6) }] }],
+        instructions: [
+          { type: "write_actions", actions: [{ type: "note", data: new Uint8Array(6) }] },
+        ],
       },
       "OFPBAC_BAD_TYPE",
     ],
@@ -112,7 +135,11 @@ describe("flow-mod errors (as OVS 3.1 answers)", () => {
             actions: [
               {
                 type: "set_field",
-                entry: { field: fieldByName("ip_src")!, value: Uint8Array.of(1, 2, 3, 4), mask: undefined },
+                entry: {
+                  field: fieldByName("ip_src")!,
+                  value: Uint8Array.of(1, 2, 3, 4),
+                  mask: undefined,
+                },
               },
             ],
           },
@@ -124,11 +151,19 @@ describe("flow-mod errors (as OVS 3.1 answers)", () => {
       "tcp_dst without its prerequisites",
       {
         ...flowMod("priority=1,actions=drop"),
-        match: { entries: [{ field: fieldByName("tcp_dst")!, value: Uint8Array.of(0, 80), mask: undefined }] },
+        match: {
+          entries: [
+            { field: fieldByName("tcp_dst")!, value: Uint8Array.of(0, 80), mask: undefined },
+          ],
+        },
       },
       "OFPBMC_BAD_PREREQ",
     ],
-    ["connection tracking", flowMod("priority=1,ip,actions=ct(commit)"), "NXBAC_CT_DATAPATH_SUPPORT"],
+    [
+      "connection tracking",
+      flowMod("priority=1,ip,actions=ct(commit)"),
+      "NXBAC_CT_DATAPATH_SUPPORT",
+    ],
   ];
   for (const [name, fm, code] of cases) {
     it(`${name} → ${code}, tables unchanged`, () => {
@@ -156,9 +191,15 @@ describe("flow-mod errors (as OVS 3.1 answers)", () => {
   it("CHECK_OVERLAP ignores other priorities, disjoint matches and the identical match", () => {
     const { br } = oneBridge(3);
     addFlows(br, BASE);
-    expect(errorOf(br, { ...flowMod("table=7,priority=6,ip,nw_src=1.2.3.4,actions=drop"), flags: 2 })).toBeUndefined();
-    expect(errorOf(br, { ...flowMod("table=7,priority=5,arp,actions=drop"), flags: 2 })).toBeUndefined();
-    expect(errorOf(br, { ...flowMod("table=7,priority=5,ip,actions=output:3"), flags: 2 })).toBeUndefined();
+    expect(
+      errorOf(br, { ...flowMod("table=7,priority=6,ip,nw_src=1.2.3.4,actions=drop"), flags: 2 }),
+    ).toBeUndefined();
+    expect(
+      errorOf(br, { ...flowMod("table=7,priority=5,arp,actions=drop"), flags: 2 }),
+    ).toBeUndefined();
+    expect(
+      errorOf(br, { ...flowMod("table=7,priority=5,ip,actions=output:3"), flags: 2 }),
+    ).toBeUndefined();
   });
 });
 
@@ -223,7 +264,10 @@ describe("add, modify, delete", () => {
 
   it("DELETE filters by out_port and out_group, over all tables, and sends FLOW_REMOVED when asked", () => {
     const { br } = oneBridge(3);
-    br.groupMod({ type: "group_mod", xid: 0, command: 0, groupType: 0, groupId: 4, buckets: [] }, 0);
+    br.groupMod(
+      { type: "group_mod", xid: 0, command: 0, groupType: 0, groupId: 4, buckets: [] },
+      0,
+    );
     addFlows(br, [
       "table=1,priority=1,in_port=1,send_flow_rem,actions=output:2",
       "table=2,priority=1,in_port=1,actions=output:3",
@@ -242,9 +286,15 @@ describe("add, modify, delete", () => {
 
   it("deleting a group removes the flows that use it", () => {
     const { br } = oneBridge(3);
-    br.groupMod({ type: "group_mod", xid: 0, command: 0, groupType: 0, groupId: 4, buckets: [] }, 0);
+    br.groupMod(
+      { type: "group_mod", xid: 0, command: 0, groupType: 0, groupId: 4, buckets: [] },
+      0,
+    );
     addFlows(br, ["priority=1,in_port=1,actions=group:4", "priority=1,in_port=2,actions=output:1"]);
-    br.groupMod({ type: "group_mod", xid: 0, command: 2, groupType: 0, groupId: 4, buckets: [] }, 0);
+    br.groupMod(
+      { type: "group_mod", xid: 0, command: 2, groupType: 0, groupId: 4, buckets: [] },
+      0,
+    );
     expect(dump(br)).toEqual(["priority=1,in_port=2 actions=output:1"]);
   });
 });

@@ -15,7 +15,16 @@ const flowReq = (xid: number, extra: Record<string, unknown> = {}): OfMessage =>
     type: "multipart_request",
     xid,
     flags: 0,
-    body: { kind: "flow", tableId: 0xff, outPort: 0xffffffff, outGroup: 0xffffffff, cookie: 0n, cookieMask: 0n, match: MATCH_ALL, ...extra },
+    body: {
+      kind: "flow",
+      tableId: 0xff,
+      outPort: 0xffffffff,
+      outGroup: 0xffffffff,
+      cookie: 0n,
+      cookieMask: 0n,
+      match: MATCH_ALL,
+      ...extra,
+    },
   }) as OfMessage;
 
 function setup() {
@@ -34,27 +43,62 @@ describe("OpenFlowHandler", () => {
   it("answers FEATURES, ECHO, BARRIER and GET_CONFIG as OVS", () => {
     const { h, br } = setup();
     const [f] = h.handle({ type: "features_request", xid: 5 }, 0);
-    expect(f).toMatchObject({ type: "features_reply", xid: 5, datapathId: br.datapathId, nBuffers: 0, nTables: N_TABLES, capabilities: OVS_CAPABILITIES });
-    expect(h.handle({ type: "echo_request", xid: 6, data: Uint8Array.of(1, 2) }, 0)).toEqual([{ type: "echo_reply", xid: 6, data: Uint8Array.of(1, 2) }]);
-    expect(h.handle({ type: "barrier_request", xid: 7 }, 0)).toEqual([{ type: "barrier_reply", xid: 7 }]);
-    expect(h.handle({ type: "get_config_request", xid: 8 }, 0)).toEqual([{ type: "get_config_reply", xid: 8, flags: 0, missSendLen: 128 }]);
+    expect(f).toMatchObject({
+      type: "features_reply",
+      xid: 5,
+      datapathId: br.datapathId,
+      nBuffers: 0,
+      nTables: N_TABLES,
+      capabilities: OVS_CAPABILITIES,
+    });
+    expect(h.handle({ type: "echo_request", xid: 6, data: Uint8Array.of(1, 2) }, 0)).toEqual([
+      { type: "echo_reply", xid: 6, data: Uint8Array.of(1, 2) },
+    ]);
+    expect(h.handle({ type: "barrier_request", xid: 7 }, 0)).toEqual([
+      { type: "barrier_reply", xid: 7 },
+    ]);
+    expect(h.handle({ type: "get_config_request", xid: 8 }, 0)).toEqual([
+      { type: "get_config_reply", xid: 8, flags: 0, missSendLen: 128 },
+    ]);
   });
 
   it("applies flow-mods and reports them in flow and aggregate stats with counters and durations", () => {
     const { h, br } = setup();
-    expect(h.handle({ ...flowMod("table=0,priority=5,cookie=0x1,in_port=1,actions=output:2"), xid: 1 }, 1000)).toEqual([]);
-    expect(h.handle({ ...flowMod("table=3,priority=6,cookie=0x2,ip,actions=output:3"), xid: 2 }, 1000)).toEqual([]);
+    expect(
+      h.handle(
+        { ...flowMod("table=0,priority=5,cookie=0x1,in_port=1,actions=output:2"), xid: 1 },
+        1000,
+      ),
+    ).toEqual([]);
+    expect(
+      h.handle({ ...flowMod("table=3,priority=6,cookie=0x2,ip,actions=output:3"), xid: 2 }, 1000),
+    ).toEqual([]);
     br.receive(1, frame, 1500);
     const [r] = h.handle(flowReq(9), 3500);
     if (r?.type !== "multipart_reply" || r.body.kind !== "flow") throw new Error("no flow reply");
-    expect(r.body.entries.map((e) => [e.tableId, e.cookie, e.packetCount, e.byteCount, e.durationSec, e.durationNsec])).toEqual([
+    expect(
+      r.body.entries.map((e) => [
+        e.tableId,
+        e.cookie,
+        e.packetCount,
+        e.byteCount,
+        e.durationSec,
+        e.durationNsec,
+      ]),
+    ).toEqual([
       [0, 1n, 1n, BigInt(frame.length), 2, 500_000_000],
       [3, 2n, 0n, 0n, 2, 500_000_000],
     ]);
     const [c] = h.handle(flowReq(10, { cookie: 2n, cookieMask: 0xffn }), 3500);
     if (c?.type !== "multipart_reply" || c.body.kind !== "flow") throw new Error("no flow reply");
     expect(c.body.entries.map((e) => e.tableId)).toEqual([3]);
-    const [a] = h.handle({ ...(flowReq(11) as { body: object }), body: { ...(flowReq(11) as { body: object }).body, kind: "aggregate" } } as OfMessage, 3500);
+    const [a] = h.handle(
+      {
+        ...(flowReq(11) as { body: object }),
+        body: { ...(flowReq(11) as { body: object }).body, kind: "aggregate" },
+      } as OfMessage,
+      3500,
+    );
     expect(a).toMatchObject({ body: { kind: "aggregate", packetCount: 1n, flowCount: 2 } });
   });
 
@@ -76,26 +120,48 @@ describe("OpenFlowHandler", () => {
     const { h, br } = setup();
     addFlows(br, ["in_port=1,actions=output:2"]);
     br.receive(1, frame, 0);
-    const [d] = h.handle({ type: "multipart_request", xid: 1, flags: 0, body: { kind: "port_desc" } }, 0);
-    if (d?.type !== "multipart_reply" || d.body.kind !== "port_desc") throw new Error("no port_desc");
+    const [d] = h.handle(
+      { type: "multipart_request", xid: 1, flags: 0, body: { kind: "port_desc" } },
+      0,
+    );
+    if (d?.type !== "multipart_reply" || d.body.kind !== "port_desc")
+      throw new Error("no port_desc");
     expect(d.body.entries.map((p) => [p.portNo, p.name])).toEqual([
       [1, "p1"],
       [2, "p2"],
       [3, "p3"],
       [0xfffffffe, "br0"],
     ]);
-    const [s] = h.handle({ type: "multipart_request", xid: 2, flags: 0, body: { kind: "port_stats", portNo: 2 } }, 0);
-    if (s?.type !== "multipart_reply" || s.body.kind !== "port_stats") throw new Error("no port_stats");
+    const [s] = h.handle(
+      { type: "multipart_request", xid: 2, flags: 0, body: { kind: "port_stats", portNo: 2 } },
+      0,
+    );
+    if (s?.type !== "multipart_reply" || s.body.kind !== "port_stats")
+      throw new Error("no port_stats");
     expect(s.body.entries.map((p) => [p.portNo, p.txPackets])).toEqual([[2, 1n]]);
-    const [bad] = h.handle({ type: "multipart_request", xid: 3, flags: 0, body: { kind: "port_stats", portNo: 77 } }, 0);
+    const [bad] = h.handle(
+      { type: "multipart_request", xid: 3, flags: 0, body: { kind: "port_stats", portNo: 77 } },
+      0,
+    );
     expect(bad?.type === "error" && errorName(bad)).toBe("OFPBRC_BAD_PORT");
   });
 
   it("TABLE_FEATURES covers all 254 tables and needs several messages on the wire", () => {
     const { h } = setup();
-    const [t] = h.handle({ type: "multipart_request", xid: 4, flags: 0, body: { kind: "table_features", entries: [] } }, 0);
-    if (t?.type !== "multipart_reply" || t.body.kind !== "table_features") throw new Error("no table_features");
-    expect(t.body.entries.map((e) => e.tableId)).toEqual(Array.from({ length: N_TABLES }, (_, i) => i));
+    const [t] = h.handle(
+      {
+        type: "multipart_request",
+        xid: 4,
+        flags: 0,
+        body: { kind: "table_features", entries: [] },
+      },
+      0,
+    );
+    if (t?.type !== "multipart_reply" || t.body.kind !== "table_features")
+      throw new Error("no table_features");
+    expect(t.body.entries.map((e) => e.tableId)).toEqual(
+      Array.from({ length: N_TABLES }, (_, i) => i),
+    );
     const parts = encodeMultipartParts(t);
     expect(parts.length).toBeGreaterThan(1);
     for (const p of parts) expect(p.length).toBeLessThanOrEqual(65535);
@@ -105,7 +171,15 @@ describe("OpenFlowHandler", () => {
     const { h, br, sink } = setup();
     addFlows(br, ["in_port=1,actions=output:2"]);
     const p2 = br.ports.get(2)!;
-    const pm = { type: "port_mod", xid: 3, portNo: 2, hwAddr: p2.hwAddr, config: 1 << 5, mask: 1 << 5, advertise: 0 } as OfMessage;
+    const pm = {
+      type: "port_mod",
+      xid: 3,
+      portNo: 2,
+      hwAddr: p2.hwAddr,
+      config: 1 << 5,
+      mask: 1 << 5,
+      advertise: 0,
+    } as OfMessage;
     expect(h.handle(pm, 0)).toEqual([]);
     br.receive(1, frame, 0);
     expect(sink.take()).toEqual([]);
@@ -116,12 +190,15 @@ describe("OpenFlowHandler", () => {
 
   it("a slave controller may not modify the switch", () => {
     const { h } = setup();
-    expect(h.handle({ type: "role_request", xid: 1, role: OFPCR_ROLE.SLAVE, generationId: 1n }, 0)).toEqual([
-      { type: "role_reply", xid: 1, role: OFPCR_ROLE.SLAVE, generationId: 1n },
-    ]);
+    expect(
+      h.handle({ type: "role_request", xid: 1, role: OFPCR_ROLE.SLAVE, generationId: 1n }, 0),
+    ).toEqual([{ type: "role_reply", xid: 1, role: OFPCR_ROLE.SLAVE, generationId: 1n }]);
     const [e] = h.handle({ ...flowMod("priority=1,actions=drop"), xid: 2 }, 0);
     expect(e?.type === "error" && errorName(e)).toBe("OFPBRC_IS_SECONDARY");
-    const [stale] = h.handle({ type: "role_request", xid: 3, role: OFPCR_ROLE.MASTER, generationId: 0n }, 0);
+    const [stale] = h.handle(
+      { type: "role_request", xid: 3, role: OFPCR_ROLE.MASTER, generationId: 0n },
+      0,
+    );
     expect(stale?.type === "error" && errorName(stale)).toBe("OFPRRFC_STALE");
   });
 

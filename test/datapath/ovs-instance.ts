@@ -64,11 +64,20 @@ export class OvsInstance {
   private readonly env: NodeJS.ProcessEnv;
   private sock: Socket | null = null;
   private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (s: string) => void; reject: (e: Error) => void }>();
+  private readonly pending = new Map<
+    number,
+    { resolve: (s: string) => void; reject: (e: Error) => void }
+  >();
 
   private constructor(dir: string) {
     this.dir = dir;
-    this.env = { ...process.env, OVS_RUNDIR: dir, OVS_LOGDIR: dir, OVS_DBDIR: dir, OVS_SYSCONFDIR: dir };
+    this.env = {
+      ...process.env,
+      OVS_RUNDIR: dir,
+      OVS_LOGDIR: dir,
+      OVS_DBDIR: dir,
+      OVS_SYSCONFDIR: dir,
+    };
   }
 
   static async start(): Promise<OvsInstance> {
@@ -100,17 +109,25 @@ export class OvsInstance {
   }
 
   vsctl(...args: string[]): string {
-    return execFileSync("ovs-vsctl", [`--db=unix:${join(this.dir, "db.sock")}`, "--timeout=20", ...args], {
-      env: this.env,
-      encoding: "utf8",
-    });
+    return execFileSync(
+      "ovs-vsctl",
+      [`--db=unix:${join(this.dir, "db.sock")}`, "--timeout=20", ...args],
+      {
+        env: this.env,
+        encoding: "utf8",
+      },
+    );
   }
 
   ofctl(bridge: string, ...args: string[]): string {
-    return execFileSync("ovs-ofctl", ["-O", "OpenFlow13", args[0]!, `unix:${join(this.dir, `${bridge}.mgmt`)}`, ...args.slice(1)], {
-      env: this.env,
-      encoding: "utf8",
-    });
+    return execFileSync(
+      "ovs-ofctl",
+      ["-O", "OpenFlow13", args[0]!, `unix:${join(this.dir, `${bridge}.mgmt`)}`, ...args.slice(1)],
+      {
+        env: this.env,
+        encoding: "utf8",
+      },
+    );
   }
 
   /** Adds flows from text lines with `ovs-ofctl add-flows`. */
@@ -121,10 +138,33 @@ export class OvsInstance {
   }
 
   /** A netdev bridge with dummy ports 1..n (plus extra specs as raw vsctl args). */
-  addBridge(name: string, ports: readonly { name: string; ofport: number; extra?: string[] }[]): void {
-    const args = ["add-br", name, "--", "set", "bridge", name, "datapath_type=netdev", "protocols=OpenFlow13", "fail_mode=secure"];
+  addBridge(
+    name: string,
+    ports: readonly { name: string; ofport: number; extra?: string[] }[],
+  ): void {
+    const args = [
+      "add-br",
+      name,
+      "--",
+      "set",
+      "bridge",
+      name,
+      "datapath_type=netdev",
+      "protocols=OpenFlow13",
+      "fail_mode=secure",
+    ];
     for (const p of ports) {
-      args.push("--", "add-port", name, p.name, "--", "set", "interface", p.name, `ofport_request=${p.ofport}`);
+      args.push(
+        "--",
+        "add-port",
+        name,
+        p.name,
+        "--",
+        "set",
+        "interface",
+        p.name,
+        `ofport_request=${p.ofport}`,
+      );
       if (p.extra !== undefined) args.push(...p.extra);
       else args.push("type=internal");
     }

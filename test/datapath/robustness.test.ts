@@ -37,7 +37,11 @@ describe("malformed frames", () => {
         srcPort: 1,
         dstPort: 2,
       }),
-      arpRequest({ sha: macFromString("fa:16:3e:00:00:01"), spa: ipv4FromString("10.0.1.11"), tpa: ipv4FromString("10.0.1.12") }),
+      arpRequest({
+        sha: macFromString("fa:16:3e:00:00:01"),
+        spa: ipv4FromString("10.0.1.11"),
+        tpa: ipv4FromString("10.0.1.12"),
+      }),
     ];
     fc.assert(
       fc.property(
@@ -45,7 +49,11 @@ describe("malformed frames", () => {
         fc.oneof(
           fc.uint8Array({ minLength: 0, maxLength: 200 }),
           fc
-            .tuple(fc.integer({ min: 0, max: 1 }), fc.array(fc.tuple(fc.nat(80), fc.nat(255)), { maxLength: 6 }), fc.nat(100))
+            .tuple(
+              fc.integer({ min: 0, max: 1 }),
+              fc.array(fc.tuple(fc.nat(80), fc.nat(255)), { maxLength: 6 }),
+              fc.nat(100),
+            )
             .map(([i, flips, cut]) => {
               const f = seeds[i]!.slice(0, Math.max(0, seeds[i]!.length - cut));
               for (const [at, v] of flips) if (at < f.length) f[at] = v;

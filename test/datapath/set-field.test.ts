@@ -30,17 +30,36 @@ import { flowMod, oneBridge } from "./switch-helpers.js";
 
 const A = macFromString("02:00:00:00:00:0a");
 const B = macFromString("02:00:00:00:00:0b");
-const V4 = { kind: "ipv4" as const, src: ipv4FromString("10.1.1.1"), dst: ipv4FromString("10.2.2.2") };
-const V6 = { kind: "ipv6" as const, src: ipv6FromString("2001:db8::1"), dst: ipv6FromString("2001:db8::2") };
+const V4 = {
+  kind: "ipv4" as const,
+  src: ipv4FromString("10.1.1.1"),
+  dst: ipv4FromString("10.2.2.2"),
+};
+const V6 = {
+  kind: "ipv6" as const,
+  src: ipv6FromString("2001:db8::1"),
+  dst: ipv6FromString("2001:db8::2"),
+};
 
 /** A packet carrying the field, and match entries meeting its prerequisites. */
 function packetFor(f: OxmField): { frame: Uint8Array; match: [string, number[]][] } {
-  const ipv4Udp = buildUdp({ eth: { src: A, dst: B }, ip: V4, srcPort: 1111, dstPort: 2222, payload: new Uint8Array(10) });
+  const ipv4Udp = buildUdp({
+    eth: { src: A, dst: B },
+    ip: V4,
+    srcPort: 1111,
+    dstPort: 2222,
+    payload: new Uint8Array(10),
+  });
   // vlan_vid/vlan_tci writes need a tag in the match (OVS: OFPBAC_MATCH_INCONSISTENT otherwise).
   switch (f.logical === "vlan_vid" || f.logical === "vlan_tci" ? "vlan_vid" : f.prereq) {
     case "vlan_vid":
       return {
-        frame: buildUdp({ eth: { src: A, dst: B, vlan: { vid: 7, pcp: 1 } }, ip: V4, srcPort: 1, dstPort: 2 }),
+        frame: buildUdp({
+          eth: { src: A, dst: B, vlan: { vid: 7, pcp: 1 } },
+          ip: V4,
+          srcPort: 1,
+          dstPort: 2,
+        }),
         match: [["vlan_vid", [0x10, 0x00, 0x10, 0x00]]],
       };
     case "ipv4":
@@ -49,36 +68,74 @@ function packetFor(f: OxmField): { frame: Uint8Array; match: [string, number[]][
       return { frame: ipv4Udp, match: [["eth_type", [0x08, 0x00]]] };
     case "ipv6":
       return {
-        frame: buildUdp({ eth: { src: A, dst: B }, ip: V6, srcPort: 1, dstPort: 2, payload: new Uint8Array(4) }),
+        frame: buildUdp({
+          eth: { src: A, dst: B },
+          ip: V6,
+          srcPort: 1,
+          dstPort: 2,
+          payload: new Uint8Array(4),
+        }),
         match: [["eth_type", [0x86, 0xdd]]],
       };
     case "tcp":
       return {
         frame: buildTcp({ eth: { src: A, dst: B }, ip: V4, srcPort: 1, dstPort: 2 }),
-        match: [["eth_type", [0x08, 0x00]], ["ip_proto", [6]]],
+        match: [
+          ["eth_type", [0x08, 0x00]],
+          ["ip_proto", [6]],
+        ],
       };
     case "udp":
-      return { frame: ipv4Udp, match: [["eth_type", [0x08, 0x00]], ["ip_proto", [17]]] };
+      return {
+        frame: ipv4Udp,
+        match: [
+          ["eth_type", [0x08, 0x00]],
+          ["ip_proto", [17]],
+        ],
+      };
     case "icmpv4":
       return {
         frame: icmpEchoRequest({ eth: { src: A, dst: B }, ip: V4, id: 1, seq: 2 }),
-        match: [["eth_type", [0x08, 0x00]], ["ip_proto", [1]]],
+        match: [
+          ["eth_type", [0x08, 0x00]],
+          ["ip_proto", [1]],
+        ],
       };
     case "icmpv6":
       return {
         frame: icmpv6EchoRequest({ eth: { src: A, dst: B }, ip: V6, id: 1, seq: 2 }),
-        match: [["eth_type", [0x86, 0xdd]], ["ip_proto", [58]]],
+        match: [
+          ["eth_type", [0x86, 0xdd]],
+          ["ip_proto", [58]],
+        ],
       };
     case "nd":
     case "nd_solicit":
       return {
         frame: neighborSolicit({ ethSrc: A, ipSrc: V6.src, target: V6.dst }),
-        match: [["eth_type", [0x86, 0xdd]], ["ip_proto", [58]], ["icmpv6_type", [135]], ["icmpv6_code", [0]]],
+        match: [
+          ["eth_type", [0x86, 0xdd]],
+          ["ip_proto", [58]],
+          ["icmpv6_type", [135]],
+          ["icmpv6_code", [0]],
+        ],
       };
     case "nd_advert":
       return {
-        frame: neighborAdvert({ ethSrc: A, ethDst: B, ipSrc: V6.src, ipDst: V6.dst, target: V6.src, tll: A } as never),
-        match: [["eth_type", [0x86, 0xdd]], ["ip_proto", [58]], ["icmpv6_type", [136]], ["icmpv6_code", [0]]],
+        frame: neighborAdvert({
+          ethSrc: A,
+          ethDst: B,
+          ipSrc: V6.src,
+          ipDst: V6.dst,
+          target: V6.src,
+          tll: A,
+        } as never),
+        match: [
+          ["eth_type", [0x86, 0xdd]],
+          ["ip_proto", [58]],
+          ["icmpv6_type", [136]],
+          ["icmpv6_code", [0]],
+        ],
       };
     case "arp":
       return {
@@ -137,7 +194,23 @@ const FIELDS = OXM_FIELDS.filter(
 
 describe("set_field of every modelled field", () => {
   it("covers the fields it should", () => {
-    for (const n of ["eth_src", "vlan_vid", "vlan_pcp", "ip_dscp", "nw_ttl", "tcp_dst", "udp_src", "icmpv6_code", "nd_target", "nd_sll", "nd_tll", "arp_tha", "tun_id", "xxreg3", "metadata"]) {
+    for (const n of [
+      "eth_src",
+      "vlan_vid",
+      "vlan_pcp",
+      "ip_dscp",
+      "nw_ttl",
+      "tcp_dst",
+      "udp_src",
+      "icmpv6_code",
+      "nd_target",
+      "nd_sll",
+      "nd_tll",
+      "arp_tha",
+      "tun_id",
+      "xxreg3",
+      "metadata",
+    ]) {
       expect(FIELDS.map((f) => f.name)).toContain(n);
     }
   });
@@ -150,11 +223,23 @@ describe("set_field of every modelled field", () => {
         const { frame, match } = packetFor(f);
         const value = valueFor(f, next);
         const entry: OxmEntry = { field: f, value, mask: undefined };
-        const actions: Action[] = [{ type: "set_field", entry }, { type: "output", port: 2, maxLen: 0 }];
+        const actions: Action[] = [
+          { type: "set_field", entry },
+          { type: "output", port: 2, maxLen: 0 },
+        ];
         br.flowMod(
           {
             ...flowMod("priority=1,actions=drop"),
-            match: { entries: match.map(([n, b]) => ({ field: fieldByName(n)!, value: Uint8Array.from(b.slice(0, fieldByName(n)!.size)), mask: b.length > fieldByName(n)!.size ? Uint8Array.from(b.slice(fieldByName(n)!.size)) : undefined })) },
+            match: {
+              entries: match.map(([n, b]) => ({
+                field: fieldByName(n)!,
+                value: Uint8Array.from(b.slice(0, fieldByName(n)!.size)),
+                mask:
+                  b.length > fieldByName(n)!.size
+                    ? Uint8Array.from(b.slice(fieldByName(n)!.size))
+                    : undefined,
+              })),
+            },
             instructions: [{ type: "apply_actions", actions }],
           },
           0,
@@ -178,10 +263,17 @@ describe("set_field of every modelled field", () => {
         );
         // 3. Checksums still hold.
         const o = out[0]!.frame;
-        if (wire.w[FK.ETH_TYPE] === 0x0800) expect(verifyIpv4HeaderChecksum(o, wire.l3Ofs)).toBe(true);
+        if (wire.w[FK.ETH_TYPE] === 0x0800)
+          expect(verifyIpv4HeaderChecksum(o, wire.l3Ofs)).toBe(true);
         const proto = wire.w[FK.NW_PROTO]!;
-        if ((wire.w[FK.ETH_TYPE] === 0x0800 || wire.w[FK.ETH_TYPE] === 0x86dd) && [6, 17, 58, 1].includes(proto)) {
-          expect(verifyL4Checksum(o, { l3: wire.l3Ofs, l4: wire.l4Ofs, end: wire.l3End, proto }), `${f.name} l4 checksum`).toBe(true);
+        if (
+          (wire.w[FK.ETH_TYPE] === 0x0800 || wire.w[FK.ETH_TYPE] === 0x86dd) &&
+          [6, 17, 58, 1].includes(proto)
+        ) {
+          expect(
+            verifyL4Checksum(o, { l3: wire.l3Ofs, l4: wire.l4Ofs, end: wire.l3End, proto }),
+            `${f.name} l4 checksum`,
+          ).toBe(true);
         }
       }
     });

@@ -19,7 +19,8 @@ import {
 import { addFlows, dvrFlows, keyOf, oneBridge, tablePath } from "./switch-helpers.js";
 
 const mac = (i: number): Uint8Array => macFromString(`fa:16:3e:00:00:0${i}`);
-const ipOf = (i: number): number => ipv4FromString(i <= 4 ? `10.0.1.${10 + i}` : `10.0.2.${10 + i}`);
+const ipOf = (i: number): number =>
+  ipv4FromString(i <= 4 ? `10.0.1.${10 + i}` : `10.0.2.${10 + i}`);
 const GW1 = macFromString("fa:16:3e:ff:00:01");
 const GW2 = macFromString("fa:16:3e:ff:00:02");
 
@@ -64,7 +65,9 @@ describe("DVR bench flows", () => {
     expect(k.w[FK.NW_TTL]).toBe(63);
     expect(k.w[FK.NW_DST]).toBe(ipOf(2));
     expect(verifyIpv4HeaderChecksum(f, 14)).toBe(true);
-    expect(verifyL4Checksum(f, { l3: 14, l4: 34, end: f.length, proto: 17, ipv6: false } as never)).toBe(true);
+    expect(
+      verifyL4Checksum(f, { l3: 14, l4: 34, end: f.length, proto: 17, ipv6: false } as never),
+    ).toBe(true);
   });
 
   it("switches east-west in the same network through 0,25,60 untouched", () => {

@@ -26,7 +26,11 @@ const A = mac("00:00:00:00:00:0a");
 const B = mac("00:00:00:00:00:0b");
 const C = mac("00:00:00:00:00:0c");
 
-function udp(src: Uint8Array, dst: Uint8Array, opts: { vid?: number; sport?: number } = {}): Uint8Array {
+function udp(
+  src: Uint8Array,
+  dst: Uint8Array,
+  opts: { vid?: number; sport?: number } = {},
+): Uint8Array {
   return buildUdp({
     eth: { src, dst, ...(opts.vid === undefined ? {} : { vlan: { vid: opts.vid } }) },
     ip: { kind: "ipv4", src: ipv4FromString("10.0.0.1"), dst: ipv4FromString("10.0.0.2") },
@@ -110,7 +114,12 @@ describe("NORMAL", () => {
   it("keeps VLANs apart and drops VLAN-tagged frames on access ports and foreign VLANs on trunks", () => {
     const { br, sink } = normalBridge();
     br.receive(3, udp(C, B), 0);
-    expect(sink.take().map((s) => s.port).sort((a, b) => a - b)).toEqual([4, 0xfffffffe]);
+    expect(
+      sink
+        .take()
+        .map((s) => s.port)
+        .sort((a, b) => a - b),
+    ).toEqual([4, 0xfffffffe]);
     br.receive(1, udp(A, B, { vid: 5 }), 0);
     expect(sink.take()).toEqual([]);
     expect(trace(br, udp(A, B, { vid: 5 }), 1)).toContain(
@@ -145,7 +154,10 @@ describe("groups", () => {
         groupType: OFPGT.ALL,
         groupId: 1,
         buckets: [
-          bucket([{ type: "push_vlan", ethertype: 0x8100 }, { type: "output", port: 2, maxLen: 0 }]),
+          bucket([
+            { type: "push_vlan", ethertype: 0x8100 },
+            { type: "output", port: 2, maxLen: 0 },
+          ]),
           bucket([{ type: "output", port: 3, maxLen: 0 }]),
         ],
       },
@@ -220,12 +232,23 @@ describe("groups", () => {
 
   it("GROUP_MOD errors as OVS", () => {
     const { br } = oneBridge(2);
-    const add = { type: "group_mod" as const, xid: 0, command: 0, groupType: 0, groupId: 1, buckets: [] };
+    const add = {
+      type: "group_mod" as const,
+      xid: 0,
+      command: 0,
+      groupType: 0,
+      groupId: 1,
+      buckets: [],
+    };
     br.groupMod(add, 0);
     expect(() => br.groupMod(add, 0)).toThrow(/OFPGMFC_GROUP_EXISTS/);
-    expect(() => br.groupMod({ ...add, command: 1, groupId: 5 }, 0)).toThrow(/OFPGMFC_UNKNOWN_GROUP/);
+    expect(() => br.groupMod({ ...add, command: 1, groupId: 5 }, 0)).toThrow(
+      /OFPGMFC_UNKNOWN_GROUP/,
+    );
     expect(() => br.groupMod({ ...add, groupId: 9, groupType: 7 }, 0)).toThrow(/OFPGMFC_BAD_TYPE/);
-    expect(() => br.groupMod({ ...add, groupId: 9, groupType: OFPGT.INDIRECT }, 0)).toThrow(/OFPGMFC_INVALID_GROUP/);
+    expect(() => br.groupMod({ ...add, groupId: 9, groupType: OFPGT.INDIRECT }, 0)).toThrow(
+      /OFPGMFC_INVALID_GROUP/,
+    );
     expect(() => br.groupMod({ ...add, command: 7 }, 0)).toThrow(/OFPGMFC_BAD_COMMAND/);
     br.groupMod({ ...add, command: 2, groupId: 77 }, 0); // deleting a missing group is fine
   });
@@ -240,10 +263,29 @@ describe("patch and VXLAN ports: br-int ↔ br-tun", () => {
     const brInt = dp.addBridge({ name: "br-int" });
     const brTun = dp.addBridge({ name: "br-tun" });
     brInt.addPort({ kind: "sink", name: "vm1", ofport: 1 });
-    brInt.addPort({ kind: "patch", name: "patch-tun", ofport: 2, peerBridge: "br-tun", peerPort: "patch-int" });
+    brInt.addPort({
+      kind: "patch",
+      name: "patch-tun",
+      ofport: 2,
+      peerBridge: "br-tun",
+      peerPort: "patch-int",
+    });
     brInt.addPort({ kind: "sink", name: "vm3", ofport: 3 });
-    brTun.addPort({ kind: "patch", name: "patch-int", ofport: 1, peerBridge: "br-int", peerPort: "patch-tun" });
-    brTun.addPort({ kind: "vxlan", name: "vxlan-c0000202", ofport: 10, remoteIp: REMOTE_IP, localIp: LOCAL_IP, key: "flow" });
+    brTun.addPort({
+      kind: "patch",
+      name: "patch-int",
+      ofport: 1,
+      peerBridge: "br-int",
+      peerPort: "patch-tun",
+    });
+    brTun.addPort({
+      kind: "vxlan",
+      name: "vxlan-c0000202",
+      ofport: 10,
+      remoteIp: REMOTE_IP,
+      localIp: LOCAL_IP,
+      key: "flow",
+    });
     const sink = new CaptureSink();
     brInt.sink = sink;
     brTun.sink = sink;
@@ -288,7 +330,10 @@ describe("patch and VXLAN ports: br-int ↔ br-tun", () => {
       "table=10,priority=1,cookie=0x55,actions=learn(table=20,hard_timeout=300,priority=1,cookie=0x55,NXM_OF_VLAN_TCI[0..11],NXM_OF_ETH_DST[]=NXM_OF_ETH_SRC[],load:0->NXM_OF_VLAN_TCI[],load:NXM_NX_TUN_ID[]->NXM_NX_TUN_ID[],output:OXM_OF_IN_PORT[]),output:1",
       "table=0,in_port=1,actions=goto_table:20",
     ]);
-    addFlows(brInt, ["in_port=2,vlan_tci=0x1000/0x1000,actions=pop_vlan,output:1", "in_port=1,actions=push_vlan:0x8100,set_field:4097->vlan_vid,output:2"]);
+    addFlows(brInt, [
+      "in_port=2,vlan_tci=0x1000/0x1000,actions=pop_vlan,output:1",
+      "in_port=1,actions=push_vlan:0x8100,set_field:4097->vlan_vid,output:2",
+    ]);
     const inner = udp(C, A);
     const outer = vxlanEncap(inner, {
       eth: { src: mac("02:00:00:00:00:02"), dst: mac("02:00:00:00:00:01") },
@@ -320,11 +365,21 @@ describe("patch and VXLAN ports: br-int ↔ br-tun", () => {
   it("a remote_ip=flow port takes tun_dst from the flow and drops without one", () => {
     const { dp } = host();
     const br = dp.addBridge({ name: "br-x" });
-    br.addPort({ kind: "vxlan", name: "vx", ofport: 5, remoteIp: "flow", localIp: LOCAL_IP, key: "flow" });
+    br.addPort({
+      kind: "vxlan",
+      name: "vx",
+      ofport: 5,
+      remoteIp: "flow",
+      localIp: LOCAL_IP,
+      key: "flow",
+    });
     br.addPort({ kind: "sink", name: "in", ofport: 1 });
     const sink = new CaptureSink();
     br.sink = sink;
-    addFlows(br, ["in_port=1,dl_dst=00:00:00:00:00:0b,actions=set_field:0x64->tun_id,set_field:198.51.100.7->tun_dst,output:5", "in_port=1,dl_dst=00:00:00:00:00:0c,actions=output:5"]);
+    addFlows(br, [
+      "in_port=1,dl_dst=00:00:00:00:00:0b,actions=set_field:0x64->tun_id,set_field:198.51.100.7->tun_dst,output:5",
+      "in_port=1,dl_dst=00:00:00:00:00:0c,actions=output:5",
+    ]);
     br.receive(1, udp(A, B), 0);
     const d = vxlanDecap(sink.take()[0]!.frame);
     if (d.kind !== "vxlan") throw new Error("not VXLAN");
@@ -370,12 +425,38 @@ describe("packet-out", () => {
     const { dp, br, sink } = oneBridge(3);
     addFlows(br, ["in_port=3,actions=output:2"]);
     const data = udp(A, B);
-    dp.packetOut(br, { type: "packet_out", xid: 1, bufferId: 0xffffffff, inPort: 0xfffffffd, actions: [{ type: "output", port: 1, maxLen: 0 }], data }, 0);
+    dp.packetOut(
+      br,
+      {
+        type: "packet_out",
+        xid: 1,
+        bufferId: 0xffffffff,
+        inPort: 0xfffffffd,
+        actions: [{ type: "output", port: 1, maxLen: 0 }],
+        data,
+      },
+      0,
+    );
     expect(sink.take().map((s) => s.port)).toEqual([1]);
-    dp.packetOut(br, { type: "packet_out", xid: 1, bufferId: 0xffffffff, inPort: 3, actions: [{ type: "output", port: 0xfffffff9, maxLen: 0 }], data }, 0);
+    dp.packetOut(
+      br,
+      {
+        type: "packet_out",
+        xid: 1,
+        bufferId: 0xffffffff,
+        inPort: 3,
+        actions: [{ type: "output", port: 0xfffffff9, maxLen: 0 }],
+        data,
+      },
+      0,
+    );
     expect(sink.take().map((s) => s.port)).toEqual([2]);
     expect(() =>
-      dp.packetOut(br, { type: "packet_out", xid: 1, bufferId: 7, inPort: 3, actions: [], data }, 0),
+      dp.packetOut(
+        br,
+        { type: "packet_out", xid: 1, bufferId: 7, inPort: 3, actions: [], data },
+        0,
+      ),
     ).toThrow(/OFPBRC_BUFFER_UNKNOWN/);
   });
 });

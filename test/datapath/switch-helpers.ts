@@ -26,7 +26,12 @@ export class CaptureSink implements TxSink {
 }
 
 /** Adds flows given in ovs-ofctl add-flow syntax (or another command). */
-export function addFlows(br: Bridge, flows: readonly string[], nowMs = 0, command: FlowCommand = "add"): void {
+export function addFlows(
+  br: Bridge,
+  flows: readonly string[],
+  nowMs = 0,
+  command: FlowCommand = "add",
+): void {
   for (const f of flows) {
     const t = f.trim();
     if (t === "" || t.startsWith("#")) continue;
@@ -41,7 +46,9 @@ export function flowMod(text: string, command: FlowCommand = "add") {
 export const DVR_FLOWS_FILE = "/work/shared/dvr-bench/flows.txt";
 
 export function dvrFlows(): string[] {
-  return readFileSync(DVR_FLOWS_FILE, "utf8").split("\n").filter((l) => l.trim() !== "");
+  return readFileSync(DVR_FLOWS_FILE, "utf8")
+    .split("\n")
+    .filter((l) => l.trim() !== "");
 }
 
 /** One bridge `br0` with sink ports 1..n capturing into the returned sink. */
@@ -52,7 +59,8 @@ export function oneBridge(
 ): { dp: Datapath; br: Bridge; sink: CaptureSink } {
   const dp = new Datapath();
   const br = dp.addBridge({ name });
-  for (let i = 1; i <= nPorts; i++) br.addPort({ kind: "sink", name: `${portPrefix}${i}`, ofport: i });
+  for (let i = 1; i <= nPorts; i++)
+    br.addPort({ kind: "sink", name: `${portPrefix}${i}`, ofport: i });
   const sink = new CaptureSink();
   br.sink = sink;
   return { dp, br, sink };
@@ -60,7 +68,7 @@ export function oneBridge(
 
 /** The table ids of the flows the last walk hit. */
 export function tablePath(dp: Datapath): number[] {
-  return dp.xlate.hits.map((e) => e.tableId);
+  return dp.xlate.hits.slice(0, dp.xlate.nHits).map((e) => e.tableId);
 }
 
 export function keyOf(frame: Uint8Array): FlowKey {

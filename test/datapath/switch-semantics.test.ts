@@ -82,7 +82,21 @@ describe("table miss and the action set", () => {
   it("action set: group beats output, all set_fields run in order, apply first", () => {
     const { br, sink } = oneBridge(4);
     br.groupMod(
-      { type: "group_mod", xid: 0, command: 0, groupType: 0, groupId: 9, buckets: [{ weight: 0, watchPort: 0xffffffff, watchGroup: 0xffffffff, actions: [{ type: "output", port: 4, maxLen: 0 }] }] },
+      {
+        type: "group_mod",
+        xid: 0,
+        command: 0,
+        groupType: 0,
+        groupId: 9,
+        buckets: [
+          {
+            weight: 0,
+            watchPort: 0xffffffff,
+            watchGroup: 0xffffffff,
+            actions: [{ type: "output", port: 4, maxLen: 0 }],
+          },
+        ],
+      },
       0,
     );
     addFlows(br, [
@@ -135,14 +149,26 @@ describe("outputs", () => {
     const { br, sink } = oneBridge(3);
     addFlows(br, ["in_port=1,actions=FLOOD", "in_port=2,actions=ALL"]);
     br.receive(1, udp(), 0);
-    expect(sink.take().map((s) => s.port).sort()).toEqual([2, 3, 0xfffffffe].sort());
+    expect(
+      sink
+        .take()
+        .map((s) => s.port)
+        .sort(),
+    ).toEqual([2, 3, 0xfffffffe].sort());
     br.receive(2, udp(), 0);
-    expect(sink.take().map((s) => s.port).sort()).toEqual([1, 3, 0xfffffffe].sort());
+    expect(
+      sink
+        .take()
+        .map((s) => s.port)
+        .sort(),
+    ).toEqual([1, 3, 0xfffffffe].sort());
   });
 
   it("each output carries the packet as modified so far", () => {
     const { br, sink } = oneBridge(3);
-    addFlows(br, ["in_port=1,actions=output:2,set_field:00:00:00:00:00:99->eth_dst,push_vlan:0x8100,set_field:4101->vlan_vid,output:3"]);
+    addFlows(br, [
+      "in_port=1,actions=output:2,set_field:00:00:00:00:00:99->eth_dst,push_vlan:0x8100,set_field:4101->vlan_vid,output:3",
+    ]);
     const f = udp();
     br.receive(1, f, 0);
     const [o2, o3] = sink.take();
@@ -199,7 +225,10 @@ describe("resubmit", () => {
 
   it(`a resubmit loop stops at depth ${MAX_DEPTH} and drops the whole packet`, () => {
     const { br, sink } = oneBridge(3);
-    addFlows(br, ["table=0,in_port=1,actions=output:2,resubmit(,1)", "table=1,actions=resubmit(,1)"]);
+    addFlows(br, [
+      "table=0,in_port=1,actions=output:2,resubmit(,1)",
+      "table=1,actions=resubmit(,1)",
+    ]);
     br.receive(1, udp(), 0);
     expect(sink.take()).toEqual([]);
     expect(br.ports.get(2)!.counters.txDropped).toBe(1);
@@ -219,7 +248,11 @@ describe("registers, move and load: the ARP responder", () => {
     addFlows(br, [
       `priority=10,arp,arp_tpa=10.0.1.1,arp_op=1,actions=move:NXM_OF_ETH_SRC[]->NXM_OF_ETH_DST[],set_field:${gw}->eth_src,set_field:2->arp_op,move:NXM_NX_ARP_SHA[]->NXM_NX_ARP_THA[],set_field:${gw}->arp_sha,move:NXM_OF_ARP_SPA[]->NXM_OF_ARP_TPA[],set_field:10.0.1.1->arp_spa,IN_PORT`,
     ]);
-    br.receive(1, arpRequest({ sha: A, spa: ipv4FromString("10.0.1.5"), tpa: ipv4FromString("10.0.1.1") }), 0);
+    br.receive(
+      1,
+      arpRequest({ sha: A, spa: ipv4FromString("10.0.1.5"), tpa: ipv4FromString("10.0.1.1") }),
+      0,
+    );
     const out = sink.take();
     expect(out.map((s) => s.port)).toEqual([1]);
     const k = keyOf(out[0]!.frame);
@@ -247,11 +280,15 @@ describe("registers, move and load: the ARP responder", () => {
 describe("timeouts and flow_removed", () => {
   it("hard and idle timeouts expire flows with the right reasons", () => {
     const { br, sink } = oneBridge(2);
-    addFlows(br, [
-      "table=0,priority=2,in_port=1,hard_timeout=10,send_flow_rem,actions=output:2",
-      "table=0,priority=1,in_port=1,idle_timeout=5,send_flow_rem,actions=output:2",
-      "table=1,idle_timeout=5,actions=drop",
-    ], 0);
+    addFlows(
+      br,
+      [
+        "table=0,priority=2,in_port=1,hard_timeout=10,send_flow_rem,actions=output:2",
+        "table=0,priority=1,in_port=1,idle_timeout=5,send_flow_rem,actions=output:2",
+        "table=1,idle_timeout=5,actions=drop",
+      ],
+      0,
+    );
     br.receive(1, udp(), 4000); // refreshes nothing in table 0 prio 1 (prio 2 wins)
     expect(sink.take().length).toBe(1);
     expect(br.expire(4999)).toBe(0);
@@ -279,7 +316,9 @@ describe("timeouts and flow_removed", () => {
 describe("trace text", () => {
   it("prints the table walk like ofproto/trace", () => {
     const { br } = oneBridge(3);
-    addFlows(br, ["table=0,priority=100,cookie=0xabc,in_port=1,actions=write_actions(output:2),goto_table:1"]);
+    addFlows(br, [
+      "table=0,priority=100,cookie=0xabc,in_port=1,actions=write_actions(output:2),goto_table:1",
+    ]);
     const text = trace(br, udp(), 1);
     expect(text).toBe(
       [
@@ -325,7 +364,11 @@ describe("trace nesting", () => {
     expect(lines[0]).toBe(
       "Flow: ip,in_port=1,vlan_tci=0x0000,dl_src=00:00:00:00:00:00,dl_dst=00:00:00:00:00:00,nw_src=0.0.0.0,nw_dst=0.0.0.0,nw_proto=0,nw_tos=0,nw_ecn=0,nw_ttl=5,nw_frag=no",
     );
-    const body = lines.slice(lines.indexOf('bridge("br0")') + 2, lines.indexOf("Final flow: " + lines.find((l) => l.startsWith("Final flow: "))!.slice(12)) - 1);
+    const body = lines.slice(
+      lines.indexOf('bridge("br0")') + 2,
+      lines.indexOf("Final flow: " + lines.find((l) => l.startsWith("Final flow: "))!.slice(12)) -
+        1,
+    );
     // Golden lines from `ovs-appctl ofproto/trace` (OVS 3.1) for the same flows.
     expect(body).toEqual([
       " 0. in_port=1, priority 32768",
