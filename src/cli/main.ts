@@ -65,6 +65,47 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     });
 
   program
+    .command("compile")
+    .description("print a host's desired DVR flows in `ovs-ofctl add-flows` syntax")
+    .requiredOption("--config <file>", "topology YAML file")
+    .requiredOption("--host <name>", "the compute host")
+    .option("--bridge <bridge>", "br-int or br-tun (default: both, under # headers)")
+    .option("--store <path>", "SQLite store for persisted host MACs and local VLANs")
+    .option("--annotate", "add a comment naming the topology object behind each flow")
+    .action(
+      async (opts: {
+        config: string;
+        host: string;
+        bridge?: string;
+        store?: string;
+        annotate?: boolean;
+      }) => {
+        const { runCompile } = await import("./commands/compile.js");
+        const args = ["--config", opts.config, "--host", opts.host];
+        if (opts.bridge !== undefined) args.push("--bridge", opts.bridge);
+        if (opts.store !== undefined) args.push("--store", opts.store);
+        if (opts.annotate === true) args.push("--annotate");
+        status = await runCompile(args, io);
+      },
+    );
+
+  program
+    .command("check")
+    .description("validate a topology and explain what each host gets")
+    .requiredOption("--config <file>", "topology YAML file")
+    .option("--json", "machine-readable output")
+    .option("--explain", "list every flow with the object that produced it")
+    .option("--store <path>", "SQLite store for persisted host MACs and local VLANs")
+    .action(async (opts: { config: string; json?: boolean; explain?: boolean; store?: string }) => {
+      const { runCheck } = await import("./commands/check.js");
+      const args = ["--config", opts.config];
+      if (opts.json === true) args.push("--json");
+      if (opts.explain === true) args.push("--explain");
+      if (opts.store !== undefined) args.push("--store", opts.store);
+      status = await runCheck(args, io);
+    });
+
+  program
     .command("tour")
     .description(
       "round-trip the embedded Neutron DVR flows through the codec (what npm start runs)",

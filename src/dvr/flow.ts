@@ -86,6 +86,15 @@ export const MULTICAST_BIT = 0x010000000000;
 
 function be(value: number | bigint, size: number): Uint8Array {
   const out = new Uint8Array(size);
+  if (typeof value === "number" && size <= 6) {
+    // Exact below 2^53: no bigint on the hot path.
+    let v = value;
+    for (let i = size - 1; i >= 0; i--) {
+      out[i] = v % 256;
+      v = Math.floor(v / 256);
+    }
+    return out;
+  }
   let v = BigInt(value);
   for (let i = size - 1; i >= 0; i--) {
     out[i] = Number(v & 0xffn);
@@ -111,16 +120,42 @@ function hex(b: Uint8Array): string {
 // Match builder
 // ---------------------------------------------------------------------------
 
+/**
+ * Entries and set-field actions are immutable values that recur in many
+ * flows (a VM's MAC, a network's VLAN), so they are shared rather than
+ * rebuilt: small typed arrays are what a large compile spends its time
+ * allocating and collecting. The caches are dropped when they grow past
+ * {@link VALUE_CACHE_LIMIT}, so a long-running controller does not keep
+ * values of objects long gone.
+ */
+const VALUE_CACHE_LIMIT = 1 << 16;
+const entryCache = new Map<string, OxmEntry>();
+const setFieldCache = new Map<string, Action>();
+
+function cached<T>(cache: Map<string, T>, key: string, make: () => T): T {
+  let v = cache.get(key);
+  if (v === undefined) {
+    if (cache.size >= VALUE_CACHE_LIMIT) cache.clear();
+    v = make();
+    cache.set(key, v);
+  }
+  return v;
+}
+
+function oxmEntry(f: OxmField, value: number | bigint, mask?: number | bigint): OxmEntry {
+  return cached(entryCache, `${f.name}=${value}/${mask ?? ""}`, () => ({
+    field: f,
+    value: bytesFor(f, value),
+    mask: mask === undefined ? undefined : bytesFor(f, mask),
+  }));
+}
+
 /** Chainable match: each call adds one OXM entry; prerequisites are the caller's job. */
 export class MatchBuilder {
   readonly entries: OxmEntry[] = [];
 
   private put(f: OxmField, value: number | bigint, mask?: number | bigint): this {
-    this.entries.push({
-      field: f,
-      value: bytesFor(f, value),
-      mask: mask === undefined ? undefined : bytesFor(f, mask),
-    });
+    this.entries.push(oxmEntry(f, value, mask));
     return this;
   }
   inPort(port: number): this {
@@ -217,7 +252,10 @@ export const act = {
     return { type: "dec_nw_ttl" };
   },
   setField(f: OxmField, value: number | bigint): Action {
-    return { type: "set_field", entry: { field: f, value: bytesFor(f, value), mask: undefined } };
+    return cached(setFieldCache, `${f.name}=${value}`, () => ({
+      type: "set_field",
+      entry: oxmEntry(f, value),
+    }));
   },
   setVlan(vid: number): Action {
     return act.setField(F.vlanVid, OFPVID_PRESENT | vid);
@@ -232,7 +270,8 @@ export const act = {
 function actionsOf(flowText: string): readonly Action[] {
   const p = parseFlow(flowText);
   const apply = p.instructions.find((i) => i.type === "apply_actions");
-  if (apply === undefined || apply.type !== "apply_actions") throw new Error(`no actions in ${flowText}`);
+  if (apply === undefined || apply.type !== "apply_actions")
+    throw new Error(`no actions in ${flowText}`);
   return apply.actions;
 }
 
@@ -315,6 +354,7 @@ function instructionsKey(list: readonly Instruction[]): string {
 /** Collects one bridge's flows, checking each against its table's declaration. */
 export class FlowCollector {
   private readonly byKey = new Map<string, DesiredFlow>();
+  private readonly cookies = new Map<string, bigint>();
 
   constructor(
     readonly bridge: BridgeName,
@@ -325,8 +365,14 @@ export class FlowCollector {
     if (table.bridge !== this.bridge) {
       throw new Error(`table ${table.name} belongs to ${table.bridge}, not ${this.bridge}`);
     }
-    const priority = typeof spec.priority === "number" ? spec.priority : table.priority[spec.priority];
-    if (priority === undefined || !Number.isInteger(priority) || priority < 0 || priority > 0xffff) {
+    const priority =
+      typeof spec.priority === "number" ? spec.priority : table.priority[spec.priority];
+    if (
+      priority === undefined ||
+      !Number.isInteger(priority) ||
+      priority < 0 ||
+      priority > 0xffff
+    ) {
       throw new Error(`${table.name}: bad priority ${String(spec.priority)}`);
     }
     const instructions: Instruction[] = [];
@@ -356,8 +402,7 @@ export class FlowCollector {
       bridge: this.bridge,
       table,
       priority,
-      cookie: cookieFor(
-        this.cookiePrefix,
+      cookie: this.cookie(
         spec.origin.kind,
         spec.cookieKey ?? `${spec.origin.kind}/${spec.origin.object}`,
       ),
@@ -378,6 +423,15 @@ export class FlowCollector {
     this.byKey.set(key, flow);
   }
 
+  private cookie(kind: IntentKind, objectKey: string): bigint {
+    let c = this.cookies.get(objectKey);
+    if (c === undefined) {
+      c = cookieFor(this.cookiePrefix, kind, objectKey);
+      this.cookies.set(objectKey, c);
+    }
+    return c;
+  }
+
   /** The flows in deterministic order: table, then descending priority, then key. */
   flows(): DesiredFlow[] {
     return [...this.byKey.values()].sort(compareFlows);
@@ -386,7 +440,9 @@ export class FlowCollector {
 
 export function compareFlows(a: DesiredFlow, b: DesiredFlow): number {
   return (
-    a.table.id - b.table.id || b.priority - a.priority || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
+    a.table.id - b.table.id ||
+    b.priority - a.priority ||
+    (a.key < b.key ? -1 : a.key > b.key ? 1 : 0)
   );
 }
 

@@ -24,7 +24,10 @@ export interface OfflineOptions {
   readonly storePath?: string;
 }
 
-export async function offlineSnapshot(topology: Topology, options: OfflineOptions = {}): Promise<StoreSnapshot> {
+export async function offlineSnapshot(
+  topology: Topology,
+  options: OfflineOptions = {},
+): Promise<StoreSnapshot> {
   const scratch = new SqliteStore(":memory:", { macRandom: (host) => seededRandomBytes(host) });
   try {
     if (options.storePath !== undefined) {

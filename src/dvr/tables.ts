@@ -54,15 +54,20 @@ type Tables<D extends readonly TableDecl[]> = {
  * numbers, `next` names declared tables with higher numbers (OpenFlow
  * refuses backward gotos: OFPBIC_BAD_TABLE_ID), priorities fit 16 bits.
  */
-function defineTables<const D extends readonly TableDecl[]>(bridge: BridgeName, decls: D): Tables<D> {
+function defineTables<const D extends readonly TableDecl[]>(
+  bridge: BridgeName,
+  decls: D,
+): Tables<D> {
   const byName = new Map<string, TableDecl>();
   const ids = new Set<number>();
   for (const d of decls) {
     if (byName.has(d.name)) throw new Error(`${bridge}: table ${d.name} declared twice`);
     if (ids.has(d.id)) throw new Error(`${bridge}: table number ${d.id} used twice`);
-    if (d.id < 0 || d.id > 253) throw new Error(`${bridge}: table ${d.name} number ${d.id} out of range`);
+    if (d.id < 0 || d.id > 253)
+      throw new Error(`${bridge}: table ${d.name} number ${d.id} out of range`);
     for (const [k, p] of Object.entries(d.priority)) {
-      if (!Number.isInteger(p) || p < 0 || p > 0xffff) throw new Error(`${bridge}: ${d.name}.${k} = ${p}`);
+      if (!Number.isInteger(p) || p < 0 || p > 0xffff)
+        throw new Error(`${bridge}: ${d.name}.${k} = ${p}`);
     }
     byName.set(d.name, d);
     ids.add(d.id);
@@ -72,7 +77,8 @@ function defineTables<const D extends readonly TableDecl[]>(bridge: BridgeName, 
     const next = d.next.map((n) => {
       const t = byName.get(n);
       if (t === undefined) throw new Error(`${bridge}: ${d.name} → unknown table ${n}`);
-      if (t.id <= d.id) throw new Error(`${bridge}: ${d.name} (${d.id}) → ${n} (${t.id}) goes backwards`);
+      if (t.id <= d.id)
+        throw new Error(`${bridge}: ${d.name} (${d.id}) → ${n} (${t.id}) goes backwards`);
       return t.id;
     });
     out[d.name] = Object.freeze({
@@ -357,7 +363,9 @@ export function cookieFor(prefix: number, kind: IntentKind, objectKey: string): 
 
 /** The cookie the `learn` action gives the flows it creates. */
 export function learnedCookie(prefix: number): bigint {
-  return (BigInt(prefix & 0xff) << COOKIE.prefixShift) | (BigInt(INTENT.learned) << COOKIE.kindShift);
+  return (
+    (BigInt(prefix & 0xff) << COOKIE.prefixShift) | (BigInt(INTENT.learned) << COOKIE.kindShift)
+  );
 }
 
 export function isOurs(cookie: bigint, prefix: number): boolean {

@@ -22,7 +22,12 @@ import { hasErrors, TopologyError } from "../topology/issues.js";
 import { parseTopologyValue } from "../topology/loader.js";
 import { topologyToJson, type Topology } from "../topology/schema.js";
 import { validateTopology } from "../topology/validate.js";
-import { cryptoRandomBytes, DEFAULT_MAC_ATTEMPTS, randomMacInBase, type RandomBytes } from "./mac-alloc.js";
+import {
+  cryptoRandomBytes,
+  DEFAULT_MAC_ATTEMPTS,
+  randomMacInBase,
+  type RandomBytes,
+} from "./mac-alloc.js";
 import {
   GenerationConflictError,
   HostMacAllocationError,
@@ -108,15 +113,16 @@ export class SqliteStore implements TopologyStore {
 
   private readSnapshot(): StoreSnapshot | undefined {
     const doc = this.db.prepare("SELECT value FROM meta WHERE key = 'topology'").get() as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     if (doc === undefined) return undefined;
     const parsed = parseTopologyValue(JSON.parse(doc.value));
     if (parsed.topology === undefined) {
       throw new TopologyError(parsed.issues, "stored topology");
     }
     const hostMacs = new Map<string, string>();
-    for (const r of this.db.prepare("SELECT host, mac_address FROM dvr_host_macs ORDER BY host").all() as Row[]) {
+    for (const r of this.db
+      .prepare("SELECT host, mac_address FROM dvr_host_macs ORDER BY host")
+      .all() as Row[]) {
       hostMacs.set(r.host, r.mac_address);
     }
     const localVlans = new Map<string, Map<string, number>>();
@@ -132,8 +138,7 @@ export class SqliteStore implements TopologyStore {
 
   private generation(): number {
     const g = this.db.prepare("SELECT value FROM meta WHERE key = 'generation'").get() as
-      | { value: string }
-      | undefined;
+      { value: string } | undefined;
     return g === undefined ? 0 : Number(g.value);
   }
 
@@ -156,8 +161,7 @@ export class SqliteStore implements TopologyStore {
         throw new GenerationConflictError(options.expectedGeneration, current);
       }
       const stored = this.db.prepare("SELECT value FROM meta WHERE key = 'topology'").get() as
-        | { value: string }
-        | undefined;
+        { value: string } | undefined;
       if (stored?.value !== json) {
         const put = this.db.prepare(
           "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
@@ -199,7 +203,8 @@ export class SqliteStore implements TopologyStore {
     // `check` warns about DVR MACs colliding with port MACs; we avoid them).
     const taken = new Set<string>();
     for (const p of Object.values(t.ports)) taken.add(p.mac_address);
-    for (const r of Object.values(t.routers)) for (const i of r.interfaces) taken.add(i.mac_address);
+    for (const r of Object.values(t.routers))
+      for (const i of r.interfaces) taken.add(i.mac_address);
     const has = this.db.prepare("SELECT 1 FROM dvr_host_macs WHERE host = ?");
     const insert = this.db.prepare("INSERT INTO dvr_host_macs (host, mac_address) VALUES (?, ?)");
     for (const h of Object.keys(t.hosts).sort()) {
@@ -236,7 +241,9 @@ export class SqliteStore implements TopologyStore {
       if (u === undefined) used.set(r.host, (u = new Set()));
       u.add(r.vlan);
     }
-    const insert = this.db.prepare("INSERT INTO local_vlans (host, network, vlan) VALUES (?, ?, ?)");
+    const insert = this.db.prepare(
+      "INSERT INTO local_vlans (host, network, vlan) VALUES (?, ?, ?)",
+    );
     for (const [host, networks] of needs) {
       const u = used.get(host) ?? new Set<number>();
       let next = MIN_LOCAL_VLAN;
@@ -257,8 +264,12 @@ export class SqliteStore implements TopologyStore {
    * without writing to it.
    */
   importAllocations(snapshot: Pick<StoreSnapshot, "hostMacs" | "localVlans">): void {
-    const mac = this.db.prepare("INSERT OR IGNORE INTO dvr_host_macs (host, mac_address) VALUES (?, ?)");
-    const vlan = this.db.prepare("INSERT OR IGNORE INTO local_vlans (host, network, vlan) VALUES (?, ?, ?)");
+    const mac = this.db.prepare(
+      "INSERT OR IGNORE INTO dvr_host_macs (host, mac_address) VALUES (?, ?)",
+    );
+    const vlan = this.db.prepare(
+      "INSERT OR IGNORE INTO local_vlans (host, network, vlan) VALUES (?, ?, ?)",
+    );
     this.db.transaction(() => {
       for (const [h, m] of snapshot.hostMacs) mac.run(h, m);
       for (const [h, nets] of snapshot.localVlans) for (const [n, v] of nets) vlan.run(h, n, v);

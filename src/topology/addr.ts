@@ -41,8 +41,7 @@ export function prefixMask(prefixLength: number): number {
 }
 
 export type CidrParse =
-  | { readonly ok: true; readonly cidr: Ipv4Cidr }
-  | { readonly ok: false; readonly reason: string };
+  { readonly ok: true; readonly cidr: Ipv4Cidr } | { readonly ok: false; readonly reason: string };
 
 /** "a.b.c.d/n" with host bits clear (Neutron refuses host bits, so do we). */
 export function parseCidr(text: string): CidrParse {

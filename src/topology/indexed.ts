@@ -120,7 +120,10 @@ export function indexTopology(t: Topology): TopologyIndex {
       name,
       interfaces: r.interfaces.map((i) => {
         const subnet = must(subnets.get(i.subnet), `subnet ${i.subnet}`);
-        const ipText = must(i.ip_address ?? t.subnets[i.subnet]?.gateway_ip, `gateway of ${i.subnet}`);
+        const ipText = must(
+          i.ip_address ?? t.subnets[i.subnet]?.gateway_ip,
+          `gateway of ${i.subnet}`,
+        );
         const itf: IndexedInterface = {
           router: name,
           subnet,

@@ -73,7 +73,11 @@ function zodIssues(error: z.ZodError): TopologyIssue[] {
       // One issue per key, located at the key: fields outside version 1 are
       // rejected, never ignored (ecosystem.md §4.2).
       for (const k of i.keys) {
-        out.push({ severity: "error", path: [...path, k], message: `unknown field "${k}" (not in config version 1)` });
+        out.push({
+          severity: "error",
+          path: [...path, k],
+          message: `unknown field "${k}" (not in config version 1)`,
+        });
       }
       continue;
     }
@@ -106,7 +110,10 @@ export function parseTopologyText(text: string): LoadResult {
   const locator = new Locator(doc, lines);
   const parsed = TopologySchema.safeParse(doc.toJS({ maxAliasCount: 100 }));
   if (!parsed.success) {
-    return { topology: undefined, issues: sortIssues(zodIssues(parsed.error).map((i) => locator.with(i))) };
+    return {
+      topology: undefined,
+      issues: sortIssues(zodIssues(parsed.error).map((i) => locator.with(i))),
+    };
   }
   const issues = validateTopology(parsed.data).map((i) => locator.with(i));
   return { topology: parsed.data, issues: sortIssues(issues) };

@@ -34,16 +34,14 @@ const name = z.string().regex(NAME_RE, "must be a name: letters, digits, '.', '_
 
 /** An integer given as a YAML int (bigint with `intAsBigInt`) or a JSON number. */
 function int(min: number, max: number) {
-  return z
-    .union([z.number(), z.bigint()])
-    .transform((v, ctx) => {
-      const n = typeof v === "bigint" ? Number(v) : v;
-      if (!Number.isInteger(n) || n < min || n > max) {
-        ctx.addIssue({ code: "custom", message: `must be an integer in ${min}..${max}` });
-        return z.NEVER;
-      }
-      return n;
-    });
+  return z.union([z.number(), z.bigint()]).transform((v, ctx) => {
+    const n = typeof v === "bigint" ? Number(v) : v;
+    if (!Number.isInteger(n) || n < min || n > max) {
+      ctx.addIssue({ code: "custom", message: `must be an integer in ${min}..${max}` });
+      return z.NEVER;
+    }
+    return n;
+  });
 }
 
 const mac = z.string().transform((v, ctx) => {
@@ -57,7 +55,10 @@ const mac = z.string().transform((v, ctx) => {
 
 const ipv4 = z.string().transform((v, ctx) => {
   if (v.includes(":")) {
-    ctx.addIssue({ code: "custom", message: `IPv6 addresses are not supported in config version 1 ("${v}")` });
+    ctx.addIssue({
+      code: "custom",
+      message: `IPv6 addresses are not supported in config version 1 ("${v}")`,
+    });
     return z.NEVER;
   }
   if (parseIpv4(v) === undefined) {

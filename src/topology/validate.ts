@@ -75,7 +75,10 @@ export function validateTopology(t: Topology): TopologyIssue[] {
   for (const [h, host] of Object.entries(t.hosts)) {
     const prev = tunnelIps.get(host.tunnel_ip);
     if (prev !== undefined) {
-      out.error(["hosts", h, "tunnel_ip"], `${host.tunnel_ip} is also the tunnel IP of host ${prev}`);
+      out.error(
+        ["hosts", h, "tunnel_ip"],
+        `${host.tunnel_ip} is also the tunnel IP of host ${prev}`,
+      );
     } else tunnelIps.set(host.tunnel_ip, h);
     for (const br of ["br-int", "br-tun"] as const) {
       const id = host.datapath_ids[br];
@@ -129,7 +132,8 @@ export function validateTopology(t: Topology): TopologyIssue[] {
     let m = ipsByNetwork.get(network);
     if (m === undefined) ipsByNetwork.set(network, (m = new Map()));
     const prev = m.get(ip);
-    if (prev !== undefined) out.error(path, `${text} is already used by ${prev} on network ${network}`);
+    if (prev !== undefined)
+      out.error(path, `${text} is already used by ${prev} on network ${network}`);
     else m.set(ip, what);
   };
   for (const [s, sub] of Object.entries(t.subnets)) {
@@ -162,7 +166,10 @@ export function validateTopology(t: Topology): TopologyIssue[] {
   for (const [r, router] of Object.entries(t.routers)) {
     const cidrs: { subnet: string; cidr: Ipv4Cidr }[] = [];
     if (router.interfaces.length < 2) {
-      out.warning(["routers", r, "interfaces"], "a router with fewer than two interfaces routes nothing");
+      out.warning(
+        ["routers", r, "interfaces"],
+        "a router with fewer than two interfaces routes nothing",
+      );
     }
     router.interfaces.forEach((itf, i) => {
       const path = ["routers", r, "interfaces", i] as const;
@@ -197,12 +204,23 @@ export function validateTopology(t: Topology): TopologyIssue[] {
       cidrs.push({ subnet: itf.subnet, cidr: c });
       const ipText = itf.ip_address ?? sub.gateway_ip;
       if (ipText === undefined) {
-        out.error([...path, "ip_address"], `subnet ${itf.subnet} has no gateway_ip; give ip_address`);
+        out.error(
+          [...path, "ip_address"],
+          `subnet ${itf.subnet} has no gateway_ip; give ip_address`,
+        );
         return;
       }
       const ip = ipOf(ipText);
       if (
-        checkHostAddress(out, c, ip, ipText, itf.ip_address === undefined ? ["subnets", itf.subnet, "gateway_ip"] : [...path, "ip_address"])
+        checkHostAddress(
+          out,
+          c,
+          ip,
+          ipText,
+          itf.ip_address === undefined
+            ? ["subnets", itf.subnet, "gateway_ip"]
+            : [...path, "ip_address"],
+        )
       ) {
         if (t.networks[sub.network] !== undefined) {
           claimIp(sub.network, ip, ipText, [...path, "ip_address"], `router ${r}`);
@@ -233,13 +251,19 @@ export function validateTopology(t: Topology): TopologyIssue[] {
       const key = `${port.host}/${ifName}`;
       const prev = ifNames.get(key);
       if (prev !== undefined) {
-        out.error(["ports", p, "interface"], `interface ${ifName} on ${port.host} is also port ${prev}'s`);
+        out.error(
+          ["ports", p, "interface"],
+          `interface ${ifName} on ${port.host} is also port ${prev}'s`,
+        );
       } else ifNames.set(key, p);
       if (port.ofport !== undefined) {
         const okey = `${port.host}/${port.ofport}`;
         const o = ofports.get(okey);
         if (o !== undefined) {
-          out.error(["ports", p, "ofport"], `ofport ${port.ofport} on ${port.host} is also port ${o}'s`);
+          out.error(
+            ["ports", p, "ofport"],
+            `ofport ${port.ofport} on ${port.host} is also port ${o}'s`,
+          );
         } else ofports.set(okey, p);
       }
     }
@@ -269,19 +293,29 @@ export function validateTopology(t: Topology): TopologyIssue[] {
     }
   }
   for (const h of Object.keys(t.hosts)) {
-    if (!hostsWithPorts.has(h)) out.warning(["hosts", h], "host has no ports: it gets only the default flows");
+    if (!hostsWithPorts.has(h))
+      out.warning(["hosts", h], "host has no ports: it gets only the default flows");
   }
   return out.list;
 }
 
 /** The IP lies in the subnet and is neither its network nor its broadcast address. */
-function checkHostAddress(out: Issues, c: Ipv4Cidr, ip: number, text: string, path: IssuePath): boolean {
+function checkHostAddress(
+  out: Issues,
+  c: Ipv4Cidr,
+  ip: number,
+  text: string,
+  path: IssuePath,
+): boolean {
   if (!cidrContains(c, ip)) {
     out.error(path, `${text} is outside ${formatCidr(c)}`);
     return false;
   }
   if (c.prefixLength < 31 && (ip === c.network || ip === cidrBroadcast(c))) {
-    out.error(path, `${text} is the ${ip === c.network ? "network" : "broadcast"} address of ${formatCidr(c)}`);
+    out.error(
+      path,
+      `${text} is the ${ip === c.network ? "network" : "broadcast"} address of ${formatCidr(c)}`,
+    );
     return false;
   }
   return true;

@@ -29,8 +29,12 @@ describe("dvrflow check", () => {
     const r = await check(["--config", cfg]);
     expect(r.status).toBe(0);
     expect(r.out).toContain(`${cfg}: valid: 2 hosts, 2 networks, 2 subnets, 1 routers, 4 ports\n`);
-    expect(r.out).toContain("host compute-1: DVR MAC fa:16:3f:00:00:01 (configured)\n  routers: r1\n");
-    expect(r.out).toContain("networks: blue (local VLAN 1, VNI 1001), red (local VLAN 2, VNI 1002)");
+    expect(r.out).toContain(
+      "host compute-1: DVR MAC fa:16:3f:00:00:01 (configured)\n  routers: r1\n",
+    );
+    expect(r.out).toContain(
+      "networks: blue (local VLAN 1, VNI 1001), red (local VLAN 2, VNI 1002)",
+    );
     // The per-table counts are the compiler's.
     const hosts = await compileTopology(loadExample("two-hosts.yaml"));
     const c1 = hosts.find((h) => h.host === "compute-1")!;
@@ -43,7 +47,10 @@ describe("dvrflow check", () => {
     const cfg = join(ROOT, "examples", "demo-3-hosts.yaml");
     const j = await check(["--config", cfg, "--json"]);
     expect(j.status).toBe(0);
-    const doc = JSON.parse(j.out) as { valid: boolean; hosts: { host: string; dvrMacSource: string; routers: string[] }[] };
+    const doc = JSON.parse(j.out) as {
+      valid: boolean;
+      hosts: { host: string; dvrMacSource: string; routers: string[] }[];
+    };
     expect(doc.valid).toBe(true);
     expect(doc.hosts.map((h) => [h.host, h.dvrMacSource, h.routers.join("+")])).toEqual([
       ["compute-1", "allocated", "tenant-a+tenant-b"],
@@ -51,11 +58,16 @@ describe("dvrflow check", () => {
       ["compute-3", "allocated", "tenant-a+tenant-b"],
     ]);
     const e = await check(["--config", cfg, "--explain"]);
-    expect(e.out).toContain("router tenant-a: a-web-v4 → a-db-v4: route 203.0.113.32/27 (dvr east-west)");
+    expect(e.out).toContain(
+      "router tenant-a: a-web-v4 → a-db-v4: route 203.0.113.32/27 (dvr east-west)",
+    );
   });
 
   it("exits 1 with file:line errors for an invalid topology", async () => {
-    const bad = exampleText("two-hosts.yaml").replace("fixed_ips: [203.0.113.75]", "fixed_ips: [203.0.113.7]");
+    const bad = exampleText("two-hosts.yaml").replace(
+      "fixed_ips: [203.0.113.75]",
+      "fixed_ips: [203.0.113.7]",
+    );
     const file = join(dir, "bad.yaml");
     writeFileSync(file, bad);
     const r = await check(["--config", file]);

@@ -45,7 +45,13 @@ async function run(args: string[]): Promise<{ status: number; out: string; err: 
 describe("golden: examples/two-hosts.yaml", () => {
   for (const host of ["compute-1", "compute-2"]) {
     it(`dvrflow compile --host ${host} --annotate matches the golden file`, async () => {
-      const r = await run(["--config", join(ROOT, "examples", "two-hosts.yaml"), "--host", host, "--annotate"]);
+      const r = await run([
+        "--config",
+        join(ROOT, "examples", "two-hosts.yaml"),
+        "--host",
+        host,
+        "--annotate",
+      ]);
       expect(r.err).toBe("");
       expect(r.status).toBe(0);
       const file = join(GOLDEN, `two-hosts.${host}.flows`);
@@ -55,7 +61,14 @@ describe("golden: examples/two-hosts.yaml", () => {
   }
 
   it("--bridge prints only that bridge, without headers (replace-flows input)", async () => {
-    const r = await run(["--config", join(ROOT, "examples", "two-hosts.yaml"), "--host", "compute-1", "--bridge", "br-tun"]);
+    const r = await run([
+      "--config",
+      join(ROOT, "examples", "two-hosts.yaml"),
+      "--host",
+      "compute-1",
+      "--bridge",
+      "br-tun",
+    ]);
     expect(r.status).toBe(0);
     const lines = r.out.trimEnd().split("\n");
     expect(lines.every((l) => !l.startsWith("#"))).toBe(true);
@@ -66,7 +79,9 @@ describe("golden: examples/two-hosts.yaml", () => {
   it("refuses an unknown host and a bad bridge", async () => {
     const cfg = join(ROOT, "examples", "two-hosts.yaml");
     expect((await run(["--config", cfg, "--host", "compute-9"])).status).toBe(1);
-    expect((await run(["--config", cfg, "--host", "compute-1", "--bridge", "br-ex"])).status).toBe(1);
+    expect((await run(["--config", cfg, "--host", "compute-1", "--bridge", "br-ex"])).status).toBe(
+      1,
+    );
     expect((await run(["--host", "compute-1"])).status).toBe(1);
   });
 
@@ -168,7 +183,9 @@ describe("router placement", () => {
     const c2Flows = [...c2.bridges["br-int"], ...c2.bridges["br-tun"]];
     expect(c2Flows.filter((f) => f.origin.object.includes("tenant-b"))).toEqual([]);
     // The router's flows follow its placement: routes, ICMP/ARP for gateways, T21–T23.
-    const routes = c2.bridges["br-int"].filter((f) => f.table.id === BR_INT.DVR_ROUTING.id && f.priority > 0);
+    const routes = c2.bridges["br-int"].filter(
+      (f) => f.table.id === BR_INT.DVR_ROUTING.id && f.priority > 0,
+    );
     expect(routes.map((f) => f.origin.object).sort()).toEqual([
       "router tenant-a: a-db-v4 → a-db-v4",
       "router tenant-a: a-db-v4 → a-web-v4",
@@ -184,7 +201,9 @@ describe("router placement", () => {
     const c2 = (await compileTopology(t)).find((h) => h.host === "compute-2")!;
     expect(c2.routers).toEqual([]);
     expect(c2.networks).toEqual([]);
-    const kinds = new Set([...c2.bridges["br-int"], ...c2.bridges["br-tun"]].map((f) => f.origin.kind));
+    const kinds = new Set(
+      [...c2.bridges["br-int"], ...c2.bridges["br-tun"]].map((f) => f.origin.kind),
+    );
     expect([...kinds].sort()).toEqual(["peer_host", "pipeline", "tunnel"]);
   });
 
@@ -192,7 +211,9 @@ describe("router placement", () => {
     const hosts = await compileTopology(loadExample("demo-3-hosts.yaml"));
     const c1 = hosts.find((h) => h.host === "compute-1")!;
     const lv = new Map(c1.networks.map((n) => [n.name, n.localVlan]));
-    for (const f of c1.bridges["br-int"].filter((x) => x.table.id === BR_INT.DVR_ROUTING.id && x.priority > 0)) {
+    for (const f of c1.bridges["br-int"].filter(
+      (x) => x.table.id === BR_INT.DVR_ROUTING.id && x.priority > 0,
+    )) {
       const text = formatDesiredFlow(f);
       const tenant = f.origin.object.startsWith("router tenant-a") ? "a" : "b";
       const allowed = [...lv].filter(([n]) => n.startsWith(`${tenant}-`)).map(([, v]) => v);
@@ -211,7 +232,10 @@ describe("port add and remove", () => {
     const m = new Map<string, HostOfports>();
     for (const h of index.hosts) {
       const d = defaultOfports(index, h.name);
-      m.set(h.name, { "br-int": new Map([...d["br-int"], ["tap-vm-c1", 30]]), "br-tun": d["br-tun"] });
+      m.set(h.name, {
+        "br-int": new Map([...d["br-int"], ["tap-vm-c1", 30]]),
+        "br-tun": d["br-tun"],
+      });
     }
     return m;
   }
@@ -220,7 +244,9 @@ describe("port add and remove", () => {
     const snap = await offlineSnapshot(t);
     const { compileAll } = await import("../../src/dvr/compile/index.js");
     const hosts = compileAll(compileInputFromSnapshot(snap, ofports));
-    return new Map(hosts.map((h) => [h.host, new Map(allFlows([h]).map((f) => [`${f.bridge} ${f.key}`, f]))]));
+    return new Map(
+      hosts.map((h) => [h.host, new Map(allFlows([h]).map((f) => [`${f.bridge} ${f.key}`, f]))]),
+    );
   }
 
   it("adding a port adds exactly its flows on every host, and removing it takes exactly those away", async () => {
@@ -249,7 +275,9 @@ describe("port add and remove", () => {
       expect(changed).toEqual([]);
       expect(added.length).toBeGreaterThan(0);
       for (const f of added) expect(f.origin.object).toBe("port vm-c1");
-      const roles = added.map((f) => `${f.bridge}:${f.table.name}:${f.origin.role.split(" ")[0]}`).sort();
+      const roles = added
+        .map((f) => `${f.bridge}:${f.table.name}:${f.origin.role.split(" ")[0]}`)
+        .sort();
       if (host === "compute-1") {
         // Port security (I23, I27, I25, I28), gratuitous-ARP pass, responder,
         // neighbour (local delivery), I19/I20.
@@ -265,7 +293,9 @@ describe("port add and remove", () => {
           "br-int:TRANSIENT:I20",
         ]);
         const neighbor = added.find((f) => f.table.id === BR_INT.DVR_NEIGHBOR.id)!;
-        expect(formatDesiredFlow(neighbor)).toContain("actions=set_field:fa:16:3e:cc:00:01->eth_dst,output:30");
+        expect(formatDesiredFlow(neighbor)).toContain(
+          "actions=set_field:fa:16:3e:cc:00:01->eth_dst,output:30",
+        );
       } else {
         // l2pop unicast and responder on br-tun, responder and neighbour (via the tunnel) on br-int.
         expect(roles).toEqual([
@@ -288,7 +318,11 @@ describe("port add and remove", () => {
     const index = indexTopology(t);
     const d = defaultOfports(index, "compute-1");
     const withoutVm = new Map([...d["br-int"]].filter(([n]) => n !== "tap-vm-a1"));
-    const h = await compileOne(t, "compute-1", new Map([["compute-1", { "br-int": withoutVm, "br-tun": d["br-tun"] }]]));
+    const h = await compileOne(
+      t,
+      "compute-1",
+      new Map([["compute-1", { "br-int": withoutVm, "br-tun": d["br-tun"] }]]),
+    );
     expect(h.skipped.map((s) => `${s.bridge} ${s.port}`)).toContain("br-int tap-vm-a1");
     const text = h.bridges["br-int"].map(formatDesiredFlow).join("\n");
     expect(text).not.toContain("fa:16:3e:aa:00:01->eth_dst,output:");
@@ -301,20 +335,32 @@ describe("the table guard", () => {
 
   it("refuses a goto the table does not declare, and a table of another bridge", () => {
     const c = new FlowCollector("br-int", 0xd5);
-    expect(() => c.add(BR_INT.DVR_ROUTING, { priority: "miss", goto: BR_INT.ARP_SPOOF, origin })).toThrow(
-      /may not go to ARP_SPOOF/,
+    expect(() =>
+      c.add(BR_INT.DVR_ROUTING, { priority: "miss", goto: BR_INT.ARP_SPOOF, origin }),
+    ).toThrow(/may not go to ARP_SPOOF/);
+    expect(() => c.add(BR_TUN.DVR_PROCESS, { priority: "miss", origin })).toThrow(
+      /belongs to br-tun/,
     );
-    expect(() => c.add(BR_TUN.DVR_PROCESS, { priority: "miss", origin })).toThrow(/belongs to br-tun/);
   });
 
   it("merges identical wishes and refuses conflicting ones for one match", () => {
     const c = new FlowCollector("br-tun", 0xd5);
-    const spec = { priority: "fromPatch" as const, match: match().inPort(1), goto: BR_TUN.DVR_PROCESS, origin };
+    const spec = {
+      priority: "fromPatch" as const,
+      match: match().inPort(1),
+      goto: BR_TUN.DVR_PROCESS,
+      origin,
+    };
     c.add(BR_TUN.LOCAL_SWITCHING, spec);
     c.add(BR_TUN.LOCAL_SWITCHING, { ...spec, match: match().inPort(1) });
     expect(c.flows()).toHaveLength(1);
     expect(() =>
-      c.add(BR_TUN.LOCAL_SWITCHING, { priority: "fromPatch", match: match().inPort(1), actions: [act.normal()], origin }),
+      c.add(BR_TUN.LOCAL_SWITCHING, {
+        priority: "fromPatch",
+        match: match().inPort(1),
+        actions: [act.normal()],
+        origin,
+      }),
     ).toThrow(FlowConflictError);
   });
 });

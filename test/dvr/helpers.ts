@@ -4,7 +4,12 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { compileAll, compileHost, type HostFlows, type HostOfports } from "../../src/dvr/compile/index.js";
+import {
+  compileAll,
+  compileHost,
+  type HostFlows,
+  type HostOfports,
+} from "../../src/dvr/compile/index.js";
 import { compileInputFromSnapshot, offlineSnapshot } from "../../src/dvr/offline.js";
 import { parseTopologyText } from "../../src/topology/loader.js";
 import type { Topology } from "../../src/topology/schema.js";
@@ -32,7 +37,11 @@ export async function compileTopology(
   return compileAll(compileInputFromSnapshot(snap, ofports));
 }
 
-export async function compileOne(t: Topology, host: string, ofports?: ReadonlyMap<string, HostOfports>) {
+export async function compileOne(
+  t: Topology,
+  host: string,
+  ofports?: ReadonlyMap<string, HostOfports>,
+) {
   const snap = await offlineSnapshot(t);
   return compileHost(compileInputFromSnapshot(snap, ofports), host);
 }

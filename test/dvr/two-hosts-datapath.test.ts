@@ -21,7 +21,12 @@ import {
 } from "../../codec/packet/index.js";
 import type { Bridge } from "../../datapath/bridge.js";
 import { Datapath } from "../../datapath/datapath.js";
-import { defaultOfports, PATCH_INT, PATCH_TUN, type HostFlows } from "../../src/dvr/compile/index.js";
+import {
+  defaultOfports,
+  PATCH_INT,
+  PATCH_TUN,
+  type HostFlows,
+} from "../../src/dvr/compile/index.js";
 import { toFlowMod } from "../../src/dvr/flow.js";
 import { parseIpv4 } from "../../src/topology/addr.js";
 import { indexTopology } from "../../src/topology/indexed.js";
@@ -53,11 +58,28 @@ function buildHost(t: Topology, flows: HostFlows): Host {
   const dp = new Datapath();
   const brInt = dp.addBridge({ name: "br-int" });
   const brTun = dp.addBridge({ name: "br-tun" });
-  brInt.addPort({ kind: "patch", name: PATCH_TUN, ofport: 1, peerBridge: "br-tun", peerPort: PATCH_INT });
-  brTun.addPort({ kind: "patch", name: PATCH_INT, ofport: 1, peerBridge: "br-int", peerPort: PATCH_TUN });
+  brInt.addPort({
+    kind: "patch",
+    name: PATCH_TUN,
+    ofport: 1,
+    peerBridge: "br-tun",
+    peerPort: PATCH_INT,
+  });
+  brTun.addPort({
+    kind: "patch",
+    name: PATCH_INT,
+    ofport: 1,
+    peerBridge: "br-int",
+    peerPort: PATCH_TUN,
+  });
   dp.linkPatches();
   for (const p of index.portsByHost.get(flows.host) ?? []) {
-    brInt.addPort({ kind: "sink", name: p.interfaceName, ofport: ports["br-int"].get(p.interfaceName)!, tag: lv.get(p.network)! });
+    brInt.addPort({
+      kind: "sink",
+      name: p.interfaceName,
+      ofport: ports["br-int"].get(p.interfaceName)!,
+      tag: lv.get(p.network)!,
+    });
   }
   const self = index.host(flows.host)!;
   for (const h of index.hosts) {
@@ -132,7 +154,10 @@ describe("two hosts on our switch, flows from the compiler", () => {
     const ko = keyOf(outer);
     expect(ko.w[FK.NW_DST]).toBe(parseIpv4("198.51.100.12"));
     expect(ko.w[FK.NW_SRC]).toBe(parseIpv4("198.51.100.11"));
-    const vni = (outer[VXLAN_OVERHEAD - 4]! << 16) | (outer[VXLAN_OVERHEAD - 3]! << 8) | outer[VXLAN_OVERHEAD - 2]!;
+    const vni =
+      (outer[VXLAN_OVERHEAD - 4]! << 16) |
+      (outer[VXLAN_OVERHEAD - 3]! << 8) |
+      outer[VXLAN_OVERHEAD - 2]!;
     expect(vni).toBe(VNI_RED);
     // Inner: this host's DVR MAC as source, never the gateway MAC; no VLAN tag; TTL 63.
     const inner = outer.subarray(VXLAN_OVERHEAD);
@@ -162,7 +187,11 @@ describe("two hosts on our switch, flows from the compiler", () => {
 
   it("same-host routed: delivered on the local port with the destination gateway MAC, nothing on the tunnel", async () => {
     const { c1 } = await twoHosts();
-    c1.brInt.receive(c1.ofport("tap-vm-a1"), udp("fa:16:3e:aa:00:01", GW_BLUE, "203.0.113.10", "203.0.113.74"), 0);
+    c1.brInt.receive(
+      c1.ofport("tap-vm-a1"),
+      udp("fa:16:3e:aa:00:01", GW_BLUE, "203.0.113.10", "203.0.113.74"),
+      0,
+    );
     const out = c1.sink.take();
     expect(out.map((s) => `${s.bridge}:${s.port}`)).toEqual([`br-int:${c1.ofport("tap-vm-b1")}`]);
     expect(ethSrc(out[0]!.frame)).toBe(GW_RED);
@@ -177,7 +206,11 @@ describe("two hosts on our switch, flows from the compiler", () => {
       ["203.0.113.1", GW_BLUE],
       ["203.0.113.11", "fa:16:3e:aa:00:02"],
     ] as const) {
-      const req = arpRequest({ sha: mac("fa:16:3e:aa:00:01"), spa: ip("203.0.113.10"), tpa: ip(target) });
+      const req = arpRequest({
+        sha: mac("fa:16:3e:aa:00:01"),
+        spa: ip("203.0.113.10"),
+        tpa: ip(target),
+      });
       c1.brInt.receive(port, req, 0);
       const out = c1.sink.take();
       expect(out.map((s) => `${s.bridge}:${s.port}`)).toEqual([`br-int:${port}`]);
@@ -192,7 +225,11 @@ describe("two hosts on our switch, flows from the compiler", () => {
 
   it("a spoofed ARP (claiming another VM's address) is dropped", async () => {
     const { c1 } = await twoHosts();
-    const req = arpRequest({ sha: mac("fa:16:3e:aa:00:01"), spa: ip("203.0.113.11"), tpa: ip("203.0.113.1") });
+    const req = arpRequest({
+      sha: mac("fa:16:3e:aa:00:01"),
+      spa: ip("203.0.113.11"),
+      tpa: ip("203.0.113.1"),
+    });
     c1.brInt.receive(c1.ofport("tap-vm-a1"), req, 0);
     expect(c1.sink.take()).toEqual([]);
   });

@@ -13,7 +13,11 @@ import { parseTopologyText } from "../../src/topology/loader.js";
 import type { Topology } from "../../src/topology/schema.js";
 import { randomMacInBase, seededRandomBytes, type RandomBytes } from "../../src/store/mac-alloc.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
-import { GenerationConflictError, HostMacAllocationError, type StoreSnapshot } from "../../src/store/store.js";
+import {
+  GenerationConflictError,
+  HostMacAllocationError,
+  type StoreSnapshot,
+} from "../../src/store/store.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const dirs: string[] = [];
@@ -82,7 +86,8 @@ describe("host MACs", () => {
     const s1 = await store.commit(t);
     const t2 = structuredClone(t);
     delete t2.hosts["compute-3"];
-    for (const [p, port] of Object.entries(t2.ports)) if (port.host === "compute-3") delete t2.ports[p];
+    for (const [p, port] of Object.entries(t2.ports))
+      if (port.host === "compute-3") delete t2.ports[p];
     const s2 = await store.commit(t2);
     expect(s2.generation).toBe(2);
     expect([...s2.hostMacs.keys()]).toEqual(["compute-1", "compute-2"]);
@@ -100,7 +105,11 @@ describe("host MACs", () => {
     t.ports["a-web-1"]!.mac_address = "fa:16:3f:0a:0b:0c";
     const draws: Record<string, number[][]> = {
       "compute-1": [[1, 2, 3]],
-      "compute-2": [[1, 2, 3], [0x0a, 0x0b, 0x0c], [4, 5, 6]],
+      "compute-2": [
+        [1, 2, 3],
+        [0x0a, 0x0b, 0x0c],
+        [4, 5, 6],
+      ],
       "compute-3": [[7, 8, 9]],
     };
     const sources = Object.fromEntries(Object.entries(draws).map(([h, d]) => [h, replay(...d)]));

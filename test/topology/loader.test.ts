@@ -32,7 +32,8 @@ function errors(text: string): TopologyIssue[] {
 
 function find(issues: readonly TopologyIssue[], path: string): TopologyIssue {
   const i = issues.find((x) => formatPath(x.path) === path);
-  if (i === undefined) throw new Error(`no issue at ${path}: ${issues.map((x) => formatIssue(x)).join("; ")}`);
+  if (i === undefined)
+    throw new Error(`no issue at ${path}: ${issues.map((x) => formatIssue(x)).join("; ")}`);
   return i;
 }
 
@@ -99,7 +100,10 @@ describe("schema errors name the path and the line", () => {
   });
 
   it("rejects unknown fields at the field's own line", () => {
-    const text = BASE.replace("    fixed_ips: [203.0.113.40]", "    fixed_ips: [203.0.113.40]\n    security_groups: [default]");
+    const text = BASE.replace(
+      "    fixed_ips: [203.0.113.40]",
+      "    fixed_ips: [203.0.113.40]\n    security_groups: [default]",
+    );
     const i = find(errors(text), "ports.vm2.security_groups");
     expect(i.message).toContain("unknown field");
     expect(i.line).toBe(lineOf(text, "security_groups"));
@@ -116,7 +120,10 @@ describe("schema errors name the path and the line", () => {
   });
 
   it("rejects a CIDR with host bits and a MAC with a typo", () => {
-    const text = BASE.replace("203.0.113.32/27", "203.0.113.33/27").replace("fa:16:3e:00:01:02", "fa:16:3e:00:01");
+    const text = BASE.replace("203.0.113.32/27", "203.0.113.33/27").replace(
+      "fa:16:3e:00:01:02",
+      "fa:16:3e:00:01",
+    );
     const es = errors(text);
     expect(find(es, "subnets.red-v4.cidr").message).toContain("host bits");
     const mac = find(es, "ports.vm2.mac_address");
@@ -132,7 +139,9 @@ describe("schema errors name the path and the line", () => {
 
   it("refuses duplicate keys (a second host of the same name)", () => {
     const text = BASE.replace("  c2:\n", "  c1:\n");
-    expect(parseTopologyText(text).issues.some((i) => /unique|duplicate/i.test(i.message))).toBe(true);
+    expect(parseTopologyText(text).issues.some((i) => /unique|duplicate/i.test(i.message))).toBe(
+      true,
+    );
   });
 
   it("keeps all 64 bits of a datapath id", () => {
@@ -166,10 +175,15 @@ describe("semantic errors name the path and the line", () => {
   });
 
   it("duplicate IPs on a network, IPs outside every subnet, network/broadcast addresses", () => {
-    const text = BASE.replace("fixed_ips: [203.0.113.40]", "fixed_ips: [203.0.113.33, 203.0.113.99, 203.0.113.63]");
+    const text = BASE.replace(
+      "fixed_ips: [203.0.113.40]",
+      "fixed_ips: [203.0.113.33, 203.0.113.99, 203.0.113.63]",
+    );
     const es = errors(text);
     expect(find(es, "ports.vm2.fixed_ips[0]").message).toContain("already used by router r1");
-    expect(find(es, "ports.vm2.fixed_ips[1]").message).toBe("203.0.113.99 is in no subnet of network red");
+    expect(find(es, "ports.vm2.fixed_ips[1]").message).toBe(
+      "203.0.113.99 is in no subnet of network red",
+    );
     expect(find(es, "ports.vm2.fixed_ips[2]").message).toContain("broadcast address");
     expect(find(es, "ports.vm2.fixed_ips[1]").line).toBe(lineOf(text, "203.0.113.99"));
   });
@@ -185,7 +199,9 @@ describe("semantic errors name the path and the line", () => {
       "      - { subnet: red-v4, mac_address: fa:16:3e:00:00:02 }",
       "      - { subnet: red-v4, mac_address: fa:16:3e:00:00:02 }\n  r2:\n    interfaces:\n      - { subnet: red-v4, mac_address: fa:16:3e:00:00:03 }",
     );
-    expect(find(errors(two), "routers.r2.interfaces[0].subnet").message).toContain("already attached to router r1");
+    expect(find(errors(two), "routers.r2.interfaces[0].subnet").message).toContain(
+      "already attached to router r1",
+    );
   });
 
   it("duplicate VNIs, tunnel IPs and datapath ids", () => {
@@ -199,7 +215,10 @@ describe("semantic errors name the path and the line", () => {
   });
 
   it("a port with two gateway MACs on one network (DVR restores one)", () => {
-    const text = BASE.replace("red-v4: { network: red, cidr: 203.0.113.32/27", "red-v4: { network: blue, cidr: 203.0.113.32/27")
+    const text = BASE.replace(
+      "red-v4: { network: red, cidr: 203.0.113.32/27",
+      "red-v4: { network: blue, cidr: 203.0.113.32/27",
+    )
       .replace("fixed_ips: [203.0.113.10]", "fixed_ips: [203.0.113.10, 203.0.113.41]")
       .replace("network: red\n    host: c2", "network: blue\n    host: c2");
     // Two interfaces of one router on one network: each subnet has its own gateway MAC.
@@ -207,7 +226,10 @@ describe("semantic errors name the path and the line", () => {
   });
 
   it("dvr_base_mac must differ from Neutron's port base", () => {
-    const text = BASE.replace("version: 1\n", "version: 1\ncontroller:\n  dvr_base_mac: fa:16:3e:00:00:00\n");
+    const text = BASE.replace(
+      "version: 1\n",
+      "version: 1\ncontroller:\n  dvr_base_mac: fa:16:3e:00:00:00\n",
+    );
     expect(find(errors(text), "controller.dvr_base_mac").line).toBe(3);
   });
 

@@ -28,7 +28,10 @@ interface HostReport {
   readonly dvrMacSource: "configured" | "allocated";
   readonly routers: readonly string[];
   readonly networks: readonly { name: string; localVlan: number; vni: number }[];
-  readonly bridges: Record<string, { flows: number; tables: { id: number; name: string; flows: number }[] }>;
+  readonly bridges: Record<
+    string,
+    { flows: number; tables: { id: number; name: string; flows: number }[] }
+  >;
 }
 
 function hostReport(t: Topology, h: HostFlows): HostReport {
@@ -81,7 +84,8 @@ export async function runCheck(args: readonly string[], io: CommandIo): Promise<
   const r = parseTopologyText(text);
   const invalid = r.topology === undefined || hasErrors(r.issues);
   if (invalid) {
-    if (json) io.stdout(`${JSON.stringify({ valid: false, issues: r.issues.map(issueJson) }, null, 2)}\n`);
+    if (json)
+      io.stdout(`${JSON.stringify({ valid: false, issues: r.issues.map(issueJson) }, null, 2)}\n`);
     else for (const i of r.issues) io.stdout(`${formatIssue(i, config)}\n`);
     if (!json) {
       const n = r.issues.filter((i) => i.severity === "error").length;
@@ -101,7 +105,9 @@ export async function runCheck(args: readonly string[], io: CommandIo): Promise<
   }
   const reports = hosts.map((h) => hostReport(t, h));
   if (json) {
-    io.stdout(`${JSON.stringify({ valid: true, issues: r.issues.map(issueJson), hosts: reports }, null, 2)}\n`);
+    io.stdout(
+      `${JSON.stringify({ valid: true, issues: r.issues.map(issueJson), hosts: reports }, null, 2)}\n`,
+    );
     return 0;
   }
   let out = "";

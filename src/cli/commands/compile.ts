@@ -75,14 +75,17 @@ export async function runCompile(args: readonly string[], io: CommandIo): Promis
     const { topology, warnings } = loadTopologyFile(config);
     for (const w of warnings) err(`${formatIssue(w, config)}\n`);
     if (topology.hosts[host] === undefined) {
-      err(`dvrflow compile: no host "${host}" in ${config} (hosts: ${Object.keys(topology.hosts).join(", ")})\n`);
+      err(
+        `dvrflow compile: no host "${host}" in ${config} (hosts: ${Object.keys(topology.hosts).join(", ")})\n`,
+      );
       return 1;
     }
     const storePath = opts.values.get("--store");
     const snapshot = await offlineSnapshot(topology, storePath === undefined ? {} : { storePath });
     const flows = compileHost(compileInputFromSnapshot(snapshot), host);
     const annotate = opts.flags.has("--annotate");
-    const bridges: readonly BridgeName[] = bridge === undefined ? BRIDGE_NAMES : [bridge as BridgeName];
+    const bridges: readonly BridgeName[] =
+      bridge === undefined ? BRIDGE_NAMES : [bridge as BridgeName];
     let out = "";
     for (const b of bridges) {
       if (bridge === undefined) {

@@ -112,7 +112,11 @@ export function compileBrInt(ctx: HostContext): FlowCollector {
         priority: "peerDvrMac",
         match: match().inPort(patchTun).ethSrc(p.dvrMac),
         goto: T.DVR_TO_SRC_MAC,
-        origin: { kind: "peer_host", object: `host ${p.host.name}`, role: "I15 routed frame from a peer host" },
+        origin: {
+          kind: "peer_host",
+          object: `host ${p.host.name}`,
+          role: "I15 routed frame from a peer host",
+        },
       });
     }
   }
@@ -145,7 +149,11 @@ export function compileBrInt(ctx: HostContext): FlowCollector {
   for (const r of ctx.routers) {
     for (const src of r.interfaces) {
       const srcLv = ctx.lv(src.network);
-      const origin = (role: string) => ({ kind: "router_interface" as const, object: routerObject(src), role });
+      const origin = (role: string) => ({
+        kind: "router_interface" as const,
+        object: routerObject(src),
+        role,
+      });
       c.add(T.DVR_LOCAL_RESPONDER, {
         priority: "reply",
         match: match().arp().metadata(META.network(srcLv)).arpOp(ARP_OP.request).arpTpa(src.ip),
@@ -176,7 +184,11 @@ export function compileBrInt(ctx: HostContext): FlowCollector {
         const dstLv = ctx.lv(dst.network);
         c.add(T.DVR_ROUTING, {
           priority: ROUTE_PRIORITY_BAND + dst.subnet.cidr.prefixLength,
-          match: match().ip().metadata(META.network(srcLv)).ethDst(src.mac).ipv4DstPrefix(dst.subnet.cidr),
+          match: match()
+            .ip()
+            .metadata(META.network(srcLv))
+            .ethDst(src.mac)
+            .ipv4DstPrefix(dst.subnet.cidr),
           actions: [act.decTtl(), act.setField(F.ethSrc, dst.mac)],
           writeMetadata: META.network(dstLv),
           goto: T.DVR_NEIGHBOR,
@@ -207,7 +219,11 @@ function localPort(c: FlowCollector, ctx: HostContext, port: IndexedPort): void 
   const vp = ctx.ofport("br-int", port.interfaceName, `port ${port.name}`);
   if (vp === undefined) return;
   const lv = ctx.lv(port.network);
-  const origin = (role: string) => ({ kind: "local_port" as const, object: `port ${port.name}`, role });
+  const origin = (role: string) => ({
+    kind: "local_port" as const,
+    object: `port ${port.name}`,
+    role,
+  });
   const net = META.network(lv);
   if (port.portSecurity) {
     c.add(T.LOCAL_SWITCHING, {

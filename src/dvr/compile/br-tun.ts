@@ -4,7 +4,17 @@
  * the "tunnel to local VLAN" tables only 4 exists (Neutron also installs
  * the drop defaults of 3 and 6).
  */
-import { act, ARP_OP, BROADCAST_MAC, F, FlowCollector, ICMPV6_TYPE, learnAction, match, MULTICAST_BIT } from "../flow.js";
+import {
+  act,
+  ARP_OP,
+  BROADCAST_MAC,
+  F,
+  FlowCollector,
+  ICMPV6_TYPE,
+  learnAction,
+  match,
+  MULTICAST_BIT,
+} from "../flow.js";
 import { BR_TUN, learnedCookie } from "../tables.js";
 import { arpReplyActions } from "./br-int.js";
 import type { HostContext } from "./context.js";
@@ -19,7 +29,11 @@ export function compileBrTun(ctx: HostContext): FlowCollector {
   const patchInt = ctx.ofport("br-tun", PATCH_INT, "the patch to br-int");
 
   // --- defaults (T1, T3–T14 without the non-DVR T2: bug #2028795) ---------
-  c.add(T.LOCAL_SWITCHING, { priority: "drop", origin: pipeline("T1 unknown in_port"), cookieKey: key("T1") });
+  c.add(T.LOCAL_SWITCHING, {
+    priority: "drop",
+    origin: pipeline("T1 unknown in_port"),
+    cookieKey: key("T1"),
+  });
   if (patchInt !== undefined) {
     c.add(T.LOCAL_SWITCHING, {
       priority: "fromPatch",
@@ -109,7 +123,11 @@ export function compileBrTun(ctx: HostContext): FlowCollector {
     origin: pipeline("T10 unknown ARP floods"),
     cookieKey: key("T10"),
   });
-  c.add(T.FLOOD_TO_TUN, { priority: "drop", origin: pipeline("T11 no flood list"), cookieKey: key("T11") });
+  c.add(T.FLOOD_TO_TUN, {
+    priority: "drop",
+    origin: pipeline("T11 no flood list"),
+    cookieKey: key("T11"),
+  });
 
   // --- peers: DVR MAC bypass (T20) and tunnel ports (T15) -----------------
   const tunnels = new Map<string, number>();
@@ -119,7 +137,11 @@ export function compileBrTun(ctx: HostContext): FlowCollector {
         priority: "peerDvrMac",
         match: match().ethSrc(p.dvrMac),
         actions: [act.output(patchInt)],
-        origin: { kind: "peer_host", object: `host ${p.host.name}`, role: "T20 peer DVR MAC: no learning" },
+        origin: {
+          kind: "peer_host",
+          object: `host ${p.host.name}`,
+          role: "T20 peer DVR MAC: no learning",
+        },
       });
     }
     const tun = ctx.ofport("br-tun", p.tunnelPort, `tunnel to ${p.host.name}`);
@@ -129,7 +151,11 @@ export function compileBrTun(ctx: HostContext): FlowCollector {
       priority: "fromTunnel",
       match: match().inPort(tun),
       goto: T.VXLAN_TUN_TO_LV,
-      origin: { kind: "tunnel", object: `tunnel to ${p.host.name}`, role: `T15 from ${p.tunnelPort}` },
+      origin: {
+        kind: "tunnel",
+        object: `tunnel to ${p.host.name}`,
+        role: `T15 from ${p.tunnelPort}`,
+      },
     });
   }
 
@@ -153,14 +179,22 @@ export function compileBrTun(ctx: HostContext): FlowCollector {
       c.add(T.FLOOD_TO_TUN, {
         priority: "flood",
         match: match().vlan(lv),
-        actions: [act.popVlan(), act.setField(F.tunId, BigInt(vni)), ...floodTo.map((t) => act.output(t))],
+        actions: [
+          act.popVlan(),
+          act.setField(F.tunId, BigInt(vni)),
+          ...floodTo.map((t) => act.output(t)),
+        ],
         origin: origin(`T17 flood to ${floodTo.length} peer(s)`),
       });
     }
     for (const q of ctx.index.portsByNetwork.get(n) ?? []) {
       if (q.host === ctx.host.name) continue;
       const tun = tunnels.get(q.host);
-      const portOrigin = (role: string) => ({ kind: "remote_port" as const, object: `port ${q.name}`, role });
+      const portOrigin = (role: string) => ({
+        kind: "remote_port" as const,
+        object: `port ${q.name}`,
+        role,
+      });
       if (tun !== undefined) {
         c.add(T.UCAST_TO_TUN, {
           priority: "l2pop",

@@ -13,7 +13,14 @@ import { HostContext, type CompileInput, type SkippedFlow } from "./context.js";
 import { defaultOfports } from "./ports.js";
 
 export type { CompileInput, SkippedFlow } from "./context.js";
-export { defaultOfports, tunnelPortName, PATCH_INT, PATCH_TUN, type HostOfports, type OfportMap } from "./ports.js";
+export {
+  defaultOfports,
+  tunnelPortName,
+  PATCH_INT,
+  PATCH_TUN,
+  type HostOfports,
+  type OfportMap,
+} from "./ports.js";
 
 export interface HostFlows {
   readonly host: string;
