@@ -108,6 +108,12 @@ export class Bridge {
   sink: TxSink | null = null;
   /** Bumped on every flow, group or port change (caches compare it). */
   version = 0;
+  /**
+   * Fail-open (fail_mode=standalone with the controllers gone, see
+   * agent/fail-mode.ts): every packet entering the bridge is switched by
+   * NORMAL, above all flows, as OVS's hidden fail-open flow does.
+   */
+  failOpen = false;
   readonly compileContext: CompileContext;
   private readonly timed = new Set<FlowEntry>();
   private readonly encap = new PacketBuffer();
@@ -132,6 +138,13 @@ export class Bridge {
   changed(): void {
     this.version++;
     this.datapath.changed();
+  }
+
+  /** Enters or leaves fail-open (flushes the caches). */
+  setFailOpen(on: boolean): void {
+    if (this.failOpen === on) return;
+    this.failOpen = on;
+    this.changed();
   }
 
   // ------------------------------------------------------------ ports

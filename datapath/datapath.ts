@@ -20,11 +20,14 @@ import {
 } from "../codec/packet/parse.js";
 import { vxlanTunnelInto } from "../codec/packet/vxlan.js";
 import { OFPP } from "../codec/ports.js";
-import { compileActions } from "./actions/compile.js";
+import type { Action } from "../codec/actions.js";
+import { compileActions, type Op } from "./actions/compile.js";
 import { Bridge, type BridgeOptions } from "./bridge.js";
 import { Xlate } from "./pipeline.js";
 import { ExactMatchCache, type CachedWalk } from "./flow-cache.js";
 import { syncHeader } from "./actions/rewrite.js";
+
+const NORMAL_ACTIONS: readonly Action[] = [{ type: "output", port: OFPP.NORMAL, maxLen: 0 }];
 
 export interface DatapathOptions {
   /** Put the exact-match cache in front of the pipeline (default true). */
@@ -44,6 +47,8 @@ export class Datapath {
   private readonly outer = new FlowKey();
   /** Bumped on any change in any bridge (flows, groups, ports). */
   version = 0;
+  /** `output:NORMAL`, compiled once, for bridges in fail-open. */
+  private normalOps: Op[] | null = null;
 
   constructor(options: DatapathOptions = {}) {
     this.cache = options.cache === false ? null : new ExactMatchCache();
@@ -116,6 +121,12 @@ export class Datapath {
   /** Runs the parsed packet in the walk state: from the cache when possible, else through the tables. */
   private process(br: Bridge, nowMs: number): void {
     const x = this.xlate;
+    if (br.failOpen) {
+      // Fail-open: NORMAL above every flow (OVS's hidden fail-open rule).
+      this.lastFromCache = false;
+      x.runOps(br, (this.normalOps ??= compileActions(NORMAL_ACTIONS, br.compileContext)), nowMs);
+      return;
+    }
     const cache = this.cache;
     if (cache === null) {
       this.lastFromCache = false;

@@ -115,6 +115,28 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
       status = await runTour([], io);
     });
 
+  program
+    .command("switch")
+    .description("run the userspace OpenFlow 1.3 switch (see `dvrflow switch --help`)")
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { runSwitch } = await import("./commands/switch.js");
+      status = await runSwitch(cmd.args, io);
+    });
+
+  program
+    .command("trace")
+    .description("trace a packet through flow tables, in the layout of ovs-appctl ofproto/trace")
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { runTrace } = await import("./commands/trace.js");
+      status = await runTrace(cmd.args, io);
+    });
+
   try {
     await program.parseAsync([...argv], { from: "node" });
   } catch (err) {

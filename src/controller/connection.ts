@@ -1,0 +1,398 @@
+/**
+ * The async face of one switch connection: a {@link Session} (pure) plus a
+ * byte {@link Transport} (a socket, in server.ts; anything in tests). It
+ * frames and decodes what arrives, feeds the session, writes what the
+ * session returns, and turns tracked requests into promises.
+ *
+ * Backpressure (reliability.md §3.5). When the transport's buffer is full
+ * (`write` returned false) the connection is *congested* until `drain`:
+ * - producers that can wait (reconciliation) `await drained()` between
+ *   batches, so at most one batch (~64 KiB) sits in our buffers per switch;
+ * - producers that cannot (packet-outs for packet-ins) are dropped and
+ *   counted while congested, as OVS drops packet-ins past its queue.
+ * Reading never stops: the switch's replies (barriers, dumps) must keep
+ * flowing, and OVS itself stops reading us when 100 of its replies are
+ * unsent, so pausing our reads on write congestion could deadlock both.
+ *
+ * Input is bounded by the framer (one partial message, at most 64 KiB) and
+ * by handling every frame synchronously as it is cut.
+ */
+import { FramingError, Framer } from "../../codec/framer.js";
+import { isOfpError } from "../../codec/errors.js";
+import { decodeMessage, encodeMessage, encodeMessageTo, type OfMessage } from "../../codec/message.js";
+import type { ErrorMessage } from "../../codec/messages/error.js";
+import type { FlowStats } from "../../codec/messages/multipart-flow.js";
+import type { OfpPort } from "../../codec/messages/port.js";
+import { OFPTT_ALL, OFPG_ANY } from "../../codec/messages/flow-mod.js";
+import { OFPP } from "../../codec/ports.js";
+import { Writer } from "../../codec/writer.js";
+import type { Logger } from "../log.js";
+import { describeOfError } from "./of-error.js";
+import {
+  Session,
+  type Notice,
+  type PortChange,
+  type RequestFailure,
+  type SessionOptions,
+  type StepResult,
+} from "./session.js";
+
+/** Where bytes go. `write` returns false when the caller should wait for `drain`. */
+export interface Transport {
+  write(bytes: Uint8Array): boolean;
+  /** Close after writing what is buffered. */
+  end(): void;
+  /** Bytes buffered and not yet sent. */
+  readonly writableLength: number;
+  readonly remote: string;
+}
+
+/** What a connection reports to its owner (the controller). */
+export interface ConnectionHandler {
+  ready(conn: Connection): void;
+  port(conn: Connection, change: PortChange, port: OfpPort): void;
+  packetIn(conn: Connection, msg: Extract<OfMessage, { type: "packet_in" }>): void;
+  closed(conn: Connection, reason: string): void;
+  /** An OFPT_ERROR, already described (for metrics). */
+  ofError?(conn: Connection, err: ErrorMessage): void;
+  echoRtt?(conn: Connection, ms: number): void;
+}
+
+export class RequestError extends Error {
+  constructor(
+    readonly request: OfMessage,
+    readonly failure: RequestFailure,
+  ) {
+    super(
+      failure.kind === "error"
+        ? `${request.type} refused: ${describeOfError(failure.error, request).name}`
+        : failure.kind === "timeout"
+          ? `${request.type} timed out`
+          : `${request.type} aborted: connection closed (${failure.reason})`,
+    );
+    this.name = "RequestError";
+  }
+}
+
+/** The outcome of messages fenced by one barrier. */
+export interface FenceResult {
+  readonly errors: readonly { readonly request: OfMessage; readonly error: ErrorMessage }[];
+}
+
+interface Waiter {
+  resolve(m: OfMessage): void;
+  reject(e: Error): void;
+}
+
+interface FenceGroup {
+  readonly errors: { request: OfMessage; error: ErrorMessage }[];
+}
+
+/** Messages are packed into writes of about this size. */
+const BATCH_BYTES = 64 * 1024;
+
+export interface ConnectionOptions extends SessionOptions {
+  /** Buffered bytes above which packet-outs are dropped. Default 1 MiB. */
+  readonly maxBufferedBytes?: number;
+  /** Log every message at trace level, as ofp-print text would show it. */
+  readonly ofchannelLog?: boolean;
+}
+
+let nextConnectionId = 1;
+
+export class Connection {
+  readonly id = nextConnectionId++;
+  readonly session: Session;
+  log: Logger;
+  private readonly framer = new Framer();
+  private readonly waiters = new Map<number, Waiter>();
+  private readonly fenceGroups = new Map<number, FenceGroup>();
+  private drainWaiters: (() => void)[] = [];
+  private congested = false;
+  private closedReason: string | undefined;
+  private readonly maxBufferedBytes: number;
+  /** Packet-outs dropped while congested. */
+  droppedForBackpressure = 0;
+  readonly connectedAt: number;
+
+  constructor(
+    readonly transport: Transport,
+    private readonly handler: ConnectionHandler,
+    log: Logger,
+    private readonly clock: () => number,
+    options: ConnectionOptions = {},
+  ) {
+    this.session = new Session(options);
+    this.log = log.child({ conn: this.id, remote: transport.remote });
+    this.maxBufferedBytes = options.maxBufferedBytes ?? 1 << 20;
+    this.connectedAt = clock();
+  }
+
+  get closed(): boolean {
+    return this.closedReason !== undefined;
+  }
+
+  get isCongested(): boolean {
+    return this.congested;
+  }
+
+  get datapathId(): bigint | undefined {
+    return this.session.datapathId;
+  }
+
+  /** The transport is open: start the handshake. */
+  start(): void {
+    this.apply(this.session.start(this.clock()));
+  }
+
+  /** Bytes from the transport. */
+  data(chunk: Uint8Array): void {
+    if (this.closed) return;
+    let frames: Uint8Array[];
+    try {
+      frames = this.framer.push(chunk);
+    } catch (e) {
+      if (!(e instanceof FramingError)) throw e;
+      for (const f of e.frames) this.frame(f);
+      this.shutdown(`framing error: ${e.message}`);
+      return;
+    }
+    for (const f of frames) {
+      if (this.closed) return;
+      this.frame(f);
+    }
+  }
+
+  /** The transport can take more bytes. */
+  drain(): void {
+    this.congested = false;
+    const ws = this.drainWaiters;
+    this.drainWaiters = [];
+    for (const w of ws) w();
+  }
+
+  /** The clock ticked (the server calls this for every connection). */
+  tick(): void {
+    if (this.closed) return;
+    this.apply(this.session.tick(this.clock()));
+  }
+
+  /** The transport closed under us (peer hung up, socket error). */
+  transportClosed(reason: string): void {
+    if (this.closed) return;
+    this.closedReason = reason;
+    this.apply(this.session.close(reason), true);
+    this.drain();
+    this.handler.closed(this, reason);
+  }
+
+  /** We close the connection (after writing what is queued). */
+  shutdown(reason: string): void {
+    if (this.closed) return;
+    this.log.info({ event: "switch.close", reason }, "closing connection");
+    this.closedReason = reason;
+    this.apply(this.session.close(reason), true);
+    this.transport.end();
+    this.drain();
+    this.handler.closed(this, reason);
+  }
+
+  /** Resolves when the transport has room (immediately when it has). */
+  drained(): Promise<void> {
+    if (!this.congested || this.closed) return Promise.resolve();
+    return new Promise((resolve) => this.drainWaiters.push(resolve));
+  }
+
+  /** Sends a request that expects a reply; multipart replies arrive joined. */
+  request(msg: OfMessage, timeoutMs?: number): Promise<OfMessage> {
+    if (this.closed) return Promise.reject(new Error(`connection closed (${this.closedReason})`));
+    const sent = this.session.track(msg, this.clock(), "reply", timeoutMs);
+    const p = new Promise<OfMessage>((resolve, reject) => {
+      this.waiters.set(sent.xid, { resolve, reject });
+    });
+    this.write([sent]);
+    return p;
+  }
+
+  /**
+   * Sends `msgs` (no replies expected) and a barrier after them; resolves
+   * when the barrier is answered, with the OFPT_ERRORs any of them got.
+   * Writes in batches and waits for the transport to drain between them.
+   */
+  async fenced(msgs: readonly OfMessage[]): Promise<FenceResult> {
+    const group: FenceGroup = { errors: [] };
+    const w = new Writer(BATCH_BYTES + 4096);
+    for (const m of msgs) {
+      if (this.closed) throw new Error(`connection closed (${this.closedReason})`);
+      const sent = this.session.track(m, this.clock(), "fenced");
+      this.fenceGroups.set(sent.xid, group);
+      encodeMessageTo(w, sent);
+      if (w.pos >= BATCH_BYTES) {
+        this.writeBytes(w.finish());
+        w.pos = 0;
+        await this.drained();
+      }
+    }
+    if (w.pos > 0) this.writeBytes(w.finish());
+    const barrier = this.session.barrier(this.clock());
+    const done = new Promise<OfMessage>((resolve, reject) =>
+      this.waiters.set(barrier.xid, { resolve, reject }),
+    );
+    this.write([barrier]);
+    try {
+      await done;
+    } finally {
+      for (const [xid, g] of this.fenceGroups) if (g === group) this.fenceGroups.delete(xid);
+    }
+    return group;
+  }
+
+  /**
+   * Sends a message nobody waits for (packet-out). Returns false, and drops
+   * it, while the transport is congested past `maxBufferedBytes`.
+   */
+  sendUnreliable(msg: OfMessage): boolean {
+    if (this.closed) return false;
+    if (this.congested && this.transport.writableLength > this.maxBufferedBytes) {
+      this.droppedForBackpressure++;
+      return false;
+    }
+    this.write([msg]);
+    return true;
+  }
+
+  /** Every flow under `cookie/cookieMask` (one multipart dump, joined). */
+  async dumpFlows(cookie: bigint, cookieMask: bigint, timeoutMs?: number): Promise<FlowStats[]> {
+    const reply = await this.request(
+      {
+        type: "multipart_request",
+        xid: 0,
+        flags: 0,
+        body: {
+          kind: "flow",
+          tableId: OFPTT_ALL,
+          outPort: OFPP.ANY,
+          outGroup: OFPG_ANY,
+          cookie,
+          cookieMask,
+          match: { entries: [] },
+        },
+      },
+      timeoutMs,
+    );
+    if (reply.type !== "multipart_reply" || reply.body.kind !== "flow") {
+      throw new Error(`flow dump answered with ${reply.type}`);
+    }
+    return [...reply.body.entries];
+  }
+
+  // ------------------------------------------------------------------ internals
+
+  private frame(f: Uint8Array): void {
+    const now = this.clock();
+    let msg: OfMessage;
+    try {
+      msg = decodeMessage(f);
+    } catch (e) {
+      if (!isOfpError(e)) throw e;
+      this.apply(this.session.decodeError(e, f, now));
+      return;
+    }
+    if (this.ofchannelLog) this.log.trace({ event: "of.rx", msg: msg.type, xid: msg.xid });
+    this.apply(this.session.receive(msg, now));
+  }
+
+  private get ofchannelLog(): boolean {
+    return this.log.isLevelEnabled("trace");
+  }
+
+  private write(msgs: readonly OfMessage[]): void {
+    for (const m of msgs) {
+      if (this.ofchannelLog) this.log.trace({ event: "of.tx", msg: m.type, xid: m.xid });
+      this.writeBytes(encodeMessage(m));
+    }
+  }
+
+  private writeBytes(bytes: Uint8Array): void {
+    if (!this.transport.write(bytes)) this.congested = true;
+  }
+
+  private apply(r: StepResult, closing = false): void {
+    if (r.send.length > 0 && !(closing && this.closedReason !== undefined && r.close === undefined)) {
+      this.write(r.send);
+    }
+    for (const n of r.notices) this.notice(n);
+    if (r.close !== undefined && !closing) this.shutdown(r.close);
+  }
+
+  private notice(n: Notice): void {
+    switch (n.kind) {
+      case "transition":
+        this.log.debug({ event: "session.transition" }, `${n.from} -> ${n.to}`);
+        if (n.to === "awaitPortDesc" && this.session.datapathId !== undefined) {
+          this.log = this.log.child({ dpid: dpidText(this.session.datapathId) });
+        }
+        return;
+      case "ready":
+        this.handler.ready(this);
+        return;
+      case "port":
+        this.handler.port(this, n.change, n.port);
+        return;
+      case "packetIn":
+        this.handler.packetIn(this, n.msg);
+        return;
+      case "async":
+        this.log.debug({ event: "of.async", msg: n.msg.type, xid: n.msg.xid }, "unexpected message");
+        return;
+      case "reply": {
+        const w = this.waiters.get(n.xid);
+        this.waiters.delete(n.xid);
+        w?.resolve(n.msg);
+        return;
+      }
+      case "failed": {
+        if (n.failure.kind === "error") this.reportError(n.failure.error, n.request);
+        if (n.mode === "fenced") {
+          const g = this.fenceGroups.get(n.xid);
+          this.fenceGroups.delete(n.xid);
+          if (g !== undefined && n.failure.kind === "error") {
+            g.errors.push({ request: n.request, error: n.failure.error });
+          }
+          return;
+        }
+        const w = this.waiters.get(n.xid);
+        this.waiters.delete(n.xid);
+        w?.reject(new RequestError(n.request, n.failure));
+        return;
+      }
+      case "unsolicitedError":
+        this.reportError(n.error, undefined);
+        return;
+      case "badMessage":
+        this.log.warn({ event: "of.bad_message", err: n.error.message }, "undecodable message from switch");
+        return;
+      case "echoRtt":
+        this.handler.echoRtt?.(this, n.ms);
+        return;
+      default: {
+        const never: never = n;
+        throw new Error(`unhandled notice ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  private reportError(err: ErrorMessage, request: OfMessage | undefined): void {
+    const d = describeOfError(err, request);
+    this.log.warn(
+      { event: "of.error", xid: err.xid, type: d.type, code: d.code, error: d.name, request: d.request, flow: d.flow },
+      d.flow === undefined ? `switch error ${d.name}` : `switch error ${d.name} for flow: ${d.flow}`,
+    );
+    this.handler.ofError?.(this, err);
+  }
+}
+
+/** `0x0000000000000011`. */
+export function dpidText(dpid: bigint): string {
+  return `0x${dpid.toString(16).padStart(16, "0")}`;
+}

@@ -1,0 +1,338 @@
+/**
+ * Packet-in handling: the controller's part of the data plane, for what the
+ * flows could not do themselves (issue §4).
+ *
+ * - ARP responder fallback. The flows (br-int table 40) answer ARP for every
+ *   known address; a request that still reaches us — flows not yet
+ *   installed, a port the switch has just reported — is answered with a
+ *   PACKET_OUT carrying the reply, built with codec/packet, sent back out of
+ *   the port it came in on. Only for addresses the *intent* holds (a port's
+ *   fixed IP or a router interface of the requester's network);
+ *   anything else gets no reply (reliability.md §4.3 rule 2).
+ * - Route miss. A routed packet whose destination has no neighbour flow yet
+ *   (br-int table 42's miss, or a frame for a gateway MAC seen before the
+ *   routing flows exist) is forwarded by a PACKET_OUT whose actions do what
+ *   the missing flows would: decrement the TTL, rewrite the source MAC to the
+ *   destination subnet's gateway MAC and the destination MAC to the VM's,
+ *   and deliver explicitly (local port, or tagged to patch-tun). The caller
+ *   then re-reconciles the bridge, so the next packet takes the flows. The
+ *   first packet is not lost.
+ *
+ * Untrusted input (reliability.md §4.3): a packet-in only triggers lookups
+ * in intent and never writes state. ARP from a VM port must carry the
+ * port's MAC as Ethernet and ARP sender, and one of its IPs (or 0.0.0.0, an
+ * RFC 5227 probe) as sender IP; anything else is dropped as spoofed. A frame
+ * that does not parse is dropped. Rate limiting (a token bucket per switch)
+ * is applied by the caller before this runs.
+ *
+ * Pure: returns a decision; the connection sends it.
+ */
+import type { Action } from "../../codec/actions.js";
+import { ARP as ARP_CONST, ETH_TYPE } from "../../codec/packet/constants.js";
+import { FK, FlowKey } from "../../codec/packet/flow-key.js";
+import { arpReply } from "../../codec/packet/arp.js";
+import { parseFrame, PARSE_STATUS } from "../../codec/packet/parse.js";
+import type { PacketInMessage } from "../../codec/messages/packet-in.js";
+import type { PacketOutMessage } from "../../codec/messages/packet-out.js";
+import { OFP_NO_BUFFER } from "../../codec/messages/flow-mod.js";
+import type { MatchEntry } from "../../codec/oxm.js";
+import { OFPP } from "../../codec/ports.js";
+import { act, F } from "../dvr/flow.js";
+import { BR_INT } from "../dvr/tables.js";
+import { PATCH_TUN } from "../dvr/compile/ports.js";
+import type { BridgeName } from "../dvr/tables.js";
+import { macBytes } from "../topology/addr.js";
+import type { IndexedInterface, IndexedPort, TopologyIndex } from "../topology/indexed.js";
+
+/** Packet-in outcomes, also the `reason` label of the packet-in metric. */
+export const PACKET_IN_REASON = {
+  arpReply: "arp_reply",
+  arpUnknownTarget: "arp_unknown_target",
+  arpSpoofed: "arp_spoofed",
+  arpNotRequest: "arp_not_request",
+  routeForwarded: "route_miss_forwarded",
+  routeUnknown: "route_miss_unknown",
+  ttlExceeded: "ttl_exceeded",
+  noNetwork: "unknown_network",
+  portNotOnSwitch: "port_not_on_switch",
+  notOnBrInt: "not_br_int",
+  malformed: "malformed",
+  truncated: "truncated",
+  unhandled: "unhandled",
+  rateLimited: "rate_limited",
+  backpressure: "backpressure",
+} as const;
+export type PacketInReason = (typeof PACKET_IN_REASON)[keyof typeof PACKET_IN_REASON];
+
+export type PacketInDecision =
+  | { readonly kind: "reply"; readonly reason: PacketInReason; readonly packetOut: PacketOutMessage; readonly resync: boolean }
+  | { readonly kind: "drop"; readonly reason: PacketInReason };
+
+/** What the intent says about one address on one network. */
+interface Owner {
+  readonly mac: number;
+  readonly port?: IndexedPort;
+  readonly gateway?: IndexedInterface;
+}
+
+/**
+ * The lookups packet-ins need, built once per topology generation from the
+ * index and the host's local VLANs.
+ */
+export class PacketInIntent {
+  /** network → IP → owner. */
+  private readonly owners = new Map<string, Map<number, Owner>>();
+  /** gateway MAC → router interfaces with it. */
+  private readonly gatewaysByMac = new Map<number, IndexedInterface[]>();
+  /** host → interface name → port. */
+  private readonly portsByIface = new Map<string, Map<string, IndexedPort>>();
+  private readonly lvToNetwork = new Map<string, Map<number, string>>();
+
+  constructor(
+    readonly index: TopologyIndex,
+    readonly localVlans: ReadonlyMap<string, ReadonlyMap<string, number>>,
+  ) {
+    const own = (network: string, ip: number, o: Owner) => {
+      let m = this.owners.get(network);
+      if (m === undefined) this.owners.set(network, (m = new Map()));
+      if (!m.has(ip)) m.set(ip, o);
+    };
+    for (const r of index.routers) {
+      for (const i of r.interfaces) {
+        own(i.network, i.ip, { mac: i.mac, gateway: i });
+        const l = this.gatewaysByMac.get(i.mac);
+        if (l === undefined) this.gatewaysByMac.set(i.mac, [i]);
+        else l.push(i);
+      }
+    }
+    for (const p of index.ports) {
+      for (const a of p.addresses) own(p.network, a.ip, { mac: p.mac, port: p });
+      let m = this.portsByIface.get(p.host);
+      if (m === undefined) this.portsByIface.set(p.host, (m = new Map()));
+      m.set(p.interfaceName, p);
+    }
+    for (const [host, nets] of localVlans) {
+      this.lvToNetwork.set(host, new Map([...nets].map(([n, lv]) => [lv, n])));
+    }
+  }
+
+  owner(network: string, ip: number): Owner | undefined {
+    return this.owners.get(network)?.get(ip);
+  }
+
+  port(host: string, iface: string): IndexedPort | undefined {
+    return this.portsByIface.get(host)?.get(iface);
+  }
+
+  networkOfLv(host: string, lv: number): string | undefined {
+    return this.lvToNetwork.get(host)?.get(lv);
+  }
+
+  lvOf(host: string, network: string): number | undefined {
+    return this.localVlans.get(host)?.get(network);
+  }
+
+  gateways(mac: number): readonly IndexedInterface[] {
+    return this.gatewaysByMac.get(mac) ?? [];
+  }
+}
+
+/** The switch-side facts a packet-in is read against. */
+export interface PacketInSwitch {
+  readonly host: string;
+  readonly bridge: BridgeName;
+  /** Port name of a port number on this bridge. */
+  portName(no: number): string | undefined;
+  /** Port number of a port name on this bridge. */
+  portNumber(name: string): number | undefined;
+}
+
+const key = new FlowKey();
+const NEIGHBOR_TABLE = BR_INT.DVR_NEIGHBOR.id;
+
+function be(b: Uint8Array): number {
+  let v = 0;
+  for (let i = 0; i < b.length && i < 6; i++) v = v * 256 + b[i]!;
+  return v;
+}
+
+function field(entries: readonly MatchEntry[], name: string): Uint8Array | undefined {
+  for (const e of entries) if (e.field?.name === name) return e.value;
+  return undefined;
+}
+
+const mac48 = (hi: number, lo: number) => hi * 0x1_0000_0000 + lo;
+
+/** Decides what to do with one packet-in. */
+export function handlePacketIn(
+  intent: PacketInIntent,
+  sw: PacketInSwitch,
+  msg: PacketInMessage,
+): PacketInDecision {
+  if (sw.bridge !== "br-int") return { kind: "drop", reason: PACKET_IN_REASON.notOnBrInt };
+  const inPortBytes = field(msg.match.entries, "in_port");
+  if (inPortBytes === undefined) return { kind: "drop", reason: PACKET_IN_REASON.malformed };
+  const inPort = be(inPortBytes) >>> 0;
+  key.clear();
+  if (parseFrame(msg.data, key) !== PARSE_STATUS.OK) {
+    return { kind: "drop", reason: PACKET_IN_REASON.malformed };
+  }
+  const w = key.w;
+  const metadata = field(msg.match.entries, "metadata");
+  // The network: the pipeline's metadata when set (the local VLAN, tables.ts
+  // META), else the VM port it came in on, else its VLAN tag (patch-tun).
+  const inPortName = sw.portName(inPort);
+  const vmPort = inPortName === undefined ? undefined : intent.port(sw.host, inPortName);
+  let network: string | undefined;
+  if (metadata !== undefined) network = intent.networkOfLv(sw.host, metadata[7]! | ((metadata[6]! & 0x0f) << 8));
+  network ??= vmPort?.network;
+  if (network === undefined && (w[FK.VLAN_TCI]! & 0x1000) !== 0) {
+    network = intent.networkOfLv(sw.host, w[FK.VLAN_TCI]! & 0x0fff);
+  }
+  if (network === undefined) return { kind: "drop", reason: PACKET_IN_REASON.noNetwork };
+
+  const ethType = w[FK.ETH_TYPE]!;
+  if (ethType === ETH_TYPE.ARP) return arp(intent, inPort, vmPort, network, msg.data);
+  if (ethType === ETH_TYPE.IPV4) {
+    // A frame cut to miss_send_len cannot be forwarded.
+    if (msg.data.byteLength < msg.totalLen) return { kind: "drop", reason: PACKET_IN_REASON.truncated };
+    return routeMiss(intent, sw, inPort, network, msg.tableId === NEIGHBOR_TABLE);
+  }
+  return { kind: "drop", reason: PACKET_IN_REASON.unhandled };
+}
+
+function arp(
+  intent: PacketInIntent,
+  inPort: number,
+  vmPort: IndexedPort | undefined,
+  network: string,
+  frame: Uint8Array,
+): PacketInDecision {
+  const w = key.w;
+  if (w[FK.ARP_OP] !== ARP_CONST.OP_REQUEST) return { kind: "drop", reason: PACKET_IN_REASON.arpNotRequest };
+  const sha = mac48(w[FK.ARP_SHA_HI]!, w[FK.ARP_SHA_LO]!);
+  const ethSrc = mac48(w[FK.ETH_SRC_HI]!, w[FK.ETH_SRC_LO]!);
+  const spa = w[FK.ARP_SPA]!;
+  const tpa = w[FK.ARP_TPA]!;
+  if (vmPort !== undefined && vmPort.portSecurity) {
+    const claims = spa === 0 || vmPort.addresses.some((a) => a.ip === spa);
+    if (sha !== vmPort.mac || ethSrc !== vmPort.mac || !claims) {
+      return { kind: "drop", reason: PACKET_IN_REASON.arpSpoofed };
+    }
+  }
+  const owner = intent.owner(network, tpa);
+  // A VM asking for its own address (a gratuitous ARP or a DAD probe) gets no answer.
+  if (owner === undefined || (owner.port !== undefined && owner.port === vmPort)) {
+    return { kind: "drop", reason: PACKET_IN_REASON.arpUnknownTarget };
+  }
+  const tagged = (w[FK.VLAN_TCI]! & 0x1000) !== 0;
+  const reply = arpReply({
+    sha: macBytes(owner.mac),
+    spa: tpa,
+    tha: frame.subarray(6, 12),
+    tpa: spa,
+    ...(tagged ? { vlan: { vid: w[FK.VLAN_TCI]! & 0x0fff } } : {}),
+  });
+  // The Ethernet destination is the requester's source, which arpReply takes from `tha`.
+  reply.set(frame.subarray(6, 12), 0);
+  return {
+    kind: "reply",
+    reason: PACKET_IN_REASON.arpReply,
+    packetOut: packetOut(inPort, [act.inPort()], reply),
+    resync: false,
+  };
+}
+
+function routeMiss(
+  intent: PacketInIntent,
+  sw: PacketInSwitch,
+  inPort: number,
+  network: string,
+  routed: boolean,
+): PacketInDecision {
+  const w = key.w;
+  const dst = w[FK.NW_DST]!;
+  const actions: Action[] = [];
+  let dstNetwork = network;
+  if (!routed) {
+    // Not routed yet: the frame must be for a gateway MAC of a router on its
+    // network, and the destination in another subnet of that router.
+    const ethDst = mac48(w[FK.ETH_DST_HI]!, w[FK.ETH_DST_LO]!);
+    const src = intent.gateways(ethDst).find((i) => i.network === network);
+    if (src === undefined) return { kind: "drop", reason: PACKET_IN_REASON.unhandled };
+    const router = intent.index.routers.find((r) => r.name === src.router);
+    const out = router?.interfaces.find((i) => inCidr(i.subnet.cidr, dst));
+    if (out === undefined) return { kind: "drop", reason: PACKET_IN_REASON.routeUnknown };
+    if (w[FK.NW_TTL]! <= 1) return { kind: "drop", reason: PACKET_IN_REASON.ttlExceeded };
+    actions.push(act.decTtl(), act.setField(F.ethSrc, out.mac));
+    dstNetwork = out.network;
+  }
+  const owner = intent.owner(dstNetwork, dst);
+  if (owner?.port === undefined) return { kind: "drop", reason: PACKET_IN_REASON.routeUnknown };
+  const q = owner.port;
+  actions.push(act.setField(F.ethDst, q.mac));
+  if (q.host === sw.host) {
+    const out = sw.portNumber(q.interfaceName);
+    if (out === undefined) return { kind: "drop", reason: PACKET_IN_REASON.portNotOnSwitch };
+    actions.push(act.output(out));
+  } else {
+    const patch = sw.portNumber(PATCH_TUN);
+    const lv = intent.lvOf(sw.host, dstNetwork);
+    if (patch === undefined || lv === undefined) return { kind: "drop", reason: PACKET_IN_REASON.portNotOnSwitch };
+    actions.push(act.pushVlan(), act.setVlan(lv), act.output(patch));
+  }
+  return {
+    kind: "reply",
+    reason: PACKET_IN_REASON.routeForwarded,
+    packetOut: packetOut(inPort, actions, null),
+    resync: true,
+  };
+}
+
+function inCidr(c: { readonly network: number; readonly prefixLength: number }, ip: number): boolean {
+  const mask = c.prefixLength === 0 ? 0 : (0xffffffff << (32 - c.prefixLength)) >>> 0;
+  return (ip & mask) >>> 0 === c.network;
+}
+
+/** `data` null: the packet-in's own frame (filled by the caller). */
+function packetOut(inPort: number, actions: readonly Action[], data: Uint8Array | null): PacketOutMessage {
+  return {
+    type: "packet_out",
+    xid: 0,
+    bufferId: OFP_NO_BUFFER,
+    inPort: inPort === 0 ? OFPP.CONTROLLER : inPort,
+    actions,
+    data: data ?? new Uint8Array(0),
+  };
+}
+
+/** A PACKET_OUT that forwards the packet-in's frame itself (route miss). */
+export function withFrame(po: PacketOutMessage, frame: Uint8Array): PacketOutMessage {
+  return po.data.byteLength > 0 ? po : { ...po, data: frame };
+}
+
+/**
+ * A token bucket: `rate` tokens per second, at most `burst` banked. Time is
+ * an argument (ms), so tests need no clock.
+ */
+export class TokenBucket {
+  private tokens: number;
+  private last: number | undefined;
+
+  constructor(
+    readonly rate: number,
+    readonly burst: number,
+  ) {
+    this.tokens = burst;
+  }
+
+  take(now: number): boolean {
+    if (this.last !== undefined && now > this.last) {
+      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.rate) / 1000);
+    }
+    this.last = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}

@@ -1,0 +1,311 @@
+/**
+ * Reconciliation: make a bridge's flows under our cookie prefix equal the
+ * desired set, sending only the difference (reliability.md §3.3,
+ * ecosystem.md §4.4).
+ *
+ * 1. Dump every flow under our cookie prefix (one multipart FLOW request,
+ *    joined). A failed or partial dump is "unknown": nothing is sent, and
+ *    above all nothing is deleted.
+ * 2. Diff by identity (table, priority, canonical match), the same key the
+ *    compiler gives each DesiredFlow:
+ *    - desired and absent → add;
+ *    - present with other instructions or another cookie → modify, as an
+ *      ADD with the same identity, which replaces the entry in place (OF1.3
+ *      has no way to change only a cookie; an ADD keeps counters unless
+ *      reset_counts is set);
+ *    - ours, not learned, not desired → DELETE_STRICT, restricted to its
+ *      exact cookie (cookie_mask all ones) so a flow someone re-owned since
+ *      the dump survives;
+ *    - flows without our prefix are never touched, and flows the switch
+ *      learned (br-tun's `learn`, kind `learned` in the cookie) are neither
+ *      diffed nor deleted.
+ *    Nothing to change → nothing is sent: a controller restart with an
+ *    unchanged topology sends zero FLOW_MODs.
+ * 3. Send the difference atomically where the switch can: one ONF bundle
+ *    (EXT-230 in OF1.3, ATOMIC|ORDERED: adds and modifies, then deletes),
+ *    committed, then a barrier. A switch that refuses bundle OPEN (our
+ *    userspace switch, old OVS) gets the fallback of §4.4: adds/modifies,
+ *    barrier, deletes, barrier; the generation counts as applied only when
+ *    both barriers came back with no error in between.
+ */
+import type { OfMessage } from "../../codec/message.js";
+import { OFPBCT, OFPBF } from "../../codec/messages/bundle.js";
+import type { ErrorMessage } from "../../codec/messages/error.js";
+import { OFPFC, OFPG_ANY, OFP_NO_BUFFER, type FlowModMessage } from "../../codec/messages/flow-mod.js";
+import type { FlowStats } from "../../codec/messages/multipart-flow.js";
+import { canonicalMatch } from "../../codec/match.js";
+import type { Match } from "../../codec/oxm.js";
+import { OFPP } from "../../codec/ports.js";
+import { encodeInstructions } from "../../codec/instructions.js";
+import { formatInstructions } from "../../codec/text/index.js";
+import { Writer } from "../../codec/writer.js";
+import { toFlowMod, type DesiredFlow } from "../dvr/flow.js";
+import { COOKIE, isLearned, isOurs } from "../dvr/tables.js";
+import { RequestError, type FenceResult } from "./connection.js";
+
+/** What reconciliation needs from a switch connection (Connection implements it). */
+export interface FlowChannel {
+  dumpFlows(cookie: bigint, cookieMask: bigint): Promise<FlowStats[]>;
+  fenced(msgs: readonly OfMessage[]): Promise<FenceResult>;
+  request(msg: OfMessage, timeoutMs?: number): Promise<OfMessage>;
+}
+
+const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
+function hex(b: Uint8Array): string {
+  let s = "";
+  for (let i = 0; i < b.length; i++) s += HEX[b[i]!];
+  return s;
+}
+
+/**
+ * A flow's identity on the switch: `table/priority/field=value[/mask],…` over
+ * the canonical (OVS) order of the match. Must equal DesiredFlow.key for the
+ * same flow; a test holds the two together.
+ */
+export function flowIdentity(tableId: number, priority: number, match: Match): string {
+  const m = canonicalMatch(match);
+  let key = `${tableId}/${priority}/`;
+  for (const e of m.entries) {
+    if (e.field === undefined) continue;
+    key += `${e.field.name}=${hex(e.value)}${e.mask === undefined ? "" : `/${hex(e.mask)}`},`;
+  }
+  return key;
+}
+
+const scratch = new Writer(1024);
+function instructionBytes(list: FlowStats["instructions"]): string {
+  scratch.pos = 0;
+  encodeInstructions(scratch, list);
+  return hex(scratch.written());
+}
+
+/**
+ * Same instructions? Bytes first (fast, and exact for what we sent); text
+ * when the bytes differ, since a switch may re-encode an action in an
+ * equivalent form (an NXM header for an OXM field, say), and ovs-ofctl's
+ * text is what "equal" means to an operator running diff-flows.
+ */
+export function sameInstructions(a: FlowStats["instructions"], b: FlowStats["instructions"]): boolean {
+  if (instructionBytes(a) === instructionBytes(b)) return true;
+  return formatInstructions(a) === formatInstructions(b);
+}
+
+export interface FlowDiff {
+  readonly add: readonly DesiredFlow[];
+  /** Desired flows whose installed twin has other instructions or another cookie. */
+  readonly modify: readonly DesiredFlow[];
+  readonly delete: readonly FlowStats[];
+  readonly unchanged: number;
+  /** Installed flows left alone: learned by the switch, or not under our prefix. */
+  readonly ignored: { readonly learned: number; readonly foreign: number };
+}
+
+/** The pure diff of step 2. */
+export function diffFlows(
+  desired: readonly DesiredFlow[],
+  installed: readonly FlowStats[],
+  cookiePrefix: number,
+): FlowDiff {
+  const present = new Map<string, FlowStats>();
+  let learned = 0;
+  let foreign = 0;
+  for (const f of installed) {
+    if (!isOurs(f.cookie, cookiePrefix)) {
+      foreign++;
+      continue;
+    }
+    if (isLearned(f.cookie, cookiePrefix)) {
+      learned++;
+      continue;
+    }
+    present.set(flowIdentity(f.tableId, f.priority, f.match), f);
+  }
+  const add: DesiredFlow[] = [];
+  const modify: DesiredFlow[] = [];
+  let unchanged = 0;
+  const wanted = new Set<string>();
+  for (const d of desired) {
+    wanted.add(d.key);
+    const have = present.get(d.key);
+    if (have === undefined) add.push(d);
+    else if (have.cookie !== d.cookie || !sameInstructions(have.instructions, d.instructions)) {
+      modify.push(d);
+    } else unchanged++;
+  }
+  const del: FlowStats[] = [];
+  for (const [key, f] of present) if (!wanted.has(key)) del.push(f);
+  return { add, modify, delete: del, unchanged, ignored: { learned, foreign } };
+}
+
+/** The DELETE_STRICT that removes exactly one installed flow of ours. */
+export function deleteStrictFor(f: FlowStats): FlowModMessage {
+  return {
+    type: "flow_mod",
+    xid: 0,
+    cookie: f.cookie,
+    cookieMask: 0xffff_ffff_ffff_ffffn,
+    tableId: f.tableId,
+    command: OFPFC.DELETE_STRICT,
+    idleTimeout: 0,
+    hardTimeout: 0,
+    priority: f.priority,
+    bufferId: OFP_NO_BUFFER,
+    outPort: OFPP.ANY,
+    outGroup: OFPG_ANY,
+    flags: 0,
+    match: f.match,
+    instructions: [],
+  };
+}
+
+/** The FLOW_MODs of a diff, in the order they must apply: adds and modifies, then deletes. */
+export function diffMessages(d: FlowDiff): { readonly upserts: FlowModMessage[]; readonly deletes: FlowModMessage[] } {
+  return {
+    upserts: [...d.add, ...d.modify].map((f) => toFlowMod(f)),
+    deletes: d.delete.map(deleteStrictFor),
+  };
+}
+
+export type BundleMode = "auto" | "always" | "never";
+
+export interface ReconcileOptions {
+  readonly cookiePrefix: number;
+  /** Bundles: try and fall back ("auto"), insist, or never. Default "auto". */
+  readonly bundles?: BundleMode;
+  /** What the caller learned about this switch's bundle support (kept across reconciles). */
+  readonly bundleSupport?: { supported: boolean | undefined };
+  /** Bundle id to use (unique per connection). */
+  readonly bundleId?: number;
+}
+
+export interface ReconcileResult {
+  readonly diff: FlowDiff;
+  /** FLOW_MODs sent, by kind. */
+  readonly sent: { readonly add: number; readonly modify: number; readonly delete: number };
+  readonly installedBefore: number;
+  /** Flows of ours (not learned) on the switch afterwards, as far as we know. */
+  readonly installedAfter: number;
+  readonly usedBundle: boolean;
+  /** True when table 23's canary was missing: the switch lost its flows (restart). */
+  readonly canaryMissing: boolean;
+  readonly errors: readonly { readonly request: OfMessage; readonly error: ErrorMessage }[];
+  readonly ms: number;
+}
+
+/** Raised when the dump fails: the switch state is unknown and nothing was sent. */
+export class DumpFailedError extends Error {
+  constructor(override readonly cause: unknown) {
+    super(`flow dump failed, switch state unknown: ${cause instanceof Error ? cause.message : String(cause)}`);
+    this.name = "DumpFailedError";
+  }
+}
+
+const CANARY_TABLE = 23;
+
+/** One reconciliation of one bridge (steps 1–3 above). */
+export async function reconcileBridge(
+  ch: FlowChannel,
+  desired: readonly DesiredFlow[],
+  options: ReconcileOptions,
+): Promise<ReconcileResult> {
+  const started = performance.now();
+  const prefixCookie = BigInt(options.cookiePrefix & 0xff) << COOKIE.prefixShift;
+  let installed: FlowStats[];
+  try {
+    installed = await ch.dumpFlows(prefixCookie, COOKIE.ownerMask);
+  } catch (e) {
+    throw new DumpFailedError(e);
+  }
+  const diff = diffFlows(desired, installed, options.cookiePrefix);
+  const canaryWanted = desired.some((f) => f.table.id === CANARY_TABLE);
+  const canaryMissing =
+    canaryWanted && !installed.some((f) => f.tableId === CANARY_TABLE && isOurs(f.cookie, options.cookiePrefix));
+  const installedBefore = installed.length - diff.ignored.learned - diff.ignored.foreign;
+  const { upserts, deletes } = diffMessages(diff);
+  const base = {
+    diff,
+    installedBefore,
+    canaryMissing,
+    sent: { add: diff.add.length, modify: diff.modify.length, delete: diff.delete.length },
+  };
+  if (upserts.length === 0 && deletes.length === 0) {
+    return { ...base, sent: { add: 0, modify: 0, delete: 0 }, installedAfter: installedBefore, usedBundle: false, errors: [], ms: performance.now() - started };
+  }
+  const mode = options.bundles ?? "auto";
+  const support = options.bundleSupport ?? { supported: undefined };
+  let usedBundle = false;
+  let errors: FenceResult["errors"] = [];
+  if (mode !== "never" && support.supported !== false) {
+    const r = await inBundle(ch, [...upserts, ...deletes], options.bundleId ?? 1);
+    if (r === "unsupported") {
+      if (mode === "always") throw new Error("the switch refused an ONF bundle and bundles are required");
+      support.supported = false;
+    } else {
+      support.supported = true;
+      usedBundle = true;
+      errors = r.errors;
+    }
+  }
+  if (!usedBundle) {
+    const first = await ch.fenced(upserts);
+    errors = first.errors;
+    // Deletes only after every add is confirmed: a failed add must not leave
+    // the bridge with neither the old flow nor the new one.
+    if (errors.length === 0 && deletes.length > 0) errors = (await ch.fenced(deletes)).errors;
+  }
+  const installedAfter = installedBefore + diff.add.length - diff.delete.length;
+  return { ...base, installedAfter, usedBundle, errors, ms: performance.now() - started };
+}
+
+/**
+ * Sends `msgs` as one ONF bundle (ATOMIC|ORDERED), commits it and fences it
+ * with a barrier. "unsupported" when the switch refuses OPEN: nothing was
+ * changed then. If any bundled message fails, OVS discards the whole bundle
+ * ("none of them are executed") and we report the errors.
+ */
+async function inBundle(
+  ch: FlowChannel,
+  msgs: readonly FlowModMessage[],
+  bundleId: number,
+): Promise<"unsupported" | FenceResult> {
+  const flags = OFPBF.ATOMIC | OFPBF.ORDERED;
+  const ctrl = (ctrlType: number): OfMessage => ({
+    type: "bundle_ctrl",
+    xid: 0,
+    bundleId,
+    ctrlType,
+    flags,
+    properties: new Uint8Array(0),
+  });
+  try {
+    const open = await ch.request(ctrl(OFPBCT.OPEN_REQUEST));
+    if (open.type !== "bundle_ctrl" || open.ctrlType !== OFPBCT.OPEN_REPLY) return "unsupported";
+  } catch (e) {
+    if (e instanceof RequestError && e.failure.kind === "error") return "unsupported";
+    throw e;
+  }
+  // Session.track gives each BUNDLE_ADD its xid and copies it into the
+  // inner message, as OVS requires.
+  const adds: OfMessage[] = msgs.map((m) => ({
+    type: "bundle_add",
+    xid: 0,
+    bundleId,
+    flags,
+    message: m,
+    properties: new Uint8Array(0),
+  }));
+  const added = await ch.fenced(adds);
+  if (added.errors.length > 0) {
+    await ch.request(ctrl(OFPBCT.DISCARD_REQUEST)).catch(() => undefined);
+    return added;
+  }
+  try {
+    await ch.request(ctrl(OFPBCT.COMMIT_REQUEST));
+  } catch (e) {
+    if (e instanceof RequestError && e.failure.kind === "error") {
+      return { errors: [{ request: ctrl(OFPBCT.COMMIT_REQUEST), error: e.failure.error }] };
+    }
+    throw e;
+  }
+  return ch.fenced([]);
+}
