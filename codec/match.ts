@@ -218,10 +218,24 @@ const G_TP_DST = groupOf("icmp_code");
 const G_IP_FRAG = groupOf("ip_frag");
 const G_CT_STATE = groupOf("ct_state");
 const G_IN_PORT = groupOf("in_port");
+const G_PACKET_TYPE = groupOf("packet_type");
+/** `OFPHTN_ETHERTYPE`: a packet_type namespace whose type is an Ethertype. */
+const PT_NS_ETHERTYPE = 1;
+/** OVS `FLOW_DL_TYPE_NONE`: what `get_dl_type` answers for other non-Ethernet packet types. */
+const DL_TYPE_NONE = 0x5ff;
 
 /** Whether an entry of this group feeds prerequisite checks (see {@link noteEntry}). */
 const NOTED: boolean[] = [];
-for (const g of [G_ETH_TYPE, G_IP_PROTO, G_VLAN, G_TP_SRC, G_TP_DST, G_IP_FRAG, G_CT_STATE]) {
+for (const g of [
+  G_ETH_TYPE,
+  G_IP_PROTO,
+  G_VLAN,
+  G_TP_SRC,
+  G_TP_DST,
+  G_IP_FRAG,
+  G_CT_STATE,
+  G_PACKET_TYPE,
+]) {
   NOTED[g] = true;
 }
 NOTED[G_IN_PORT] = true;
@@ -260,6 +274,13 @@ export function noteEntry(e: OxmEntry, s: FlowState = state): void {
     case G_CT_STATE:
       s.ctState = v;
       s.ctStateMask = e.mask === undefined ? 0xffffffff : m;
+      break;
+    case G_PACKET_TYPE:
+      // OVS `get_dl_type`: a packet type in the Ethertype namespace stands
+      // for that eth_type in later prerequisite checks (OVS writes
+      // `packet_type=(1,0x800),nw_src=...` with no eth_type TLV); any other
+      // non-Ethernet type has no eth_type. PT_ETH (0) changes nothing.
+      if (v !== 0) s.ethType = v >>> 16 === PT_NS_ETHERTYPE ? v & 0xffff : DL_TYPE_NONE;
       break;
   }
 }

@@ -224,6 +224,11 @@ for (let i = 0; i < 64; i++) {
  * (in_phy_port, pbb_isid, ipv6_exthdr) sit next to their relatives.
  */
 const SPECS: readonly FieldSpec[] = [
+  // OXM_OF_PACKET_TYPE (OF1.5, 0x8000/44): OVS 3.1 writes it even in OF1.3,
+  // always first (`nx_put_raw`: "Must be first"), either for a non-Ethernet
+  // packet type or as `packet_type=eth` (0) when a match implies Ethernet
+  // but carries no Ethernet-dependent field. Value: namespace << 16 | type.
+  spec("packet_type", 4, false, "none", [[B, 44, "OXM_OF_PACKET_TYPE"]], { readOnly: true }),
   spec("dp_hash", 4, true, "none", [[N1, 35, "NXM_NX_DP_HASH"]], { readOnly: true }),
   spec("recirc_id", 4, false, "none", [[N1, 36, "NXM_NX_RECIRC_ID"]], { readOnly: true }),
   spec("conj_id", 4, false, "none", [[N1, 37, "NXM_NX_CONJ_ID"]], { readOnly: true }),

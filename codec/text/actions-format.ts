@@ -10,7 +10,9 @@
  */
 import type { Action, SubField } from "../actions.js";
 import type { Instruction } from "../instructions.js";
-import type { OxmEntry } from "../oxm.js";
+import { NX_VENDOR_ID } from "../errors.js";
+import { SAMPLE_DIRECTION, viewNxAction, type NxActionView } from "../nx/opaque-view.js";
+import { fieldByHeader, type MatchEntry, type OxmEntry, type UnknownOxm } from "../oxm.js";
 import {
   bytesToBigint,
   formatIpv4Masked,
@@ -99,12 +101,33 @@ export function formatFieldValue(tf: TextField, value: bigint, mask: bigint | un
       return formatFlagsMasked("tcp_flags", Number(value), Number((m ?? 0xffffn) & 0xfffn), 0xfff);
     case "tun_flags":
       return formatFlagsMasked("tun_flags", Number(value), Number((m ?? 0xffffn) & 1n), 1);
+    case "packet_type":
+      return formatPacketType(value, m ?? full);
     case "decimal":
     case "hex":
       break;
   }
   const v = tf.format === "hex" ? hexBytes(value) : value.toString();
   return m === undefined ? v : `${v}/${hexBytes(m)}`;
+}
+
+/** `put_u16_masked`: `*` when wild, small numbers in decimal, others in hex. */
+function u16Masked(value: number, mask: number): string {
+  if (mask === 0) return "*";
+  let s = value > 9 ? `0x${value.toString(16)}` : String(value);
+  if (mask !== 0xffff) s += `/0x${mask.toString(16)}`;
+  return s;
+}
+
+/**
+ * `format_packet_type_masked` without its `packet_type=` prefix: `(NS,TYPE)`,
+ * or `eth` for exactly PT_ETH (the caller prints `eth` alone).
+ */
+export function formatPacketType(value: bigint, mask: bigint): string {
+  const v = Number(value);
+  const k = Number(mask);
+  if (v === 0 && k === 0xffffffff) return "eth";
+  return `(${u16Masked(v >>> 16, k >>> 16)},${u16Masked(v & 0xffff, k & 0xffff)})`;
 }
 
 function entryParts(e: OxmEntry): {
@@ -119,8 +142,39 @@ function entryParts(e: OxmEntry): {
   };
 }
 
+/**
+ * A set_field whose OXM the registry does not know, or knows at another
+ * width (kept only by structural decode). OVS refuses such an action
+ * (OFPBAC_BAD_SET_TYPE / OFPBAC_BAD_SET_LEN), so it never prints one; this
+ * faithful form shows the payload as one hex number and names the header as
+ * OVS's `format_nxm_field_name` does: the registry name when the class and
+ * field are known, else `CLASS:FIELD` (plus the experimenter id for class
+ * 0xffff). `/MASK` splits a payload whose header has the mask bit.
+ */
+function formatUnknownSetField(e: UnknownOxm): string {
+  const known = fieldByHeader(e.header, e.experimenter);
+  const cls = e.header >>> 16;
+  const field = (e.header >>> 9) & 0x7f;
+  let name =
+    known?.nxmName ??
+    (e.experimenter === undefined
+      ? `${cls}:${field}`
+      : `${cls}:${field}(0x${e.experimenter.toString(16)})`);
+  const hasMask = (e.header & 0x100) !== 0;
+  if (hasMask) name += "_W";
+  const hex = (b: Uint8Array): string =>
+    b.length === 0 ? "0x" : `0x${Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("")}`;
+  if (hasMask && e.payload.length % 2 === 0 && e.payload.length > 0) {
+    const half = e.payload.length / 2;
+    return `set_field:${hex(e.payload.subarray(0, half))}/${hex(e.payload.subarray(half))}->${name}`;
+  }
+  return `set_field:${hex(e.payload)}->${name}`;
+}
+
 /** `set_field:V->name` (OFPAT_SET_FIELD and NXAST_REG_LOAD2). */
-function formatSetField(e: OxmEntry): string {
+function formatSetField(entry: MatchEntry): string {
+  if (entry.field === undefined) return formatUnknownSetField(entry);
+  const e: OxmEntry = entry;
   const { tf, value, mask } = entryParts(e);
   if (tf === undefined) return `set_field:${hexBytes(value)}->${e.field.name}`;
   return `set_field:${formatFieldValue(tf, value, mask)}->${tf.name}`;
@@ -371,10 +425,41 @@ export function formatAction(a: Action): string {
       return formatNat(a);
     case "ct_clear":
       return "ct_clear";
-    case "experimenter":
+    case "experimenter": {
+      const view = a.experimenter === NX_VENDOR_ID ? viewNxAction(a.data) : undefined;
+      if (view !== undefined) return formatNxView(view);
       return `experimenter(0x${a.experimenter.toString(16)},${hexDotted(a.data)})`;
+    }
   }
 }
+
+/**
+ * Nicira actions the codec keeps opaque, as OVS prints them
+ * (`format_OUTPUT_TRUNC`, `format_SAMPLE`, `nxm_format_stack_push`/`_pop`).
+ * Their bodies were checked by {@link viewNxAction}, which throws OfpError
+ * where OVS's decoder refuses them.
+ */
+function formatNxView(v: NxActionView): string {
+  switch (v.kind) {
+    case "output_trunc":
+      return `output(port=${formatPort16(v.port)},max_len=${v.maxLen})`;
+    case "sample": {
+      let s = `sample(probability=${v.probability},collector_set_id=${v.collectorSetId}`;
+      s += `,obs_domain_id=${v.obsDomainId},obs_point_id=${v.obsPointId}`;
+      if (v.samplingPort !== OFPP10_NONE) s += `,sampling_port=${formatPort16(v.samplingPort)}`;
+      if (v.direction === SAMPLE_DIRECTION.INGRESS) s += ",ingress";
+      else if (v.direction === SAMPLE_DIRECTION.EGRESS) s += ",egress";
+      return `${s})`;
+    }
+    case "stack_push":
+      return `push:${formatSubField(v.field)}`;
+    case "stack_pop":
+      return `pop:${formatSubField(v.field)}`;
+  }
+}
+
+/** OF1.0 OFPP_NONE: "no sampling port". */
+const OFPP10_NONE = 0xffff;
 
 /** A comma-separated action list; empty is "drop" only at the top level (see {@link formatInstructions}). */
 export function formatActionList(actions: readonly Action[]): string {

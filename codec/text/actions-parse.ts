@@ -26,6 +26,7 @@ import {
   IP_PROTO,
   VLAN,
   cloneFlowMatch,
+  dlType,
   isIpAny,
   popVlanCheck,
   prereqsOk,
@@ -276,6 +277,55 @@ function outputTo(port16: number, maxLen: number): Action {
     );
   }
   return { type: "output", port: portToOf11(port16), maxLen };
+}
+
+/**
+ * `enqueue:PORT:QUEUE` / `enqueue(PORT,QUEUE)` (OVS `parse_ENQUEUE`, which
+ * splits on any of ":q,"). OpenFlow 1.1+ has no enqueue action, so OVS
+ * encodes it as set_queue, output, pop_queue (`encode_ENQUEUE`); the port
+ * must be a physical port, IN_PORT or LOCAL (`check_ENQUEUE`).
+ */
+function parseEnqueue(arg: string): Action[] {
+  const parts = arg.split(/[:q,]+/).filter((x) => x !== "");
+  const portText = parts[0];
+  const first = portText === undefined ? -1 : arg.indexOf(portText);
+  // strtok_r(NULL, "") takes the rest after the delimiter that ended the port.
+  const queueText =
+    portText === undefined ? undefined : arg.slice(first + portText.length + 1) || undefined;
+  if (portText === undefined || queueText === undefined) {
+    return fail('"enqueue" syntax is "enqueue:PORT:QUEUE" or "enqueue(PORT,QUEUE)"');
+  }
+  const port = parsePort(portText);
+  if (port === undefined) return fail(`${portText}: enqueue to unknown port`);
+  const queue = strToU32(queueText);
+  if (queue === undefined) return fail(`invalid numeric format ${queueText}`);
+  if (port >= 0xff00 && port !== OFPP10.IN_PORT && port !== OFPP10.LOCAL) {
+    throw new FlowSyntaxError(
+      "inconsistent",
+      `actions are invalid with specified match (OFPBAC_BAD_OUT_PORT): enqueue to port ${port}`,
+    );
+  }
+  return [
+    { type: "set_queue", queueId: queue },
+    // encode_ENQUEUE writes the output with max_len OFPCML_NO_BUFFER.
+    { type: "output", port: portToOf11(port), maxLen: 0xffff },
+    { type: "pop_queue" },
+  ];
+}
+
+/**
+ * OVS `str_to_u32`: a C `long long` in base 0 (hex, octal, decimal, optional
+ * sign) filling the whole string, then truncated to 32 bits (so `-1` is
+ * 4294967295 and 2^32 is 0).
+ */
+function strToU32(text: string): number | undefined {
+  const m = /^[ \t\n\v\f\r]*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
+  if (m === null) return undefined;
+  const digits = m[2]!;
+  const magnitude = /^0[0-7]+$/.test(digits) ? BigInt(`0o${digits.slice(1)}`) : BigInt(digits);
+  const v = m[1] === "-" ? -magnitude : magnitude;
+  if (v > (1n << 63n) - 1n || v < -(1n << 63n)) return undefined;
+  return Number(BigInt.asUintN(32, v));
 }
 
 /** `controller`, `controller:LEN`, `controller(reason=..,max_len=..,id=..,userdata=..,pause,meter_id=..)`. */
@@ -686,7 +736,7 @@ function parseActionItems(
         act(parseController(v));
         break;
       case "enqueue":
-        fail("enqueue has no OpenFlow 1.3 encoding here; use set_queue and output");
+        act(...parseEnqueue(v));
         break;
       case "group":
         act({ type: "group", groupId: parseU(v, "group", 0xffffffffn) });
@@ -751,7 +801,7 @@ function parseActionItems(
       case "mod_nw_dst": {
         const ip = parseIpv4(v);
         if (ip === undefined) fail(`${v}: could not convert to IP address`);
-        if (Number(ctx.flow.value.dl_type) !== ETH_TYPE.IP)
+        if (dlType(ctx.flow) !== ETH_TYPE.IP)
           inconsistent(ctx, `${key} without an IPv4 match`);
         act({
           type: "set_field",

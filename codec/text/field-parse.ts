@@ -89,6 +89,48 @@ const FRAG_NAMES: Record<string, readonly [number, number]> = {
 };
 
 /**
+ * C `strtoul(s, &tail, 0)`: leading white space and an optional sign, then
+ * hex (`0x`), octal (leading `0`) or decimal digits. `end` is where the
+ * number stops (the start when there are no digits).
+ */
+function strtoul(s: string, at: number): { value: number; end: number } {
+  let p = at;
+  while (p < s.length && " \t\n\v\f\r".includes(s[p]!)) p++;
+  let neg = false;
+  if (s[p] === "+" || s[p] === "-") {
+    neg = s[p] === "-";
+    p++;
+  }
+  let base = 10;
+  if (s[p] === "0" && (s[p + 1] === "x" || s[p + 1] === "X") && /[0-9a-fA-F]/.test(s[p + 2] ?? "")) {
+    base = 16;
+    p += 2;
+  } else if (s[p] === "0") base = 8;
+  const digits = base === 16 ? /[0-9a-fA-F]/ : base === 8 ? /[0-7]/ : /[0-9]/;
+  const start = p;
+  let v = 0;
+  while (p < s.length && digits.test(s[p]!)) v = v * base + parseInt(s[p++]!, base);
+  if (p === start) return { value: 0, end: at };
+  // strtoul negates in unsigned arithmetic: "-1" is ULONG_MAX, out of any u16 range.
+  return { value: neg && v !== 0 ? Number.MAX_SAFE_INTEGER : v, end: p };
+}
+
+/** `mf_from_packet_type_string`: `(NS,NS_TYPE)`, each a C integer of at most 16 bits. */
+function parsePacketType(text: string): ParsedValue | string {
+  const err = (at: number, what: string): string =>
+    `${text.slice(at)}: bad syntax for packet type ${what}`;
+  if (text[0] !== "(") return err(0, "missing '('");
+  const ns = strtoul(text, 1);
+  if (ns.value > 0xffff) return err(1, "ns");
+  if (text[ns.end] !== ",") return err(1, "missing ','");
+  const typeAt = ns.end + 1;
+  const type = strtoul(text, typeAt);
+  if (type.value > 0xffff) return err(typeAt, "ns_type");
+  if (text[type.end] !== ")") return err(typeAt, "missing ')'");
+  return { value: BigInt(ns.value * 0x10000 + type.value), mask: undefined };
+}
+
+/**
  * Parses a value for `f`. An empty string or `*` means "wildcard"
  * (mask 0). Fields that cannot be masked accept only exact masks.
  */
@@ -131,6 +173,9 @@ export function parseFieldValue(f: TextField, text: string): ParsedValue | strin
       parsed = { value: BigInt(h[0]), mask: h[1] === 3 ? undefined : BigInt(h[1] | 0xfc) };
       break;
     }
+    case "packet_type":
+      // Not maskable, and OVS reads only up to the ')' (a "/mask" tail is ignored).
+      return parsePacketType(text);
     case "ct_state":
     case "tcp_flags":
     case "tun_flags": {

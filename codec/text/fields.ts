@@ -28,7 +28,8 @@ export type FieldFormat =
   | "frag"
   | "tun_flags"
   | "ct_state"
-  | "tcp_flags";
+  | "tcp_flags"
+  | "packet_type";
 
 /** `enum mf_prereqs`. */
 export type Prereq =
@@ -52,6 +53,7 @@ export type Prereq =
 
 /** Slots of the flow/wildcards model, named after OVS `struct flow` members. */
 export const SLOT_BITS = {
+  packet_type: 32,
   recirc_id: 32,
   conj_id: 32,
   tun_id: 64,
@@ -135,7 +137,12 @@ export type SlotMap =
   | { readonly kind: "bits"; readonly slot: Slot; readonly shift: number; readonly width: number }
   | { readonly kind: "dl_vlan" }
   | { readonly kind: "vlan_vid" }
-  | { readonly kind: "dl_vlan_pcp" };
+  | { readonly kind: "dl_vlan_pcp" }
+  /**
+   * `xreg`/`xxreg`: `count` consecutive 32-bit registers from `reg{first}`,
+   * the first holding the most significant word (OVS `flow_get_xreg`).
+   */
+  | { readonly kind: "regs"; readonly first: number; readonly count: number };
 
 export interface WireHeader {
   readonly oxmClass: number;
@@ -211,6 +218,18 @@ interface Row {
 }
 
 const ROWS: Row[] = [
+  {
+    // OXM_OF_PACKET_TYPE: namespace << 16 | type. OVS 3.1 writes it in OF1.3
+    // too (first in the match), so its OXM counts as usable in OF1.3 here.
+    name: "packet_type",
+    bytes: 4,
+    maskable: false,
+    format: "packet_type",
+    prereq: "none",
+    map: plain("packet_type"),
+    oxm: of(44, "OXM_OF_PACKET_TYPE", OF13),
+    writable: false,
+  },
   {
     name: "recirc_id",
     bytes: 4,
@@ -468,6 +487,26 @@ const ROWS: Row[] = [
     prereq: "none",
     map: plain(`reg${i}` as Slot),
     nxm: nx1(i, `NXM_NX_REG${i}`),
+  })),
+  // xreg0..7 (64 bits) and xxreg0..3 (128 bits) are views of reg0..15; in
+  // an OF1.3 match OVS writes the underlying regs, in actions their own headers.
+  ...Array.from({ length: 8 }, (_, i): Row => ({
+    name: `xreg${i}`,
+    bytes: 8,
+    maskable: true,
+    format: "hex",
+    prereq: "none",
+    map: { kind: "regs", first: 2 * i, count: 2 },
+    oxm: { oxmClass: 0x8001, oxmField: i, name: `OXM_OF_PKT_REG${i}`, version: OF13 },
+  })),
+  ...Array.from({ length: 4 }, (_, i): Row => ({
+    name: `xxreg${i}`,
+    bytes: 16,
+    maskable: true,
+    format: "hex",
+    prereq: "none",
+    map: { kind: "regs", first: 4 * i, count: 4 },
+    nxm: nx1(111 + i, `NXM_NX_XXREG${i}`),
   })),
   {
     name: "eth_src",

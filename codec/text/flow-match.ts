@@ -38,6 +38,8 @@ export interface FlowMatch {
     innerVlan?: boolean;
     /** Second 802.1Q TCI, exact (only packet descriptions set it: OVS `flow.vlans[1]`). */
     vlanTci1?: bigint;
+    /** MPLS label stack entries after the first, exact (packet descriptions: `mpls_lse1`, `mpls_lse2`). */
+    mplsLse?: readonly bigint[];
   };
 }
 
@@ -178,6 +180,16 @@ export function setField(
       m.mask.vlan_tci = mk | pcpMask;
       return undefined;
     }
+    case "regs": {
+      // match_set_xreg_masked / match_set_xxreg_masked: each word keeps its own mask.
+      const m32 = mask ?? full;
+      for (let j = 0; j < map.count; j++) {
+        const shift = BigInt(32 * (map.count - 1 - j));
+        const slot = `reg${map.first + j}` as Slot;
+        setSlot(m, slot, (value >> shift) & 0xffffffffn, (m32 >> shift) & 0xffffffffn);
+      }
+      return undefined;
+    }
     case "dl_vlan_pcp": {
       if (wild) {
         m.mask.vlan_tci &= ~BigInt(VLAN.PCP_MASK);
@@ -253,14 +265,45 @@ export function getField(m: FlowMatch, f: TextField): { value: bigint; mask: big
     }
     case "dl_vlan_pcp":
       return { value: (m.value.vlan_tci >> 13n) & 7n, mask: (m.mask.vlan_tci >> 13n) & 7n };
+    case "regs": {
+      let value = 0n;
+      let mask = 0n;
+      for (let j = 0; j < map.count; j++) {
+        const slot = `reg${map.first + j}` as Slot;
+        value = (value << 32n) | m.value[slot];
+        mask = (mask << 32n) | m.mask[slot];
+      }
+      return { value, mask };
+    }
   }
 }
 
 // ---------------------------------------------------------------------------
 // Predicates OVS uses (lib/flow.h), on the match's values.
 
+/** `OFPHTN_ETHERTYPE`: the packet_type namespace whose types are Ethertypes. */
+export const PT_NS_ETHERTYPE = 1;
+/** OVS `FLOW_DL_TYPE_NONE`. */
+const DL_TYPE_NONE = 0x5ff;
+
+/**
+ * OVS `get_dl_type`: the Ethertype prerequisites see. A packet type in the
+ * Ethertype namespace (`packet_type=(1,0x800)`) stands for that eth_type;
+ * other non-Ethernet packet types have none; PT_ETH (0) uses dl_type.
+ */
 export function dlType(m: FlowMatch): number {
-  return Number(m.value.dl_type);
+  const pt = Number(m.value.packet_type);
+  if (m.mask.packet_type === 0n || pt === 0) return Number(m.value.dl_type);
+  return pt >>> 16 === PT_NS_ETHERTYPE ? pt & 0xffff : DL_TYPE_NONE;
+}
+
+/**
+ * OVS `match_has_default_packet_type`: the match is for Ethernet packets,
+ * either explicitly (`eth`, `packet_type=(0,0)`) or because a field with a
+ * prerequisite set it (`match_set_default_packet_type`).
+ */
+export function hasDefaultPacketType(m: FlowMatch): boolean {
+  return m.mask.packet_type !== 0n ? m.value.packet_type === 0n : m.meta.ethernet;
 }
 export function isIpAny(m: FlowMatch): boolean {
   const t = dlType(m);
@@ -399,6 +442,10 @@ export function flowMatchToEntries(m: FlowMatch): WireEntry[] {
   const exactPut = (name: string, value: bigint, mask: bigint): void => {
     if (mask !== 0n) put(out, name, value, mask, true);
   };
+  // OpenFlow packet type: "Must be first" (nx_put_raw), when not Ethernet.
+  if (k.packet_type !== 0n && !hasDefaultPacketType(m)) {
+    exactPut("packet_type", v.packet_type, k.packet_type);
+  }
   exactPut("recirc_id", v.recirc_id, k.recirc_id);
   exactPut("conj_id", v.conj_id, k.conj_id);
   if (k.in_port !== 0n) put(out, "in_port_oxm", BigInt(portToOf11(Number(v.in_port))), 0xffffffffn);
@@ -507,39 +554,15 @@ export function flowMatchToEntries(m: FlowMatch): WireEntry[] {
     put(out, "ct_tp_dst", v.ct_tp_dst, k.ct_tp_dst);
   }
   put(out, "metadata", v.metadata, k.metadata);
-  if (m.meta.ethernet && !out.some((e) => e.field.prereq !== "none")) {
-    out.unshift({
-      header: PACKET_TYPE_HEADER,
-      field: PACKET_TYPE_FIELD,
-      value: 0n,
-      mask: undefined,
-    });
+  // `implied_ethernet`: an Ethernet match that no written field implies says
+  // so with an explicit packet_type=eth, inserted first.
+  if (hasDefaultPacketType(m) && !out.some((e) => e.field.prereq !== "none")) {
+    const pt: WireEntry[] = [];
+    put(pt, "packet_type", 0n, 0xffffffffn, true);
+    out.unshift(...pt);
   }
   return out;
 }
-
-/**
- * OXM_OF_PACKET_TYPE (0x8000/44), which OVS 3.1 writes even in OF1.3 when a
- * match needs "Ethernet" but carries no Ethernet-dependent field; value
- * PT_ETH = 0 (OFPHTN_ONF, ETH).
- */
-export const PACKET_TYPE_HEADER: WireHeader = {
-  oxmClass: 0x8000,
-  oxmField: 44,
-  name: "OXM_OF_PACKET_TYPE",
-  version: 6,
-};
-const PACKET_TYPE_FIELD: TextField = {
-  name: "packet_type",
-  aliases: [],
-  bytes: 4,
-  bits: 32,
-  maskable: false,
-  format: "hex",
-  prereq: "none",
-  map: { kind: "plain", slot: "recirc_id" },
-  writable: false,
-};
 
 /** True when `in_port` is matched against `port`. */
 export function matchesInPort(m: FlowMatch, port: number): boolean {

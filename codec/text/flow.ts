@@ -315,8 +315,10 @@ export function formatFlowModBody(m: FlowModMessage): string {
  * OVS's decode-time consistency check of a FLOW_MOD's actions against its
  * match (`ofpacts_check_consistency`): the error name, or undefined.
  */
-export function checkFlowModConsistency(m: FlowModMessage): string | undefined {
-  return checkInstructionsConsistency(m.instructions, matchToFlowMatch(m.match).flow, m.tableId);
+export function checkFlowModConsistency(
+  m: Pick<FlowModMessage, "instructions" | "match" | "tableId">,
+): string | undefined {
+  return checkInstructionsConsistency(m.instructions, m.match, m.tableId);
 }
 
 /** `ofp_print_duration`: seconds, then .mmm or the exact nanoseconds without trailing zeros. */

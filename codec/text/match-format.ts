@@ -13,7 +13,8 @@ import {
   ones,
 } from "./addr.js";
 import { formatFlags, formatFlagsMasked } from "./flags.js";
-import { ETH_TYPE, FRAG, IP_PROTO, VLAN, type FlowMatch } from "./flow-match.js";
+import { ETH_TYPE, FRAG, IP_PROTO, PT_NS_ETHERTYPE, VLAN, type FlowMatch } from "./flow-match.js";
+import { formatPacketType } from "./actions-format.js";
 import { formatPort16 } from "./ports.js";
 import type { Slot } from "./fields.js";
 
@@ -61,9 +62,11 @@ function ethMasked(out: string[], name: string, value: bigint, mask: bigint): vo
 }
 
 /** The protocol shorthand for (dl_type, nw_proto), and whether it also covers nw_proto. */
-function shorthand(m: FlowMatch): { text: string; coversProto: boolean } | undefined {
+function shorthand(
+  m: FlowMatch,
+  t: number,
+): { text: string; coversProto: boolean } | undefined {
   if (m.mask.dl_type === 0n) return undefined;
-  const t = Number(m.value.dl_type);
   const proto = m.mask.nw_proto !== 0n ? Number(m.value.nw_proto) : undefined;
   if (t === ETH_TYPE.IP) {
     const names: Record<number, string> = {
@@ -135,7 +138,17 @@ export function formatFlowMatch(m: FlowMatch, options: MatchFormatOptions = {}):
     u16Masked(out, "ct_tp_dst", v.ct_tp_dst, k.ct_tp_dst);
   }
 
-  const sh = shorthand(m);
+  // match_format: the packet type when it is not plain Ethernet (or, as OVS
+  // does for megaflows, whenever recirc_id is matched); an Ethertype-space
+  // packet type names the L3 fields below as eth_type would.
+  let t = Number(v.dl_type);
+  if (k.packet_type !== 0n && (v.packet_type !== 0n || k.recirc_id !== 0n)) {
+    const pt = formatPacketType(v.packet_type, k.packet_type);
+    out.push(pt === "eth" ? pt : `packet_type=${pt}`);
+    if (Number(v.packet_type) >>> 16 === PT_NS_ETHERTYPE) t = Number(v.packet_type) & 0xffff;
+  }
+
+  const sh = shorthand(m, t);
   if (sh !== undefined) out.push(sh.text);
   const skipProto = sh?.coversProto ?? false;
 
@@ -169,7 +182,6 @@ export function formatFlowMatch(m: FlowMatch, options: MatchFormatOptions = {}):
   if (sh === undefined && k.dl_type !== 0n)
     out.push(`dl_type=0x${v.dl_type.toString(16).padStart(4, "0")}`);
 
-  const t = Number(v.dl_type);
   const arpLike = t === ETH_TYPE.ARP || t === ETH_TYPE.RARP;
   if (t === ETH_TYPE.IPV6) {
     ipv6Masked(out, "ipv6_src", v.ipv6_src, k.ipv6_src);
@@ -203,6 +215,7 @@ export function formatFlowMatch(m: FlowMatch, options: MatchFormatOptions = {}):
   if ((lm & 0xe00n) !== 0n) out.push(`mpls_tc=${(lse >> 9n) & 7n}`);
   if ((lm & 0xffn) !== 0n) out.push(`mpls_ttl=${lse & 0xffn}`);
   if ((lm & 0x100n) !== 0n) out.push(`mpls_bos=${(lse >> 8n) & 1n}`);
+  (m.meta.mplsLse ?? []).forEach((x, i) => out.push(`mpls_lse${i + 1}=${x}`));
 
   const fragMask = Number(k.nw_frag) & FRAG.MASK;
   const frag = Number(v.nw_frag);

@@ -30,8 +30,18 @@ export const PROTOCOL_SHORTHANDS: Readonly<Record<string, readonly [number, numb
   mplsm: [ETH_TYPE.MPLS_MCAST, 0],
 };
 
-/** Applies a protocol shorthand; false when `name` is not one. */
+/** The keyword for "Ethernet packets" (OVS prints PT_ETH as `eth` too). */
+export const ETH_PACKET_TYPE_KEYWORD = "eth";
+
+/** Applies a protocol shorthand (or `eth`); false when `name` is not one. */
 export function applyProtocol(m: FlowMatch, name: string): boolean {
+  if (name === ETH_PACKET_TYPE_KEYWORD) {
+    // `eth`: packet_type=(0,0) exactly, overriding an earlier packet_type.
+    m.value.packet_type = 0n;
+    m.mask.packet_type = 0xffffffffn;
+    m.meta.ethernet = true;
+    return true;
+  }
   const p = PROTOCOL_SHORTHANDS[name];
   if (p === undefined) return false;
   m.value.dl_type = BigInt(p[0]);

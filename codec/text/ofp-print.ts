@@ -19,11 +19,18 @@ import {
   ONF_VENDOR_ID,
 } from "../errors.js";
 import type { OfpPort } from "../messages/port.js";
-import type { MultipartReplyMessage, MultipartRequestMessage } from "../messages/multipart.js";
+import {
+  MULTIPART_SPECS,
+  type MultipartKind,
+  type MultipartReplyMessage,
+  type MultipartRequestMessage,
+} from "../messages/multipart.js";
+import type { FlowStats } from "../messages/multipart-flow.js";
+import { Reader } from "../reader.js";
+import type { Match } from "../oxm.js";
 import { formatMac, hexAlt } from "./addr.js";
 import { formatActions, packetInReasonName } from "./actions-format.js";
 import {
-  checkFlowModConsistency,
   formatDuration,
   formatFlowModBody,
   formatFlowStats,
@@ -231,6 +238,16 @@ export function formatPhyPort(p: OfpPort): string {
   return s;
 }
 
+/** The packet type a match names (0, Ethernet, when it names none). */
+function packetTypeOf(match: Match): number {
+  for (const e of match.entries) {
+    if (e.field !== undefined && e.field.name === "packet_type" && e.mask === undefined) {
+      return ((e.value[0]! << 24) | (e.value[1]! << 16) | (e.value[2]! << 8) | e.value[3]!) >>> 0;
+    }
+  }
+  return 0;
+}
+
 function errorBody(m: Extract<OfMessage, { type: "error" }>): string {
   const e = m.error;
   const name =
@@ -294,6 +311,20 @@ function multipartRequestBody(m: MultipartRequestMessage): string {
   }
 }
 
+/**
+ * Printers of one multipart reply entry, for the list kinds OVS prints entry
+ * by entry (so a reply that fails part-way prints what came before).
+ */
+const ENTRY_PRINTERS: Partial<Record<MultipartKind, (entry: unknown) => string>> = {
+  flow: (e) => `\n ${formatFlowStats(e as FlowStats)}`,
+};
+
+function printEntries(entries: readonly unknown[], printer: (entry: unknown) => string): string {
+  let s = "";
+  for (const e of entries) s += printer(e);
+  return s;
+}
+
 function multipartReplyBody(m: MultipartReplyMessage): string {
   const b = m.body;
   switch (b.kind) {
@@ -302,11 +333,8 @@ function multipartReplyBody(m: MultipartReplyMessage): string {
         `\nManufacturer: ${b.mfrDesc}\nHardware: ${b.hwDesc}\nSoftware: ${b.swDesc}\n` +
         `Serial Num: ${b.serialNum}\nDP Description: ${b.dpDesc}\n`
       );
-    case "flow": {
-      let s = "";
-      for (const e of b.entries) s += `\n ${formatFlowStats(e)}`;
-      return s;
-    }
+    case "flow":
+      return printEntries(b.entries, ENTRY_PRINTERS.flow!);
     case "aggregate":
       return ` packet_count=${b.packetCount} byte_count=${b.byteCount} flow_count=${b.flowCount}`;
     case "port_desc": {
@@ -360,7 +388,9 @@ function body(m: OfMessage, bytes: Uint8Array): string {
         if (m.totalLen < m.data.length) s += " (***total_len < data_len***)";
       }
       s += "\n";
-      if (m.data.length > 0) s += packetSummary(m.data);
+      // ofp_packet_to_string parses the data as the match's packet type says.
+      const pt = packetTypeOf(m.match);
+      if (m.data.length > 0 || pt !== 0) s += packetSummary(m.data, pt);
       return s;
     }
     case "packet_out": {
@@ -441,6 +471,59 @@ const RAW_LEVEL_ERRORS: ReadonlySet<string> = new Set([
   "OFPBRC_BAD_STAT",
 ]);
 
+const OFPT_MULTIPART_REQUEST = 18;
+const OFPT_MULTIPART_REPLY = 19;
+/** ofp_header + type, flags, pad: where a multipart body starts. */
+const MULTIPART_HEADER_SIZE = 16;
+
+const SPEC_BY_MP_TYPE = new Map(MULTIPART_SPECS.map((sp) => [sp.mpType, sp] as const));
+
+/**
+ * The name OVS's raw-message table gives the message (`ofpraw_decode`):
+ * multipart messages are named by their multipart type (`OFPST_FLOW reply`).
+ */
+function rawName(bytes: Uint8Array): string | undefined {
+  const type = bytes[1]!;
+  if ((type === OFPT_MULTIPART_REQUEST || type === OFPT_MULTIPART_REPLY) && bytes.length >= 12) {
+    const sp = SPEC_BY_MP_TYPE.get((bytes[8]! << 8) | bytes[9]!);
+    const base = sp === undefined ? undefined : MP_NAMES[sp.kind];
+    if (base !== undefined) return `${base} ${type === OFPT_MULTIPART_REQUEST ? "request" : "reply"}`;
+  }
+  return MSG_TYPE_NAMES[type];
+}
+
+/**
+ * A multipart reply whose entries OVS prints one by one as it decodes them
+ * (`ofputil_flow_stats_reply_format` and friends): when one entry fails, the
+ * entries before it are already printed, then OVS's `ofp_to_string` chomps
+ * the trailing space, starts a new line and prints the error. Undefined when
+ * the message is not such a reply (or nothing in its entries fails).
+ */
+function partialMultipartReply(bytes: Uint8Array, version: number, xid: number): string | undefined {
+  if (bytes[1] !== OFPT_MULTIPART_REPLY || bytes.length < MULTIPART_HEADER_SIZE) return undefined;
+  const sp = SPEC_BY_MP_TYPE.get((bytes[8]! << 8) | bytes[9]!);
+  if (sp === undefined || sp.reply.shape !== "list") return undefined;
+  const printer = ENTRY_PRINTERS[sp.kind];
+  if (printer === undefined) return undefined;
+  const r = new Reader(bytes, { start: MULTIPART_HEADER_SIZE });
+  let s = `${headerLine(`${MP_NAMES[sp.kind]!} reply`, version, xid)}`;
+  const headerLength = s.length;
+  s += multipartFlags((bytes[10]! << 8) | bytes[11]!, false);
+  let code: string | undefined;
+  try {
+    while (r.remaining > 0) s += printer(sp.reply.decodeEntry(r, true));
+  } catch (e) {
+    if (!isOfpError(e)) throw e;
+    code = e.code;
+  }
+  if (code === undefined) return undefined;
+  if (s.length > headerLength) {
+    s = s.replace(/ $/, "");
+    if (!s.endsWith("\n")) s += "\n";
+  } else s += " ";
+  return `${s}***decode error: ${code}***\n${hexDump(bytes)}`;
+}
+
 /** `ofp_to_string` at a verbosity (1 inside errors, 2 for ofp-print). */
 function ofpToString(bytes: Uint8Array, verbosity: number): string {
   if (bytes.length === 0) return "OpenFlow message is empty\n";
@@ -467,16 +550,18 @@ function ofpToString(bytes: Uint8Array, verbosity: number): string {
     ) {
       // OVS's raw-message table has no row for other vendors.
       code = "OFPBRC_BAD_VENDOR";
-    } else if (m.type === "flow_mod") {
-      code = checkFlowModConsistency(m);
     }
+    // A FLOW_MOD's actions were already checked against its match by the
+    // strict decoder (codec/flow-check.ts), as OVS's ofputil_decode_flow_mod does.
   } catch (e) {
     if (!isOfpError(e)) throw e;
     code = e.code;
     m = undefined as never;
   }
-  const name = MSG_TYPE_NAMES[bytes[1]!];
+  const name = rawName(bytes);
   if (code !== undefined) {
+    const partial = partialMultipartReply(bytes, version, xid);
+    if (partial !== undefined) return partial;
     // Structural failures happen before OVS knows the message type (no header line).
     const head =
       RAW_LEVEL_ERRORS.has(code) || name === undefined ? "" : `${headerLine(name, version, xid)} `;
@@ -486,7 +571,10 @@ function ofpToString(bytes: Uint8Array, verbosity: number): string {
   try {
     text = body(m, bytes);
   } catch (e) {
-    if (!(e instanceof PrintDecodeError)) throw e;
+    // PrintDecodeError: a check OVS makes while decoding for print; OfpError:
+    // a body OVS refuses that the codec carried opaque (e.g. a Nicira action
+    // read through codec/nx/opaque-view.ts).
+    if (!(e instanceof PrintDecodeError) && !isOfpError(e)) throw e;
     return `${headerLine(messageName(m), version, xid)} ***decode error: ${e.code}***\n${hexDump(bytes)}`;
   }
   let s = `${headerLine(messageName(m), version, xid)}${text}`;

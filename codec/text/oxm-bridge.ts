@@ -5,8 +5,8 @@
 import { fieldByHeader, type Match, type MatchEntry, type OxmField } from "../oxm.js";
 import { bigintToBytes, bytesToBigint } from "./addr.js";
 import { textFieldByHeader, type TextField, type WireHeader } from "./fields.js";
+import { canonicalMatch } from "../match.js";
 import {
-  PACKET_TYPE_HEADER,
   flowMatchToEntries,
   setField,
   emptyFlowMatch,
@@ -28,17 +28,10 @@ export function textFieldFor(f: OxmField): TextField | undefined {
 
 /** The OF1.3 `Match` OVS would send for this flow/wildcards model. */
 export function flowMatchToMatch(m: FlowMatch): Match {
+  // flowMatchToEntries builds in OVS's `nx_put_raw` order; canonicalMatch
+  // keeps that (it is the registry's order too) and guarantees it even if the
+  // two tables ever drift, so encodeMatch writes OVS's bytes.
   const entries: MatchEntry[] = flowMatchToEntries(m).map((e): MatchEntry => {
-    if (e.header === PACKET_TYPE_HEADER) {
-      // Not in the binary registry (an OF1.5 field); carried as a raw TLV.
-      const header = ((e.header.oxmClass << 16) | (e.header.oxmField << 9) | 4) >>> 0;
-      return {
-        field: undefined,
-        header,
-        experimenter: undefined,
-        payload: bigintToBytes(e.value, 4),
-      };
-    }
     const field = oxmFieldFor(e.header);
     return {
       field,
@@ -46,7 +39,7 @@ export function flowMatchToMatch(m: FlowMatch): Match {
       mask: e.mask === undefined ? undefined : bigintToBytes(e.mask, field.size),
     };
   });
-  return { entries };
+  return canonicalMatch({ entries });
 }
 
 /**

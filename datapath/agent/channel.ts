@@ -4,10 +4,10 @@
  * writes what comes back; timers are the owner's (it calls {@link tick}).
  *
  * Bounded memory on a slow peer (reliability.md §3.5):
- * - above `highWaterBytes` unsent, reading from the peer pauses until the
- *   socket drains, so a peer that floods requests without reading replies is
- *   throttled by TCP (OVS `OFCONN_REPLY_MAX`: "stops reading that
- *   controller's requests");
+ * - above `highWaterBytes` unsent, reading from the peer pauses (after the
+ *   chunk that crossed the mark) until the socket drains, so a peer that
+ *   floods requests without reading replies is throttled by TCP (OVS
+ *   `OFCONN_REPLY_MAX`: "stops reading that controller's requests");
  * - above `highWaterBytes` asynchronous messages (packet-ins) are dropped and
  *   counted, as OVS drops past `controller_queue_size` (`rconn_overflow`);
  * - a write that would take the unsent bytes past `maxQueuedBytes` drops the
@@ -66,6 +66,16 @@ export class SocketChannel {
 
   get closed(): boolean {
     return this.closedFlag;
+  }
+
+  /** Bytes written but not yet sent (for metrics and tests). */
+  get queuedBytes(): number {
+    return this.socket.writableLength;
+  }
+
+  /** True while reading from the peer is paused because it does not read our replies. */
+  get readingPaused(): boolean {
+    return this.paused;
   }
 
   /** Starts the connection (sends HELLO) and wires the socket's events. */

@@ -178,7 +178,11 @@ export function parseSwitchConfig(text: string, baseDir = "."): SwitchConfig {
   const r = fileSchema.safeParse(raw);
   if (!r.success) {
     const lines = r.error.issues.map(
-      (i) => `${i.path.map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`)).join("").replace(/^\./, "")}: ${i.message}`,
+      (i) =>
+        `${i.path
+          .map((p) => (typeof p === "number" ? `[${p}]` : `.${String(p)}`))
+          .join("")
+          .replace(/^\./, "")}: ${i.message}`,
     );
     throw new Error(`invalid switch config:\n  ${lines.join("\n  ")}`);
   }
@@ -231,7 +235,8 @@ export function parsePortFlag(text: string): PortConfig {
     else input[k] = v;
   }
   if (input.type === undefined) {
-    input.type = input.remote_ip !== undefined ? "vxlan" : input.peer !== undefined ? "patch" : "system";
+    input.type =
+      input.remote_ip !== undefined ? "vxlan" : input.peer !== undefined ? "patch" : "system";
   }
   const r = portSchema.safeParse(input);
   if (!r.success) {

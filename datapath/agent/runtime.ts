@@ -95,7 +95,8 @@ export class SwitchRuntime {
     this.options = options;
     this.log = options.log ?? silentLog;
     const t0 = performance.now();
-    this.clock = options.clock ?? (() => performance.now() - t0);
+    // Whole milliseconds, as OVS's time_msec(): flow durations print as OVS prints them.
+    this.clock = options.clock ?? (() => Math.floor(performance.now() - t0));
     this.dp = new Datapath({ cache: options.cache });
   }
 
@@ -214,7 +215,10 @@ export class SwitchRuntime {
   private addPcapIn(br: Bridge, port: Port, file: string): void {
     const cap = readPcapFile(file);
     for (const record of cap.records) this.pcapInputs.push({ bridge: br, port, record });
-    this.log.info({ bridge: br.name, port: port.name, file, frames: cap.records.length }, "pcap input");
+    this.log.info(
+      { bridge: br.name, port: port.name, file, frames: cap.records.length },
+      "pcap input",
+    );
   }
 
   private addPcapOut(port: Port, file: string): void {

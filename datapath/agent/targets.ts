@@ -32,7 +32,9 @@ function hostPort(text: string): { host: string; port: string | undefined } {
     return { host: text.slice(1, end), port: rest.startsWith(":") ? rest.slice(1) : undefined };
   }
   const i = text.lastIndexOf(":");
-  return i < 0 ? { host: text, port: undefined } : { host: text.slice(0, i), port: text.slice(i + 1) };
+  return i < 0
+    ? { host: text, port: undefined }
+    : { host: text.slice(0, i), port: text.slice(i + 1) };
 }
 
 export function parseActiveTarget(text: string): ActiveTarget {

@@ -79,7 +79,10 @@ export function parsePcap(bytes: Uint8Array): PcapCapture {
 }
 
 /** The 24-byte global header we write. */
-export function pcapGlobalHeader(snapLen = DEFAULT_SNAPLEN, linkType = LINKTYPE_ETHERNET): Uint8Array {
+export function pcapGlobalHeader(
+  snapLen = DEFAULT_SNAPLEN,
+  linkType = LINKTYPE_ETHERNET,
+): Uint8Array {
   const b = new Uint8Array(GLOBAL_HEADER);
   const dv = new DataView(b.buffer);
   dv.setUint32(0, PCAP_MAGIC_US, true);
@@ -91,7 +94,11 @@ export function pcapGlobalHeader(snapLen = DEFAULT_SNAPLEN, linkType = LINKTYPE_
 }
 
 /** One record (header + data), truncated to `snapLen`. */
-export function pcapRecord(frame: Uint8Array, timeMs: number, snapLen = DEFAULT_SNAPLEN): Uint8Array {
+export function pcapRecord(
+  frame: Uint8Array,
+  timeMs: number,
+  snapLen = DEFAULT_SNAPLEN,
+): Uint8Array {
   const incl = Math.min(frame.length, snapLen);
   const b = new Uint8Array(RECORD_HEADER + incl);
   const dv = new DataView(b.buffer);

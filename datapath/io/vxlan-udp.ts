@@ -131,7 +131,11 @@ export class VxlanUdp {
   }
 
   /** OVS `tnl_port_receive` order: exact remote_ip, then remote_ip=flow. */
-  private findPort(src: number, vni: number, udpPort: number): { bridge: Bridge; port: Port } | null {
+  private findPort(
+    src: number,
+    vni: number,
+    udpPort: number,
+  ): { bridge: Bridge; port: Port } | null {
     let flowHit: { bridge: Bridge; port: Port } | null = null;
     for (const br of this.dp.bridges.values()) {
       for (const p of br.portList) {

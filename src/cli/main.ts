@@ -19,6 +19,11 @@ const defaultIo: CommandIo = {
   stderr: (s) => process.stderr.write(s),
 };
 
+/** Commander accumulator for repeatable options. */
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
 function version(): string {
   const pkg = JSON.parse(
     readFileSync(new URL("../../../package.json", import.meta.url), "utf8"),
@@ -104,6 +109,98 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
       if (opts.store !== undefined) args.push("--store", opts.store);
       status = await runCheck(args, io);
     });
+
+  program
+    .command("run")
+    .description("run the controller: OpenFlow listeners, REST API, metrics (until SIGINT/SIGTERM)")
+    .option("--config <file>", "topology YAML file (committed to the store at start)")
+    .option("--store <path>", "SQLite store (default: in memory, MACs derived as `compile` does)")
+    .option("--listen <target>", "OpenFlow listener tcp:HOST:PORT (repeatable)", collect, [])
+    .option("--listen-unix <path>", "OpenFlow listener on a unix socket (repeatable)", collect, [])
+    .option("--api <host:port>", "REST API address, e.g. 127.0.0.1:8080")
+    .option("--metrics <host:port>", "Prometheus metrics address, e.g. 127.0.0.1:9100")
+    .option("--bundles <mode>", "ONF bundles for reconciliation: auto | always | never")
+    .option("--log-level <level>", "pino level (trace logs every OpenFlow message)")
+    .action(
+      async (opts: {
+        config?: string;
+        store?: string;
+        listen: string[];
+        listenUnix: string[];
+        api?: string;
+        metrics?: string;
+        bundles?: string;
+        logLevel?: string;
+      }) => {
+        const { runRun } = await import("./commands/run.js");
+        const args: string[] = [];
+        for (const [flag, v] of [
+          ["--config", opts.config],
+          ["--store", opts.store],
+          ["--api", opts.api],
+          ["--metrics", opts.metrics],
+          ["--bundles", opts.bundles],
+          ["--log-level", opts.logLevel],
+        ] as const) {
+          if (v !== undefined) args.push(flag, v);
+        }
+        for (const l of opts.listen) args.push("--listen", l);
+        for (const l of opts.listenUnix) args.push("--listen-unix", l);
+        status = await runRun(args, io);
+      },
+    );
+
+  program
+    .command("dump-flows")
+    .description(
+      "a switch's flows in `ovs-ofctl dump-flows` text (dialling it, or through the API)",
+    )
+    .argument("<target>", "tcp:HOST:PORT or unix:PATH of a listening switch, or a host name (API)")
+    .option("--bridge <bridge>", "br-int or br-tun (API mode)", "br-int")
+    .option("--api <url>", "controller API (default $DVR_API or http://127.0.0.1:8080)")
+    .option("--cookie <v/m>", "only flows whose cookie matches (direct mode)")
+    .option("--stats", "include duration and counters")
+    .action(
+      async (
+        target: string,
+        opts: { bridge: string; api?: string; cookie?: string; stats?: boolean },
+      ) => {
+        const { runDumpFlows } = await import("./commands/flows.js");
+        const args = [target, "--bridge", opts.bridge];
+        if (opts.api !== undefined) args.push("--api", opts.api);
+        if (opts.cookie !== undefined) args.push("--cookie", opts.cookie);
+        if (opts.stats === true) args.push("--stats");
+        status = await runDumpFlows(args, io);
+      },
+    );
+
+  program
+    .command("diff-flows")
+    .description("desired vs installed flows (-desired, +installed); exit 0 same, 2 differ")
+    .argument("<target>", "tcp:HOST:PORT or unix:PATH of a listening switch, or a host name (API)")
+    .option("--config <file>", "topology YAML file (direct mode)")
+    .option("--host <name>", "the compute host (direct mode)")
+    .option("--bridge <bridge>", "br-int or br-tun", "br-int")
+    .option("--store <path>", "SQLite store for persisted host MACs and local VLANs")
+    .option("--api <url>", "controller API (default $DVR_API or http://127.0.0.1:8080)")
+    .action(
+      async (
+        target: string,
+        opts: { config?: string; host?: string; bridge: string; store?: string; api?: string },
+      ) => {
+        const { runDiffFlows } = await import("./commands/flows.js");
+        const args = [target, "--bridge", opts.bridge];
+        for (const [flag, v] of [
+          ["--config", opts.config],
+          ["--host", opts.host],
+          ["--store", opts.store],
+          ["--api", opts.api],
+        ] as const) {
+          if (v !== undefined) args.push(flag, v);
+        }
+        status = await runDiffFlows(args, io);
+      },
+    );
 
   program
     .command("tour")

@@ -19,7 +19,12 @@
  */
 import { FramingError, Framer } from "../../codec/framer.js";
 import { isOfpError } from "../../codec/errors.js";
-import { decodeMessage, encodeMessage, encodeMessageTo, type OfMessage } from "../../codec/message.js";
+import {
+  decodeMessage,
+  encodeMessage,
+  encodeMessageTo,
+  type OfMessage,
+} from "../../codec/message.js";
 import type { ErrorMessage } from "../../codec/messages/error.js";
 import type { FlowStats } from "../../codec/messages/multipart-flow.js";
 import type { OfpPort } from "../../codec/messages/port.js";
@@ -318,7 +323,10 @@ export class Connection {
   }
 
   private apply(r: StepResult, closing = false): void {
-    if (r.send.length > 0 && !(closing && this.closedReason !== undefined && r.close === undefined)) {
+    if (
+      r.send.length > 0 &&
+      !(closing && this.closedReason !== undefined && r.close === undefined)
+    ) {
       this.write(r.send);
     }
     for (const n of r.notices) this.notice(n);
@@ -343,7 +351,10 @@ export class Connection {
         this.handler.packetIn(this, n.msg);
         return;
       case "async":
-        this.log.debug({ event: "of.async", msg: n.msg.type, xid: n.msg.xid }, "unexpected message");
+        this.log.debug(
+          { event: "of.async", msg: n.msg.type, xid: n.msg.xid },
+          "unexpected message",
+        );
         return;
       case "reply": {
         const w = this.waiters.get(n.xid);
@@ -370,7 +381,10 @@ export class Connection {
         this.reportError(n.error, undefined);
         return;
       case "badMessage":
-        this.log.warn({ event: "of.bad_message", err: n.error.message }, "undecodable message from switch");
+        this.log.warn(
+          { event: "of.bad_message", err: n.error.message },
+          "undecodable message from switch",
+        );
         return;
       case "echoRtt":
         this.handler.echoRtt?.(this, n.ms);
@@ -385,8 +399,18 @@ export class Connection {
   private reportError(err: ErrorMessage, request: OfMessage | undefined): void {
     const d = describeOfError(err, request);
     this.log.warn(
-      { event: "of.error", xid: err.xid, type: d.type, code: d.code, error: d.name, request: d.request, flow: d.flow },
-      d.flow === undefined ? `switch error ${d.name}` : `switch error ${d.name} for flow: ${d.flow}`,
+      {
+        event: "of.error",
+        xid: err.xid,
+        type: d.type,
+        code: d.code,
+        error: d.name,
+        request: d.request,
+        flow: d.flow,
+      },
+      d.flow === undefined
+        ? `switch error ${d.name}`
+        : `switch error ${d.name} for flow: ${d.flow}`,
     );
     this.handler.ofError?.(this, err);
   }

@@ -65,7 +65,12 @@ export const PACKET_IN_REASON = {
 export type PacketInReason = (typeof PACKET_IN_REASON)[keyof typeof PACKET_IN_REASON];
 
 export type PacketInDecision =
-  | { readonly kind: "reply"; readonly reason: PacketInReason; readonly packetOut: PacketOutMessage; readonly resync: boolean }
+  | {
+      readonly kind: "reply";
+      readonly reason: PacketInReason;
+      readonly packetOut: PacketOutMessage;
+      readonly resync: boolean;
+    }
   | { readonly kind: "drop"; readonly reason: PacketInReason };
 
 /** What the intent says about one address on one network. */
@@ -157,7 +162,7 @@ function be(b: Uint8Array): number {
 }
 
 function field(entries: readonly MatchEntry[], name: string): Uint8Array | undefined {
-  for (const e of entries) if (e.field?.name === name) return e.value;
+  for (const e of entries) if (e.field !== undefined && e.field.name === name) return e.value;
   return undefined;
 }
 
@@ -184,7 +189,8 @@ export function handlePacketIn(
   const inPortName = sw.portName(inPort);
   const vmPort = inPortName === undefined ? undefined : intent.port(sw.host, inPortName);
   let network: string | undefined;
-  if (metadata !== undefined) network = intent.networkOfLv(sw.host, metadata[7]! | ((metadata[6]! & 0x0f) << 8));
+  if (metadata !== undefined)
+    network = intent.networkOfLv(sw.host, metadata[7]! | ((metadata[6]! & 0x0f) << 8));
   network ??= vmPort?.network;
   if (network === undefined && (w[FK.VLAN_TCI]! & 0x1000) !== 0) {
     network = intent.networkOfLv(sw.host, w[FK.VLAN_TCI]! & 0x0fff);
@@ -195,7 +201,8 @@ export function handlePacketIn(
   if (ethType === ETH_TYPE.ARP) return arp(intent, inPort, vmPort, network, msg.data);
   if (ethType === ETH_TYPE.IPV4) {
     // A frame cut to miss_send_len cannot be forwarded.
-    if (msg.data.byteLength < msg.totalLen) return { kind: "drop", reason: PACKET_IN_REASON.truncated };
+    if (msg.data.byteLength < msg.totalLen)
+      return { kind: "drop", reason: PACKET_IN_REASON.truncated };
     return routeMiss(intent, sw, inPort, network, msg.tableId === NEIGHBOR_TABLE);
   }
   return { kind: "drop", reason: PACKET_IN_REASON.unhandled };
@@ -209,7 +216,8 @@ function arp(
   frame: Uint8Array,
 ): PacketInDecision {
   const w = key.w;
-  if (w[FK.ARP_OP] !== ARP_CONST.OP_REQUEST) return { kind: "drop", reason: PACKET_IN_REASON.arpNotRequest };
+  if (w[FK.ARP_OP] !== ARP_CONST.OP_REQUEST)
+    return { kind: "drop", reason: PACKET_IN_REASON.arpNotRequest };
   const sha = mac48(w[FK.ARP_SHA_HI]!, w[FK.ARP_SHA_LO]!);
   const ethSrc = mac48(w[FK.ETH_SRC_HI]!, w[FK.ETH_SRC_LO]!);
   const spa = w[FK.ARP_SPA]!;
@@ -278,7 +286,8 @@ function routeMiss(
   } else {
     const patch = sw.portNumber(PATCH_TUN);
     const lv = intent.lvOf(sw.host, dstNetwork);
-    if (patch === undefined || lv === undefined) return { kind: "drop", reason: PACKET_IN_REASON.portNotOnSwitch };
+    if (patch === undefined || lv === undefined)
+      return { kind: "drop", reason: PACKET_IN_REASON.portNotOnSwitch };
     actions.push(act.pushVlan(), act.setVlan(lv), act.output(patch));
   }
   return {
@@ -289,13 +298,20 @@ function routeMiss(
   };
 }
 
-function inCidr(c: { readonly network: number; readonly prefixLength: number }, ip: number): boolean {
+function inCidr(
+  c: { readonly network: number; readonly prefixLength: number },
+  ip: number,
+): boolean {
   const mask = c.prefixLength === 0 ? 0 : (0xffffffff << (32 - c.prefixLength)) >>> 0;
   return (ip & mask) >>> 0 === c.network;
 }
 
 /** `data` null: the packet-in's own frame (filled by the caller). */
-function packetOut(inPort: number, actions: readonly Action[], data: Uint8Array | null): PacketOutMessage {
+function packetOut(
+  inPort: number,
+  actions: readonly Action[],
+  data: Uint8Array | null,
+): PacketOutMessage {
   return {
     type: "packet_out",
     xid: 0,

@@ -31,7 +31,12 @@
 import type { OfMessage } from "../../codec/message.js";
 import { OFPBCT, OFPBF } from "../../codec/messages/bundle.js";
 import type { ErrorMessage } from "../../codec/messages/error.js";
-import { OFPFC, OFPG_ANY, OFP_NO_BUFFER, type FlowModMessage } from "../../codec/messages/flow-mod.js";
+import {
+  OFPFC,
+  OFPG_ANY,
+  OFP_NO_BUFFER,
+  type FlowModMessage,
+} from "../../codec/messages/flow-mod.js";
 import type { FlowStats } from "../../codec/messages/multipart-flow.js";
 import { canonicalMatch } from "../../codec/match.js";
 import type { Match } from "../../codec/oxm.js";
@@ -85,7 +90,10 @@ function instructionBytes(list: FlowStats["instructions"]): string {
  * equivalent form (an NXM header for an OXM field, say), and ovs-ofctl's
  * text is what "equal" means to an operator running diff-flows.
  */
-export function sameInstructions(a: FlowStats["instructions"], b: FlowStats["instructions"]): boolean {
+export function sameInstructions(
+  a: FlowStats["instructions"],
+  b: FlowStats["instructions"],
+): boolean {
   if (instructionBytes(a) === instructionBytes(b)) return true;
   return formatInstructions(a) === formatInstructions(b);
 }
@@ -159,7 +167,10 @@ export function deleteStrictFor(f: FlowStats): FlowModMessage {
 }
 
 /** The FLOW_MODs of a diff, in the order they must apply: adds and modifies, then deletes. */
-export function diffMessages(d: FlowDiff): { readonly upserts: FlowModMessage[]; readonly deletes: FlowModMessage[] } {
+export function diffMessages(d: FlowDiff): {
+  readonly upserts: FlowModMessage[];
+  readonly deletes: FlowModMessage[];
+} {
   return {
     upserts: [...d.add, ...d.modify].map((f) => toFlowMod(f)),
     deletes: d.delete.map(deleteStrictFor),
@@ -195,7 +206,9 @@ export interface ReconcileResult {
 /** Raised when the dump fails: the switch state is unknown and nothing was sent. */
 export class DumpFailedError extends Error {
   constructor(override readonly cause: unknown) {
-    super(`flow dump failed, switch state unknown: ${cause instanceof Error ? cause.message : String(cause)}`);
+    super(
+      `flow dump failed, switch state unknown: ${cause instanceof Error ? cause.message : String(cause)}`,
+    );
     this.name = "DumpFailedError";
   }
 }
@@ -219,7 +232,8 @@ export async function reconcileBridge(
   const diff = diffFlows(desired, installed, options.cookiePrefix);
   const canaryWanted = desired.some((f) => f.table.id === CANARY_TABLE);
   const canaryMissing =
-    canaryWanted && !installed.some((f) => f.tableId === CANARY_TABLE && isOurs(f.cookie, options.cookiePrefix));
+    canaryWanted &&
+    !installed.some((f) => f.tableId === CANARY_TABLE && isOurs(f.cookie, options.cookiePrefix));
   const installedBefore = installed.length - diff.ignored.learned - diff.ignored.foreign;
   const { upserts, deletes } = diffMessages(diff);
   const base = {
@@ -229,7 +243,14 @@ export async function reconcileBridge(
     sent: { add: diff.add.length, modify: diff.modify.length, delete: diff.delete.length },
   };
   if (upserts.length === 0 && deletes.length === 0) {
-    return { ...base, sent: { add: 0, modify: 0, delete: 0 }, installedAfter: installedBefore, usedBundle: false, errors: [], ms: performance.now() - started };
+    return {
+      ...base,
+      sent: { add: 0, modify: 0, delete: 0 },
+      installedAfter: installedBefore,
+      usedBundle: false,
+      errors: [],
+      ms: performance.now() - started,
+    };
   }
   const mode = options.bundles ?? "auto";
   const support = options.bundleSupport ?? { supported: undefined };
@@ -238,7 +259,8 @@ export async function reconcileBridge(
   if (mode !== "never" && support.supported !== false) {
     const r = await inBundle(ch, [...upserts, ...deletes], options.bundleId ?? 1);
     if (r === "unsupported") {
-      if (mode === "always") throw new Error("the switch refused an ONF bundle and bundles are required");
+      if (mode === "always")
+        throw new Error("the switch refused an ONF bundle and bundles are required");
       support.supported = false;
     } else {
       support.supported = true;

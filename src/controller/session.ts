@@ -106,7 +106,12 @@ export type Notice =
   | { readonly kind: "port"; readonly change: PortChange; readonly port: OfpPort }
   | { readonly kind: "packetIn"; readonly msg: Extract<OfMessage, { type: "packet_in" }> }
   | { readonly kind: "async"; readonly msg: OfMessage }
-  | { readonly kind: "reply"; readonly xid: number; readonly request: OfMessage; readonly msg: OfMessage }
+  | {
+      readonly kind: "reply";
+      readonly xid: number;
+      readonly request: OfMessage;
+      readonly msg: OfMessage;
+    }
   | {
       readonly kind: "failed";
       readonly xid: number;
@@ -117,7 +122,11 @@ export type Notice =
   /** An OFPT_ERROR for no request we track (logged by the caller). */
   | { readonly kind: "unsolicitedError"; readonly error: ErrorMessage }
   /** A message from the peer we could not decode; we answered it with `reply`. */
-  | { readonly kind: "badMessage"; readonly error: OfpError; readonly reply: ErrorMessage | undefined }
+  | {
+      readonly kind: "badMessage";
+      readonly error: OfpError;
+      readonly reply: ErrorMessage | undefined;
+    }
   | { readonly kind: "echoRtt"; readonly ms: number };
 
 export interface StepResult {
@@ -217,7 +226,9 @@ export class Session {
     // A bundled message carries its BUNDLE_ADD's xid (OVS answers
     // OFPBFC_MSG_BAD_XID otherwise).
     const sent = (
-      msg.type === "bundle_add" ? { ...msg, xid, message: { ...msg.message, xid } } : { ...msg, xid }
+      msg.type === "bundle_add"
+        ? { ...msg, xid, message: { ...msg.message, xid } }
+        : { ...msg, xid }
     ) as OfMessage;
     const deadline = now + (timeoutMs ?? this.options.requestTimeoutMs);
     this.pending.set(xid, { request: sent, mode, seq: this.seq++, deadline });
@@ -227,7 +238,12 @@ export class Session {
 
   /** A barrier request, tracked; its reply settles every fenced request sent before it. */
   barrier(now: number, timeoutMs?: number): BarrierRequestMessage {
-    return this.track({ type: "barrier_request", xid: 0 }, now, "reply", timeoutMs) as BarrierRequestMessage;
+    return this.track(
+      { type: "barrier_request", xid: 0 },
+      now,
+      "reply",
+      timeoutMs,
+    ) as BarrierRequestMessage;
   }
 
   /** Forgets a request (its sender gave up); a late reply becomes unsolicited. */
@@ -311,12 +327,18 @@ export class Session {
     if (this.state === "closed") return out;
     const o = this.options;
     if (this.state !== "ready" && now - this.startedAt >= o.handshakeTimeoutMs) {
-      this.fail(out, `handshake not complete after ${o.handshakeTimeoutMs} ms (state ${this.state})`);
+      this.fail(
+        out,
+        `handshake not complete after ${o.handshakeTimeoutMs} ms (state ${this.state})`,
+      );
       return out;
     }
     const idle = now - this.lastRx;
     if (idle >= o.echoIntervalMs * (o.echoMisses + 1)) {
-      this.fail(out, `no response to ${this.echoesOut} echo requests after ${idle} ms: peer is dead`);
+      this.fail(
+        out,
+        `no response to ${this.echoesOut} echo requests after ${idle} ms: peer is dead`,
+      );
       return out;
     }
     if (idle >= o.echoIntervalMs * (this.echoesOut + 1)) {
@@ -331,14 +353,27 @@ export class Session {
       this.withDeadline.delete(xid);
       this.pending.delete(xid);
       this.assembler.discard("multipart_reply", xid);
-      out.notices.push({ kind: "failed", xid, request: p.request, mode: p.mode, failure: { kind: "timeout" } });
-      if (xid === this.handshakeXid) this.fail(out, `handshake request ${p.request.type} timed out`);
+      out.notices.push({
+        kind: "failed",
+        xid,
+        request: p.request,
+        mode: p.mode,
+        failure: { kind: "timeout" },
+      });
+      if (xid === this.handshakeXid)
+        this.fail(out, `handshake request ${p.request.type} timed out`);
     }
     for (const t of this.assembler.tick(now)) {
       const p = this.pending.get(t.xid);
       if (p === undefined) continue;
       this.forget(t.xid);
-      out.notices.push({ kind: "failed", xid: t.xid, request: p.request, mode: p.mode, failure: { kind: "timeout" } });
+      out.notices.push({
+        kind: "failed",
+        xid: t.xid,
+        request: p.request,
+        mode: p.mode,
+        failure: { kind: "timeout" },
+      });
     }
     return out;
   }
@@ -349,7 +384,13 @@ export class Session {
     if (this.state === "closed") return out;
     this.transition(out, "closed");
     for (const [xid, p] of this.pending) {
-      out.notices.push({ kind: "failed", xid, request: p.request, mode: p.mode, failure: { kind: "closed", reason } });
+      out.notices.push({
+        kind: "failed",
+        xid,
+        request: p.request,
+        mode: p.mode,
+        failure: { kind: "closed", reason },
+      });
     }
     this.pending.clear();
     this.withDeadline.clear();
@@ -406,7 +447,12 @@ export class Session {
       return;
     }
     this.transition(out, "awaitFeatures");
-    const req = this.track({ type: "features_request", xid: 0 }, now, "reply", this.options.handshakeTimeoutMs);
+    const req = this.track(
+      { type: "features_request", xid: 0 },
+      now,
+      "reply",
+      this.options.handshakeTimeoutMs,
+    );
     this.handshakeXid = req.xid;
     out.send.push(req);
   }
@@ -420,7 +466,12 @@ export class Session {
     this.datapathId = msg.datapathId;
     this.features = msg;
     this.transition(out, "awaitPortDesc");
-    out.send.push({ type: "set_config", xid: this.allocXid(), flags: 0, missSendLen: this.options.missSendLen });
+    out.send.push({
+      type: "set_config",
+      xid: this.allocXid(),
+      flags: 0,
+      missSendLen: this.options.missSendLen,
+    });
     const req = this.track(
       { type: "multipart_request", xid: 0, flags: 0, body: { kind: "port_desc" } },
       now,
@@ -458,7 +509,11 @@ export class Session {
       p.deadline = now + this.options.requestTimeoutMs; // progress restarts the clock
       return;
     }
-    if (this.state === "awaitPortDesc" && msg.xid === this.handshakeXid && whole.body.kind === "port_desc") {
+    if (
+      this.state === "awaitPortDesc" &&
+      msg.xid === this.handshakeXid &&
+      whole.body.kind === "port_desc"
+    ) {
       this.forget(msg.xid);
       this.handshakeXid = undefined;
       for (const port of whole.body.entries) this.ports.set(port.portNo, port);
@@ -507,12 +562,21 @@ export class Session {
     }
     this.forget(msg.xid);
     this.assembler.discard("multipart_reply", msg.xid);
-    out.notices.push({ kind: "failed", xid: msg.xid, request: p.request, mode: p.mode, failure: { kind: "error", error: msg } });
+    out.notices.push({
+      kind: "failed",
+      xid: msg.xid,
+      request: p.request,
+      mode: p.mode,
+      failure: { kind: "error", error: msg },
+    });
     if (msg.xid === this.handshakeXid) this.fail(out, `switch refused ${p.request.type}`);
   }
 
   /** Applies one PORT_STATUS; `out` undefined while replaying the handshake buffer. */
-  private applyPortStatus(msg: Extract<OfMessage, { type: "port_status" }>, out: StepResult | undefined): void {
+  private applyPortStatus(
+    msg: Extract<OfMessage, { type: "port_status" }>,
+    out: StepResult | undefined,
+  ): void {
     const change: PortChange =
       msg.reason === OFPPR.DELETE ? "delete" : msg.reason === OFPPR.ADD ? "add" : "modify";
     if (change === "delete") this.ports.delete(msg.port.portNo);

@@ -337,13 +337,9 @@ describe("ofp-print vs ovs-ofctl", () => {
     const dir = "/work/shared/openflow-vectors/ryu-of13/packet/";
     const exact =
       /(^ovs-ofctl-of13-.*|-(ofp_)?(hello|echo_request|echo_reply|barrier_request|barrier_reply|features_reply|port_status|packet_in|packet_out|flow_removed|flow_mod[a-z_]*|error_msg[a-z_]*|port_desc_reply|port_desc_request|desc_reply|desc_request|aggregate_stats_reply|aggregate_stats_request|get_config_reply|set_config|role_request|role_reply|flow_stats_request|flow_stats_reply))\.packet$/;
-    // Known, documented differences (see codec/text README in the report): unknown Nicira
-    // actions kept opaque by the codec, a flow-stats reply OVS prints partially.
-    const known =
-      /action_(output_trunc|sample|sample2|stack_push|stack_pop)|4-12-ofp_flow_stats_reply|4-2-ofp_flow_mod|4-16/;
     let checked = 0;
     for (const name of readdirSync(dir)) {
-      if (!name.endsWith(".packet") || !exact.test(name) || known.test(name)) continue;
+      if (!name.endsWith(".packet") || !exact.test(name)) continue;
       const b = Uint8Array.from(readFileSync(dir + name));
       expect(ofpPrint(b), name).toBe(ovsOfpPrintOne(b));
       checked++;

@@ -1,0 +1,671 @@
+/**
+ * The controller: the topology in force (from the store), the bridges it
+ * expects (the datapath-id allowlist), their connections, and the work that
+ * keeps each bridge equal to its compiled flows.
+ *
+ * - A bridge is known by the datapath id the topology gives it
+ *   (`hosts.H.datapath_ids`). A connection whose FEATURES_REPLY names any
+ *   other id gets no flows: it is logged, counted and closed
+ *   (reliability.md §4.2). A second connection with a known id replaces the
+ *   first ("last wins", as os-ken does: a restarted switch reconnects before
+ *   the old TCP connection times out).
+ * - Reconciliation (reconcile.ts) runs per bridge on connect, on every
+ *   committed topology change, on port changes (PORT_STATUS moves ofports)
+ *   and after a route-miss packet-in. Runs never overlap on one bridge; a
+ *   trigger during a run makes one more run afterwards.
+ * - A bridge is *applied* at generation G when a reconciliation computed
+ *   from G finished with every barrier answered and no OFPT_ERROR.
+ *   {@link Controller.waitApplied} waits for every connected bridge to
+ *   reach G (the API's `?wait=applied`).
+ * - Shutdown closes connections and deletes nothing: with fail_mode=secure
+ *   the switches keep forwarding on their flows (reliability.md §3.2).
+ *
+ * Hooks for what is not here yet: {@link PlumbingHook} receives every
+ * committed snapshot (the OVSDB client that creates bridges, patch and
+ * VXLAN ports and VM port tags, issue §2, will implement it).
+ */
+import type { OfMessage } from "../../codec/message.js";
+import type { OfpPort } from "../../codec/messages/port.js";
+import type { ErrorMessage } from "../../codec/messages/error.js";
+import type { FlowStats } from "../../codec/messages/multipart-flow.js";
+import { compileHost, type CompileInput, type HostOfports } from "../dvr/compile/index.js";
+import type { DesiredFlow } from "../dvr/flow.js";
+import { compileInputFromSnapshot } from "../dvr/offline.js";
+import { BRIDGE_NAMES, COOKIE, type BridgeName } from "../dvr/tables.js";
+import type { Logger } from "../log.js";
+import type { Metrics } from "../metrics.js";
+import type { CommitOptions, StoreSnapshot, TopologyStore } from "../store/store.js";
+import type { Topology } from "../topology/schema.js";
+import { dpidText, type Connection, type ConnectionHandler } from "./connection.js";
+import { describeOfError } from "./of-error.js";
+import {
+  PACKET_IN_REASON,
+  PacketInIntent,
+  TokenBucket,
+  handlePacketIn,
+  withFrame,
+  type PacketInReason,
+} from "./packet-in.js";
+import {
+  DumpFailedError,
+  reconcileBridge,
+  type BundleMode,
+  type ReconcileResult,
+} from "./reconcile.js";
+import type { PortChange } from "./session.js";
+
+/** Receives every committed topology (e.g. to plumb hosts over OVSDB). */
+export interface PlumbingHook {
+  apply(snapshot: StoreSnapshot): Promise<void>;
+}
+
+export interface ControllerOptions {
+  readonly store: TopologyStore;
+  readonly log: Logger;
+  readonly metrics?: Metrics;
+  /** ONF bundles for reconciliation. Default "auto". */
+  readonly bundles?: BundleMode;
+  /** Packet-ins handled per second per bridge (token bucket). Default 1000. */
+  readonly packetInRate?: number;
+  /** Burst of the packet-in bucket. Default 200. */
+  readonly packetInBurst?: number;
+  readonly plumbing?: PlumbingHook;
+  /** ms clock. Default Date.now. */
+  readonly clock?: () => number;
+}
+
+export interface ReconcileSummary {
+  readonly at: number;
+  readonly generation: number;
+  readonly ms: number;
+  readonly added: number;
+  readonly modified: number;
+  readonly deleted: number;
+  readonly bundle: boolean;
+  readonly canaryMissing: boolean;
+}
+
+/** One expected bridge and what we know of it. */
+interface BridgeSlot {
+  readonly host: string;
+  readonly bridge: BridgeName;
+  readonly dpid: bigint;
+  conn: Connection | undefined;
+  /** Generation last installed and barrier-confirmed, -1 for none. */
+  applied: number;
+  /** Generation of the last reconciliation that finished, successful or not. */
+  attempted: number;
+  lastError: string | undefined;
+  lastReconcile: ReconcileSummary | undefined;
+  flowsDesired: number;
+  flowsInstalled: number | undefined;
+  running: boolean;
+  dirty: boolean;
+  readonly bundleSupport: { supported: boolean | undefined };
+  bundleId: number;
+  readonly bucket: TokenBucket;
+}
+
+export interface BridgeStatus {
+  readonly dpid: string;
+  readonly connected: boolean;
+  readonly synced_generation: number | null;
+  readonly flows_desired: number;
+  readonly flows_installed: number | null;
+  readonly last_reconcile: ReconcileSummary | null;
+  readonly last_error: string | null;
+  readonly ports: number;
+}
+
+export interface ControllerStatus {
+  readonly generation: number;
+  readonly hosts: Record<string, Record<BridgeName, BridgeStatus>>;
+}
+
+export interface BridgeApplyResult {
+  readonly host: string;
+  readonly bridge: BridgeName;
+  readonly connected: boolean;
+  readonly applied: boolean;
+  readonly error?: string;
+}
+
+export interface ApplyReport {
+  readonly generation: number;
+  /** Every connected bridge finished a reconciliation at `generation` or later. */
+  readonly done: boolean;
+  readonly bridges: readonly BridgeApplyResult[];
+}
+
+interface Waiter {
+  readonly generation: number;
+  readonly resolve: (r: ApplyReport) => void;
+  readonly timer: ReturnType<typeof setTimeout>;
+}
+
+/** Raised by {@link Controller.apply} callers' lookups of hosts/bridges. */
+export class UnknownBridgeError extends Error {
+  constructor(host: string, bridge: string) {
+    super(`no bridge ${bridge} on host ${host}`);
+    this.name = "UnknownBridgeError";
+  }
+}
+
+export class Controller implements ConnectionHandler {
+  private snap!: StoreSnapshot;
+  private compileBase!: CompileInput;
+  private intent!: PacketInIntent;
+  /** By datapath id. */
+  private slots = new Map<bigint, BridgeSlot>();
+  private readonly waiters = new Set<Waiter>();
+  private commitChain: Promise<unknown> = Promise.resolve();
+  private readonly clock: () => number;
+  readonly log: Logger;
+  private stopped = false;
+
+  constructor(private readonly options: ControllerOptions) {
+    this.clock = options.clock ?? Date.now;
+    this.log = options.log;
+  }
+
+  /**
+   * Loads the store and, when `topology` is given, commits it (an identical
+   * document keeps its generation, so a restart changes nothing).
+   */
+  async init(topology?: Topology): Promise<StoreSnapshot> {
+    let snap = await this.options.store.load();
+    if (topology !== undefined) snap = await this.options.store.commit(topology);
+    if (snap === undefined) throw new Error("the store is empty and no topology was given");
+    this.install(snap);
+    await this.plumb(snap);
+    return snap;
+  }
+
+  get snapshot(): StoreSnapshot {
+    return this.snap;
+  }
+
+  get generation(): number {
+    return this.snap.generation;
+  }
+
+  /**
+   * Validates and commits a new topology, then reconciles every connected
+   * bridge. Serialized: concurrent calls commit one after another. Throws
+   * the store's errors (TopologyError, GenerationConflictError, …) with
+   * nothing changed.
+   */
+  apply(topology: Topology, options: CommitOptions = {}): Promise<StoreSnapshot> {
+    const run = this.commitChain.then(async () => {
+      const before = this.snap.generation;
+      const snap = await this.options.store.commit(topology, options);
+      if (snap.generation !== before) {
+        this.install(snap);
+        await this.plumb(snap);
+      }
+      return snap;
+    });
+    this.commitChain = run.catch(() => undefined);
+    return run;
+  }
+
+  /**
+   * Resolves when every connected bridge has finished a reconciliation at
+   * `generation` or later, or after `timeoutMs` with `done: false`.
+   */
+  waitApplied(generation: number, timeoutMs: number): Promise<ApplyReport> {
+    const now = this.report(generation);
+    if (now.done) return Promise.resolve(now);
+    return new Promise((resolve) => {
+      const waiter: Waiter = {
+        generation,
+        resolve,
+        timer: setTimeout(() => {
+          this.waiters.delete(waiter);
+          resolve(this.report(generation));
+        }, timeoutMs),
+      };
+      this.waiters.add(waiter);
+    });
+  }
+
+  /** Per host and bridge: connection, sync and flow counts (`GET /v1/status`). */
+  status(): ControllerStatus {
+    const hosts: Record<string, Record<string, BridgeStatus>> = {};
+    for (const s of this.slots.values()) {
+      (hosts[s.host] ??= {})[s.bridge] = {
+        dpid: dpidText(s.dpid),
+        connected: s.conn !== undefined,
+        synced_generation: s.applied < 0 ? null : s.applied,
+        flows_desired: s.flowsDesired,
+        flows_installed: s.flowsInstalled ?? null,
+        last_reconcile: s.lastReconcile ?? null,
+        last_error: s.lastError ?? null,
+        ports: s.conn?.session.ports.size ?? 0,
+      };
+    }
+    return { generation: this.snap.generation, hosts: hosts as ControllerStatus["hosts"] };
+  }
+
+  /** The compiled flows of one bridge, with the switch's port numbers when connected. */
+  desiredFlows(host: string, bridge: BridgeName): readonly DesiredFlow[] {
+    const slot = this.slotOf(host, bridge);
+    if (slot === undefined) throw new UnknownBridgeError(host, bridge);
+    return this.compile(slot);
+  }
+
+  /** Live dump of our flows on one bridge (undefined when not connected). */
+  async installedFlows(host: string, bridge: BridgeName): Promise<FlowStats[] | undefined> {
+    const slot = this.slotOf(host, bridge);
+    if (slot === undefined) throw new UnknownBridgeError(host, bridge);
+    if (slot.conn === undefined) return undefined;
+    const prefix = BigInt(this.snap.topology.controller.cookie_prefix) << COOKIE.prefixShift;
+    return slot.conn.dumpFlows(prefix, COOKIE.ownerMask);
+  }
+
+  /** Asks for a reconciliation of every connected bridge (e.g. on SIGHUP). */
+  resyncAll(): void {
+    for (const s of this.slots.values()) this.kick(s);
+  }
+
+  /** Closes every connection; installs and deletes nothing. */
+  stop(): void {
+    this.stopped = true;
+    for (const s of this.slots.values()) s.conn?.shutdown("controller stopping");
+    for (const w of this.waiters) {
+      clearTimeout(w.timer);
+      w.resolve(this.report(w.generation));
+    }
+    this.waiters.clear();
+  }
+
+  // ---------------------------------------------------------------- ConnectionHandler
+
+  ready(conn: Connection): void {
+    const dpid = conn.datapathId!;
+    const slot = this.slots.get(dpid);
+    const m = this.options.metrics;
+    if (slot === undefined || this.stopped) {
+      this.log.warn(
+        { event: "switch.unknown", dpid: dpidText(dpid), remote: conn.transport.remote },
+        "datapath id not in the topology: no flows, closing",
+      );
+      m?.unknownDatapaths.inc({ dpid: dpidText(dpid) });
+      conn.shutdown("unknown datapath id");
+      return;
+    }
+    const old = slot.conn;
+    slot.conn = conn;
+    // A new connection's flows are unknown until it is reconciled.
+    slot.applied = -1;
+    slot.attempted = -1;
+    slot.flowsInstalled = undefined;
+    slot.bundleSupport.supported = undefined;
+    conn.log = conn.log.child({ host: slot.host, bridge: slot.bridge });
+    if (old !== undefined && old !== conn) {
+      this.log.warn(
+        { event: "switch.duplicate", dpid: dpidText(dpid), host: slot.host, bridge: slot.bridge },
+        "a new connection claims this datapath id: replacing the old one",
+      );
+      old.shutdown("replaced by a newer connection with the same datapath id");
+    }
+    conn.log.info(
+      { event: "switch.connected", ports: conn.session.ports.size },
+      `${slot.host} ${slot.bridge} connected`,
+    );
+    m?.connections.inc(this.labels(slot));
+    this.updateGauges();
+    this.kick(slot);
+  }
+
+  port(conn: Connection, change: PortChange, port: OfpPort): void {
+    const slot = this.slotOfConn(conn);
+    if (slot === undefined) return;
+    conn.log.info(
+      { event: "port.status", change, port: port.name, ofport: port.portNo },
+      `port ${change}`,
+    );
+    this.kick(slot);
+  }
+
+  packetIn(conn: Connection, msg: Extract<OfMessage, { type: "packet_in" }>): void {
+    const slot = this.slotOfConn(conn);
+    if (slot === undefined) return;
+    const count = (reason: PacketInReason) =>
+      this.options.metrics?.packetIns.inc({
+        dpid: dpidText(slot.dpid),
+        reason,
+        table: String(msg.tableId),
+      });
+    if (!slot.bucket.take(this.clock())) {
+      count(PACKET_IN_REASON.rateLimited);
+      return;
+    }
+    if (conn.isCongested) {
+      count(PACKET_IN_REASON.backpressure);
+      return;
+    }
+    const session = conn.session;
+    const decision = handlePacketIn(
+      this.intent,
+      {
+        host: slot.host,
+        bridge: slot.bridge,
+        portName: (no) => session.ports.get(no)?.name,
+        portNumber: (name) => session.portNumber(name),
+      },
+      msg,
+    );
+    count(decision.reason);
+    if (decision.kind === "drop") {
+      conn.log.debug(
+        { event: "packet_in.drop", reason: decision.reason, table: msg.tableId },
+        "packet-in dropped",
+      );
+      return;
+    }
+    if (!conn.sendUnreliable(withFrame(decision.packetOut, msg.data)))
+      count(PACKET_IN_REASON.backpressure);
+    if (decision.resync) this.kick(slot);
+  }
+
+  closed(conn: Connection, reason: string): void {
+    const slot = this.slotOfConn(conn);
+    if (slot === undefined) return;
+    slot.conn = undefined;
+    this.log.info(
+      {
+        event: "switch.disconnected",
+        host: slot.host,
+        bridge: slot.bridge,
+        dpid: dpidText(slot.dpid),
+        reason,
+      },
+      `${slot.host} ${slot.bridge} disconnected`,
+    );
+    this.options.metrics?.disconnections.inc(this.labels(slot));
+    this.updateGauges();
+    this.checkWaiters();
+  }
+
+  ofError(conn: Connection, err: ErrorMessage): void {
+    const d = describeOfError(err);
+    const dpid = conn.datapathId;
+    this.options.metrics?.ofErrors.inc({
+      dpid: dpid === undefined ? "unknown" : dpidText(dpid),
+      type: String(d.type),
+      code: String(d.code),
+    });
+  }
+
+  echoRtt(conn: Connection, ms: number): void {
+    const dpid = conn.datapathId;
+    if (dpid !== undefined)
+      this.options.metrics?.echoRtt.observe({ dpid: dpidText(dpid) }, ms / 1000);
+  }
+
+  // ---------------------------------------------------------------- internals
+
+  private labels(s: BridgeSlot) {
+    return { dpid: dpidText(s.dpid), host: s.host, bridge: s.bridge };
+  }
+
+  private slotOf(host: string, bridge: BridgeName): BridgeSlot | undefined {
+    for (const s of this.slots.values()) if (s.host === host && s.bridge === bridge) return s;
+    return undefined;
+  }
+
+  private slotOfConn(conn: Connection): BridgeSlot | undefined {
+    const dpid = conn.datapathId;
+    if (dpid === undefined) return undefined;
+    const s = this.slots.get(dpid);
+    return s?.conn === conn ? s : undefined;
+  }
+
+  /** Makes `snap` the topology in force: allowlist, intent, and a resync of every bridge. */
+  private install(snap: StoreSnapshot): void {
+    this.snap = snap;
+    this.compileBase = compileInputFromSnapshot(snap);
+    this.intent = new PacketInIntent(this.compileBase.index, snap.localVlans);
+    const old = this.slots;
+    const slots = new Map<bigint, BridgeSlot>();
+    const rate = this.options.packetInRate ?? 1000;
+    const burst = this.options.packetInBurst ?? 200;
+    for (const h of this.compileBase.index.hosts) {
+      for (const bridge of BRIDGE_NAMES) {
+        const dpid = bridge === "br-int" ? h.brIntDpid : h.brTunDpid;
+        const prev = old.get(dpid);
+        if (prev !== undefined && prev.host === h.name && prev.bridge === bridge) {
+          slots.set(dpid, prev);
+          continue;
+        }
+        slots.set(dpid, {
+          host: h.name,
+          bridge,
+          dpid,
+          conn: prev?.conn,
+          applied: -1,
+          attempted: -1,
+          lastError: undefined,
+          lastReconcile: undefined,
+          flowsDesired: 0,
+          flowsInstalled: undefined,
+          running: false,
+          dirty: false,
+          bundleSupport: { supported: undefined },
+          bundleId: 0,
+          bucket: new TokenBucket(rate, burst),
+        });
+      }
+    }
+    this.slots = slots;
+    for (const [dpid, s] of old) {
+      if (!slots.has(dpid) && s.conn !== undefined) {
+        this.log.warn(
+          { event: "switch.removed", dpid: dpidText(dpid), host: s.host },
+          "bridge left the topology",
+        );
+        s.conn.shutdown("datapath id removed from the topology");
+      }
+    }
+    this.options.metrics?.generation.set(snap.generation);
+    this.log.info(
+      { event: "config.applied", generation: snap.generation },
+      `topology generation ${snap.generation}`,
+    );
+    for (const s of slots.values()) this.kick(s);
+    this.updateGauges();
+  }
+
+  private async plumb(snap: StoreSnapshot): Promise<void> {
+    const p = this.options.plumbing;
+    if (p === undefined) return;
+    try {
+      await p.apply(snap);
+    } catch (e) {
+      this.log.error(
+        { event: "plumbing.error", err: e instanceof Error ? e.message : String(e) },
+        "plumbing failed",
+      );
+    }
+  }
+
+  private hostOfports(host: string): HostOfports {
+    const map = (bridge: BridgeName) => {
+      const m = new Map<string, number>();
+      const s = this.slotOf(host, bridge);
+      if (s?.conn !== undefined)
+        for (const p of s.conn.session.ports.values()) m.set(p.name, p.portNo);
+      return m;
+    };
+    return { "br-int": map("br-int"), "br-tun": map("br-tun") };
+  }
+
+  private compile(slot: BridgeSlot): readonly DesiredFlow[] {
+    const started = performance.now();
+    const input: CompileInput = {
+      ...this.compileBase,
+      ofports: new Map([[slot.host, this.hostOfports(slot.host)]]),
+    };
+    const flows = compileHost(input, slot.host).bridges[slot.bridge];
+    this.options.metrics?.compileSeconds.observe((performance.now() - started) / 1000);
+    return flows;
+  }
+
+  private kick(slot: BridgeSlot): void {
+    if (slot.conn === undefined || slot.conn.session.state !== "ready" || this.stopped) return;
+    if (slot.running) {
+      slot.dirty = true;
+      return;
+    }
+    void this.run(slot);
+  }
+
+  private async run(slot: BridgeSlot): Promise<void> {
+    slot.running = true;
+    try {
+      do {
+        slot.dirty = false;
+        const conn = slot.conn;
+        if (conn === undefined || conn.closed || this.slots.get(slot.dpid) !== slot) break;
+        await this.reconcileOnce(slot, conn);
+      } while (slot.dirty);
+    } finally {
+      slot.running = false;
+      this.updateGauges();
+      this.checkWaiters();
+    }
+  }
+
+  private async reconcileOnce(slot: BridgeSlot, conn: Connection): Promise<void> {
+    const generation = this.snap.generation;
+    const prefix = this.snap.topology.controller.cookie_prefix;
+    const desired = this.compile(slot);
+    slot.flowsDesired = desired.length;
+    const m = this.options.metrics;
+    const dpid = dpidText(slot.dpid);
+    m?.flowsDesired.set(this.labels(slot), desired.length);
+    let r: ReconcileResult;
+    try {
+      r = await reconcileBridge(conn, desired, {
+        cookiePrefix: prefix,
+        bundles: this.options.bundles ?? "auto",
+        bundleSupport: slot.bundleSupport,
+        bundleId: ++slot.bundleId,
+      });
+    } catch (e) {
+      const msg = e instanceof Error ? e.message : String(e);
+      slot.attempted = Math.max(slot.attempted, generation);
+      slot.lastError = msg;
+      slot.flowsInstalled = undefined;
+      conn.log.warn(
+        { event: "reconcile.failed", generation, unknown: e instanceof DumpFailedError, err: msg },
+        "reconciliation failed",
+      );
+      return;
+    }
+    m?.reconcileSeconds.observe({ dpid }, r.ms / 1000);
+    m?.flowMsgsSent.inc({ dpid, command: "add" }, r.sent.add + r.sent.modify);
+    m?.flowMsgsSent.inc({ dpid, command: "delete_strict" }, r.sent.delete);
+    m?.reconcileFlows.inc({ dpid, op: "add" }, r.sent.add);
+    m?.reconcileFlows.inc({ dpid, op: "modify" }, r.sent.modify);
+    m?.reconcileFlows.inc({ dpid, op: "delete" }, r.sent.delete);
+    slot.lastReconcile = {
+      at: this.clock(),
+      generation,
+      ms: Math.round(r.ms * 1000) / 1000,
+      added: r.sent.add,
+      modified: r.sent.modify,
+      deleted: r.sent.delete,
+      bundle: r.usedBundle,
+      canaryMissing: r.canaryMissing,
+    };
+    slot.attempted = Math.max(slot.attempted, generation);
+    if (r.errors.length > 0) {
+      const first = r.errors[0]!;
+      const d = describeOfError(first.error, first.request);
+      slot.lastError = `${r.errors.length} flow(s) refused; first: ${d.name}${d.flow === undefined ? "" : ` for ${d.flow}`}`;
+      slot.flowsInstalled = undefined;
+      conn.log.warn(
+        {
+          event: "reconcile.errors",
+          generation,
+          errors: r.errors.length,
+          first: d.name,
+          flow: d.flow,
+        },
+        "switch refused flows",
+      );
+      return;
+    }
+    slot.applied = Math.max(slot.applied, generation);
+    slot.lastError = undefined;
+    slot.flowsInstalled = r.installedAfter;
+    m?.flowsInstalled.set(this.labels(slot), r.installedAfter);
+    const changed = r.sent.add + r.sent.modify + r.sent.delete;
+    conn.log[changed > 0 || r.canaryMissing ? "info" : "debug"](
+      {
+        event: "reconcile.done",
+        generation,
+        add: r.sent.add,
+        modify: r.sent.modify,
+        delete: r.sent.delete,
+        unchanged: r.diff.unchanged,
+        learned: r.diff.ignored.learned,
+        bundle: r.usedBundle,
+        canary_missing: r.canaryMissing,
+        ms: Math.round(r.ms),
+      },
+      changed > 0 ? `reconciled: +${r.sent.add} ~${r.sent.modify} -${r.sent.delete}` : "in sync",
+    );
+  }
+
+  private report(generation: number): ApplyReport {
+    const bridges: BridgeApplyResult[] = [];
+    let done = true;
+    for (const s of this.slots.values()) {
+      const connected = s.conn !== undefined;
+      const finished = s.attempted >= generation;
+      if (connected && !finished) done = false;
+      bridges.push({
+        host: s.host,
+        bridge: s.bridge,
+        connected,
+        applied: s.applied >= generation,
+        ...(finished && s.applied < generation && s.lastError !== undefined
+          ? { error: s.lastError }
+          : {}),
+      });
+    }
+    return { generation, done, bridges };
+  }
+
+  private checkWaiters(): void {
+    for (const w of this.waiters) {
+      const r = this.report(w.generation);
+      if (!r.done) continue;
+      clearTimeout(w.timer);
+      this.waiters.delete(w);
+      w.resolve(r);
+    }
+  }
+
+  private updateGauges(): void {
+    const m = this.options.metrics;
+    if (m === undefined) return;
+    let connected = 0;
+    let synced = 0;
+    for (const s of this.slots.values()) {
+      if (s.conn === undefined) {
+        m.dpStatus.set(this.labels(s), 0);
+        continue;
+      }
+      connected++;
+      const ok = s.applied >= this.snap.generation;
+      if (ok) synced++;
+      m.dpStatus.set(this.labels(s), ok ? 1 : 0);
+    }
+    m.switchesConnected.set(connected);
+    m.appliedRatio.set(connected === 0 ? 1 : synced / connected);
+  }
+}
