@@ -33,7 +33,15 @@ import {
   pushVlanCheck,
   type FlowMatch,
 } from "./flow-match.js";
-import { parseSubfield, type Subfield } from "./match-parse.js";
+import { parseSubfield, parseSubfieldPrefix, type Subfield } from "./match-parse.js";
+import { NX_VENDOR_ID } from "../errors.js";
+import {
+  SAMPLE_DIRECTION,
+  isTruncatePort,
+  outputTruncData,
+  sampleData,
+  stackData,
+} from "../nx/opaque-view.js";
 import { oxmFieldFor } from "./oxm-bridge.js";
 import { OFPP10, parsePort, portToOf11 } from "./ports.js";
 import { splitKeyValues } from "./tokenizer.js";
@@ -250,16 +258,157 @@ function parseMove(ctx: Ctx, arg: string): Action {
   return { type: "reg_move", src: subFieldOf(src), dst: subFieldOf(dst) };
 }
 
-/** `output:PORT` or `output:SUBFIELD`. */
+/**
+ * `output:PORT`, `output:SUBFIELD` or `output(port=P,max_len=N)` (OVS
+ * `parse_OUTPUT`: the truncating form when both words appear, then a port,
+ * then a sub-field).
+ */
 function parseOutput(arg: string): Action {
-  if (arg.includes("[")) {
-    const sf = parseSubfield(arg);
-    if (typeof sf === "string") return fail(sf);
-    return { type: "output_reg", src: subFieldOf(sf), maxLen: 0xffff, wide: false };
-  }
+  if (arg.includes("port") && arg.includes("max_len")) return parseOutputTrunc(arg);
   const p = parsePort(arg);
-  if (p === undefined) return fail(`${arg}: output to unknown port`);
-  return outputTo(p, p === OFPP10.CONTROLLER ? 0xffff : 0);
+  if (p !== undefined) return outputTo(p, p === OFPP10.CONTROLLER ? 0xffff : 0);
+  const sf = parseSubfield(arg);
+  if (typeof sf === "string") return fail(`${arg}: output to unknown port`);
+  return { type: "output_reg", src: subFieldOf(sf), maxLen: 0xffff, wide: false };
+}
+
+/** ETH_HEADER_LEN, output_trunc's smallest max_len. */
+const ETH_HEADER_LEN = 14;
+
+/**
+ * `output(port=P,max_len=N)` → NXAST_OUTPUT_TRUNC (OVS
+ * `parse_truncate_subfield`), kept as the opaque Nicira action the codec
+ * carries (codec/nx/opaque-view.ts builds its bytes).
+ */
+function parseOutputTrunc(arg: string): Action {
+  let port = 0;
+  let maxLen = 0;
+  for (const kv of splitKeyValues(arg)) {
+    if (kv.key === "port") {
+      const p = parsePort(kv.value);
+      if (p === undefined) return fail(`output to unknown truncate port: ${kv.value}`);
+      if (!isTruncatePort(p)) return fail(`output to unsupported truncate port: ${kv.value}`);
+      port = p;
+    } else if (kv.key === "max_len") {
+      maxLen = strToU32OrFail(kv.value);
+      if (maxLen < ETH_HEADER_LEN) {
+        fail(`max_len ${maxLen} is less than the minimum value ${ETH_HEADER_LEN}`);
+      }
+    } else {
+      fail(`invalid key '${kv.key}' in output_trunc argument`);
+    }
+  }
+  // check_OUTPUT_TRUNC: ofpact_check_output_port against OFPP_MAX.
+  if (port === OFPP_MAX) {
+    throw new FlowSyntaxError(
+      "inconsistent",
+      "actions are invalid with specified match (OFPBAC_BAD_OUT_PORT)",
+    );
+  }
+  return { type: "experimenter", experimenter: NX_VENDOR_ID, data: outputTruncData(port, maxLen) };
+}
+
+/** OF1.0 OFPP_MAX: the first reserved port number. */
+const OFPP_MAX = 0xff00;
+
+/** `str_to_u32` with OVS's two messages. */
+function strToU32OrFail(text: string): number {
+  if (text === "") return fail("missing required numeric argument");
+  const v = strToU32(text);
+  if (v === undefined) return fail(`invalid numeric format ${text}`);
+  return v;
+}
+
+/** `str_to_u16`: a C integer in 0..65535, else `invalid NAME "TEXT"`. */
+function strToU16OrFail(text: string, name: string): number {
+  const m = /^([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
+  const digits = m?.[2];
+  const v =
+    digits === undefined
+      ? undefined
+      : /^0[0-7]+$/.test(digits)
+        ? BigInt(`0o${digits.slice(1)}`)
+        : BigInt(digits);
+  if (v === undefined || m![1] === "-" || v > 0xffffn) return fail(`invalid ${name} "${text}"`);
+  return Number(v);
+}
+
+/**
+ * `sample(probability=N,collector_set_id=N,obs_domain_id=N,obs_point_id=N,
+ * sampling_port=P,ingress|egress)` → NXAST_SAMPLE/SAMPLE2/SAMPLE3 (OVS
+ * `parse_SAMPLE` and `encode_SAMPLE`).
+ */
+function parseSample(arg: string): Action {
+  let probability = 0;
+  let collectorSetId = 0;
+  let obsDomainId = 0;
+  let obsPointId = 0;
+  let samplingPort: number = OFPP10.ANY;
+  let direction: number = SAMPLE_DIRECTION.DEFAULT;
+  for (const kv of splitKeyValues(arg)) {
+    switch (kv.key) {
+      case "probability":
+        probability = strToU16OrFail(kv.value, "probability");
+        if (probability === 0) fail(`invalid probability value "${kv.value}"`);
+        break;
+      case "collector_set_id":
+        collectorSetId = strToU32OrFail(kv.value);
+        break;
+      case "obs_domain_id":
+        obsDomainId = strToU32OrFail(kv.value);
+        break;
+      case "obs_point_id":
+        obsPointId = strToU32OrFail(kv.value);
+        break;
+      case "sampling_port": {
+        const p = parsePort(kv.value);
+        if (p === undefined) fail(`${kv.value}: unknown port`);
+        else samplingPort = p;
+        break;
+      }
+      case "ingress":
+        direction = SAMPLE_DIRECTION.INGRESS;
+        break;
+      case "egress":
+        direction = SAMPLE_DIRECTION.EGRESS;
+        break;
+      default:
+        fail(`invalid key "${kv.key}" in "sample" argument`);
+    }
+  }
+  if (probability === 0) fail('non-zero "probability" must be specified on sample');
+  return {
+    type: "experimenter",
+    experimenter: NX_VENDOR_ID,
+    data: sampleData({
+      probability,
+      collectorSetId,
+      obsDomainId,
+      obsPointId,
+      samplingPort,
+      direction,
+    }),
+  };
+}
+
+/**
+ * `push:SUBFIELD` / `pop:SUBFIELD` (OVS `nxm_parse_stack_action`), checked as
+ * `nxm_stack_push_check` (source prerequisites) / `nxm_stack_pop_check`
+ * (destination prerequisites, writable) do.
+ */
+function parseStack(ctx: Ctx, arg: string, push: boolean): Action {
+  const r = parseSubfieldPrefix(arg);
+  if (typeof r === "string") return fail(r);
+  if (r.rest !== "") fail(`${r.rest}: trailing garbage following push or pop`);
+  if (!push && !r.sf.field.writable) {
+    throw new FlowSyntaxError(
+      "inconsistent",
+      `actions are invalid with specified match (OFPBAC_BAD_SET_ARGUMENT): destination field ${r.sf.field.name} is not writable`,
+    );
+  }
+  requirePrereqs(ctx, r.sf.field, push ? "push" : "pop");
+  const sf = subFieldOf(r.sf);
+  return { type: "experimenter", experimenter: NX_VENDOR_ID, data: stackData(push, sf) };
 }
 
 function outputTo(port16: number, maxLen: number): Action {
@@ -907,6 +1056,15 @@ function parseActionItems(
         break;
       case "note":
         act(parseNote(v));
+        break;
+      case "sample":
+        act(parseSample(v));
+        break;
+      case "push":
+        act(parseStack(ctx, v, true));
+        break;
+      case "pop":
+        act(parseStack(ctx, v, false));
         break;
       case "learn":
         act(parseLearn(v));

@@ -75,26 +75,70 @@ export interface Subfield {
   readonly nBits: number;
 }
 
-const SUBFIELD_RE = /^([A-Za-z0-9_]+)\[(?:(\d+)(?:\.\.(\d+))?)?\]$/;
+/** `%d` as ovs_scan reads it: optional white space and sign, decimal digits. */
+const SCAN_INT = String.raw`\s*([+-]?\d+)`;
+const RANGE_RE = new RegExp(String.raw`^\[${SCAN_INT}\.\.${SCAN_INT}\]`);
+const BIT_RE = new RegExp(String.raw`^\[${SCAN_INT}\]`);
 
-/** Parses `NXM_NX_REG6[0..15]`-style text; returns an error string on failure. */
-export function parseSubfield(text: string): Subfield | string {
-  const m = SUBFIELD_RE.exec(text);
-  if (m === null) {
-    const bare = /^[A-Za-z0-9_]+$/.test(text);
-    return bare ? `${text}: missing [ looking for field name` : `${text}: syntax error in subfield`;
-  }
-  const field = textFieldBySubfieldName(m[1]!);
-  if (field === undefined) return `${m[1]}: unknown field`;
+/** A field by the name a sub-field reference uses: NXM/OXM header names (an `_W` suffix allowed) or meta-flow names. */
+function subfieldField(name: string): TextField | undefined {
+  const f = textFieldBySubfieldName(name);
+  if (f !== undefined || !name.endsWith("_W")) return f;
+  const stripped = name.slice(0, -2);
+  const base = textFieldBySubfieldName(stripped);
+  // Only header names take the suffix (OVS `mf_parse_subfield_name`).
+  return base !== undefined && (base.nxm?.name === stripped || base.oxm?.name === stripped)
+    ? base
+    : undefined;
+}
+
+/**
+ * OVS `mf_parse_subfield__`: a field name (up to `[` or `-`), then `[]`,
+ * `[bit]`, `[start..end]` or nothing (the whole field). Returns the
+ * sub-field and the text after it, or OVS's error.
+ */
+export function parseSubfieldPrefix(text: string): { sf: Subfield; rest: string } | string {
+  let nameLen = text.search(/[[-]/);
+  if (nameLen < 0) nameLen = text.length;
+  const name = text.slice(0, nameLen);
+  const field = subfieldField(name);
+  if (field === undefined) return `${text}: unknown field \`${name}'`;
+  let s = text.slice(nameLen);
   const width = field.bits;
-  if (m[2] === undefined) return { field, ofs: 0, nBits: width };
-  const start = Number(m[2]);
-  const end = m[3] === undefined ? start : Number(m[3]);
-  if (end < start) return `${text}: starting bit ${start} is after ending bit ${end}`;
-  if (start >= width || end >= width) {
-    return `${text}: ${end} bits from bit ${start} exceed width of field ${field.name} (${width} bits)`;
+  let start = 0;
+  let end = width - 1;
+  if (s.startsWith("[")) {
+    const range = RANGE_RE.exec(s);
+    const bit = range === null ? BIT_RE.exec(s) : null;
+    if (s.startsWith("[]")) {
+      // whole field
+    } else if (range !== null) {
+      start = Number(range[1]);
+      end = Number(range[2]);
+    } else if (bit !== null) {
+      start = Number(bit[1]);
+      end = start;
+    } else {
+      return `${text}: syntax error expecting [] or [<bit>] or [<start>..<end>]`;
+    }
+    s = s.slice(s.indexOf("]") + 1);
   }
-  return { field, ofs: start, nBits: end - start + 1 };
+  if (start > end) return `${text}: starting bit ${start} is after ending bit ${end}`;
+  if (start >= width) {
+    return `${text}: starting bit ${start} is not valid because field is only ${width} bits wide`;
+  }
+  if (end >= width) {
+    return `${text}: ending bit ${end} is not valid because field is only ${width} bits wide`;
+  }
+  return { sf: { field, ofs: start, nBits: end - start + 1 }, rest: s };
+}
+
+/** OVS `mf_parse_subfield`: {@link parseSubfieldPrefix} of the whole text. */
+export function parseSubfield(text: string): Subfield | string {
+  const r = parseSubfieldPrefix(text);
+  if (typeof r === "string") return r;
+  if (r.rest !== "") return "unexpected input following field syntax";
+  return r.sf;
 }
 
 /** Formats a sub-field as OVS does (`mf_format_subfield`), using the NXM-preferred name. */
