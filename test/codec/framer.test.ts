@@ -7,8 +7,9 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { FramingError, Framer } from "../../codec/framer.js";
 import { OfpError } from "../../codec/errors.js";
+import { SHARED } from "../shared-path.js";
 
-const DIR = "/work/shared/openflow-vectors/ryu-of13/packet";
+const DIR = `${SHARED}/openflow-vectors/ryu-of13/packet`;
 const vectors = readdirSync(DIR)
   .filter((f) => f.endsWith(".packet"))
   .sort()

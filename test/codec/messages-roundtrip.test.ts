@@ -12,8 +12,9 @@ import { readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { decodeMessage, encodeMessage } from "../../codec/message.js";
+import { SHARED } from "../shared-path.js";
 
-const DIR = "/work/shared/openflow-vectors/ryu-of13/packet";
+const DIR = `${SHARED}/openflow-vectors/ryu-of13/packet`;
 const files = readdirSync(DIR)
   .filter((f) => f.endsWith(".packet"))
   .sort();

@@ -26,6 +26,7 @@ import {
 import * as S from "../../codec/messages/sizes.js";
 import type { OfpPort } from "../../codec/messages/port.js";
 import type { TableFeatures } from "../../codec/messages/table-features.js";
+import { SHARED } from "../shared-path.js";
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ""), "hex"));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString("hex");
@@ -737,7 +738,7 @@ describe("ONF bundles", () => {
 });
 
 describe("message bodies against ovs-ofctl ofp-print", () => {
-  const VEC = "/work/shared/openflow-vectors/ryu-of13/packet/";
+  const VEC = `${SHARED}/openflow-vectors/ryu-of13/packet/`;
   const vector = (name: string): Uint8Array => new Uint8Array(readFileSync(VEC + name + ".packet"));
 
   it("reads a features reply (ofp-print: dpid 1, n_tables 255, n_buffers 255)", () => {

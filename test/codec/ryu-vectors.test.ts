@@ -27,8 +27,9 @@ import { describeDifference, toHex } from "../helpers/hex.js";
 import { parseLosslessJson, type LosslessJson } from "../helpers/lossless-json.js";
 import { compareRyu } from "../helpers/ryu-adapter.js";
 import { hasTool, ovsOfpPrint } from "../helpers/tools.js";
+import { SHARED } from "../shared-path.js";
 
-const VECTORS = process.env.DVRFLOW_RYU_VECTORS ?? "/work/shared/openflow-vectors/ryu-of13";
+const VECTORS = process.env.DVRFLOW_RYU_VECTORS ?? `${SHARED}/openflow-vectors/ryu-of13`;
 
 interface IndexRow {
   readonly packet: string | null;

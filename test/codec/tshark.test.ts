@@ -23,8 +23,9 @@ import { decodeMessage, encodeMessage } from "../../codec/message.js";
 import { concat } from "../helpers/hex.js";
 import { pcapOfMessages, writePcap } from "../helpers/pcap.js";
 import { hasTool, tsharkFrames } from "../helpers/tools.js";
+import { SHARED } from "../shared-path.js";
 
-const VECTORS = process.env.DVRFLOW_RYU_VECTORS ?? "/work/shared/openflow-vectors/ryu-of13";
+const VECTORS = process.env.DVRFLOW_RYU_VECTORS ?? `${SHARED}/openflow-vectors/ryu-of13`;
 
 /** Vectors whose re-encoding tshark flags although the bytes are valid OF1.3. */
 const KNOWN_FALSE_ALARMS: Readonly<Record<string, string>> = {

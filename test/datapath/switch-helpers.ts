@@ -8,6 +8,7 @@ import { flowModMessage, parseFlow, type FlowCommand } from "../../codec/text/in
 import type { Bridge, TxSink } from "../../datapath/bridge.js";
 import { Datapath } from "../../datapath/datapath.js";
 import type { Port } from "../../datapath/ports.js";
+import { SHARED } from "../shared-path.js";
 
 export interface Sent {
   readonly bridge: string;
@@ -43,7 +44,7 @@ export function flowMod(text: string, command: FlowCommand = "add") {
   return flowModMessage(parseFlow(text, { command }));
 }
 
-export const DVR_FLOWS_FILE = "/work/shared/dvr-bench/flows.txt";
+export const DVR_FLOWS_FILE = `${SHARED}/dvr-bench/flows.txt`;
 
 export function dvrFlows(): string[] {
   return readFileSync(DVR_FLOWS_FILE, "utf8")

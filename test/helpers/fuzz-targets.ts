@@ -28,8 +28,9 @@ import { MALFORMED_CASES } from "../codec/malformed-cases.js";
 import type { FuzzTarget } from "./fuzz-target.js";
 import { bytesEqual, concat, hex, toHex } from "./hex.js";
 import * as B from "./ofp-build.js";
+import { SHARED } from "../shared-path.js";
 
-const VECTORS = process.env.DVRFLOW_RYU_VECTORS ?? "/work/shared/openflow-vectors/ryu-of13";
+const VECTORS = process.env.DVRFLOW_RYU_VECTORS ?? `${SHARED}/openflow-vectors/ryu-of13`;
 
 /** Seed messages: every Ryu vector (when present), every malformed case, and a few built ones. */
 function loadSeeds(): Uint8Array[] {

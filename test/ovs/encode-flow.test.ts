@@ -33,6 +33,7 @@ import {
   zeroXid,
   type OvsFlowResult,
 } from "./ovs-harness.js";
+import { SHARED } from "../shared-path.js";
 
 const HAVE_OVS = ovsAvailable();
 if (!HAVE_OVS) {
@@ -42,7 +43,7 @@ if (!HAVE_OVS) {
 }
 const itOvs = HAVE_OVS ? it : it.skip;
 
-const DVR_FLOWS = "/work/shared/dvr-bench/flows.txt";
+const DVR_FLOWS = `${SHARED}/dvr-bench/flows.txt`;
 const SEED = Number(process.env.DVRFLOW_SEED ?? 20261201);
 const CORPUS = Number(process.env.DVRFLOW_CORPUS ?? 10_000);
 

@@ -333,6 +333,30 @@ function actionArb(m: MatchGen, table: number): fc.Arbitrary<string[]> {
     fc
       .tuple(
         fc.oneof(port.map(String), fc.constantFrom("LOCAL", "IN_PORT")),
+        fc.integer({ min: 14, max: 0xffffffff }),
+      )
+      .map(([p, n]) => `output(port=${p},max_len=${n})`),
+    fc
+      .tuple(
+        fc.integer({ min: 1, max: 65535 }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.integer({ min: 0, max: 0xffffffff }),
+        opt(fc.oneof(port.map(String), fc.constantFrom("LOCAL", "CONTROLLER"))),
+        opt(fc.constantFrom("ingress", "egress")),
+      )
+      .map(
+        ([pr, c, d, o, sp, dir]) =>
+          `sample(probability=${pr},collector_set_id=${c},obs_domain_id=${d},obs_point_id=${o}${sp === undefined ? "" : `,sampling_port=${sp}`}${dir === undefined ? "" : `,${dir}`})`,
+      ),
+    fc
+      .tuple(reg, fc.integer({ min: 0, max: 31 }), fc.integer({ min: 1, max: 32 }))
+      .map(([r, ofs, n]) => `push:NXM_NX_REG${r}[${ofs}..${Math.min(31, ofs + n - 1)}]`),
+    reg.map((r) => `pop:NXM_NX_REG${r}[]`),
+    fc.constantFrom("push:NXM_NX_TUN_ID[]", "push:NXM_OF_ETH_SRC[]", "pop:xreg3[0..15]"),
+    fc
+      .tuple(
+        fc.oneof(port.map(String), fc.constantFrom("LOCAL", "IN_PORT")),
         fc.integer({ min: 0, max: 0xffffffff }),
       )
       .chain(([p, q]) => fc.constantFrom(`enqueue:${p}:${q}`, `enqueue(${p},${q})`)),

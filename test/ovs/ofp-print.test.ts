@@ -15,6 +15,7 @@ import { ofpPrint } from "../../codec/text/ofp-print.js";
 import { parseFlow, flowModMessage } from "../../codec/text/flow.js";
 import { flowArb } from "./flow-arbitrary.js";
 import { ovsAvailable, ovsOfpParse, ovsOfpPrintOne } from "./ovs-harness.js";
+import { SHARED } from "../shared-path.js";
 
 const HAVE_OVS = ovsAvailable();
 if (!HAVE_OVS) {
@@ -334,7 +335,7 @@ describe("ofp-print vs ovs-ofctl", () => {
   });
 
   itOvs("the Ryu OF1.3 vectors of the exactly-printed kinds print as OVS prints them", () => {
-    const dir = "/work/shared/openflow-vectors/ryu-of13/packet/";
+    const dir = `${SHARED}/openflow-vectors/ryu-of13/packet/`;
     const exact =
       /(^ovs-ofctl-of13-.*|-(ofp_)?(hello|echo_request|echo_reply|barrier_request|barrier_reply|features_reply|port_status|packet_in|packet_out|flow_removed|flow_mod[a-z_]*|error_msg[a-z_]*|port_desc_reply|port_desc_request|desc_reply|desc_request|aggregate_stats_reply|aggregate_stats_request|get_config_reply|set_config|role_request|role_reply|flow_stats_request|flow_stats_reply))\.packet$/;
     let checked = 0;
