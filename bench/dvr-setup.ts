@@ -4,7 +4,7 @@
  * counting transmit sink, and the packet ring.
  */
 import { readFileSync } from "node:fs";
-import { flowModMessage, parseFlow } from "../codec/text/index.js";
+import { flowModMessage, parseFlow } from "../codec/text/flow.js";
 import type { Bridge, TxSink } from "../datapath/bridge.js";
 import { Datapath, type DatapathOptions } from "../datapath/datapath.js";
 import type { Port } from "../datapath/ports.js";

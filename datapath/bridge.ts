@@ -52,6 +52,12 @@ export const OFPC_INVALID_TTL_TO_CONTROLLER = 1 << 2;
 /** Where frames leave the pure core. `frame` is valid only during the call. */
 export interface TxSink {
   transmit(port: Port, frame: Uint8Array, len: number): void;
+  /**
+   * Optional: the frame at `buf[off, off + len)`, also valid only during the
+   * call. The megaflow fast path sends frames in place with it (no copy);
+   * without it, a frame not at offset 0 is copied first.
+   */
+  transmitAt?(port: Port, buf: Uint8Array, off: number, len: number): void;
 }
 
 /** Bytes in front of the inner frame of a VXLAN-over-IPv4 packet: Ethernet, IPv4, UDP, VXLAN. */
@@ -106,7 +112,7 @@ export class Bridge {
   readonly outbox: OfMessage[] = [];
   /** Where frames go; null drops them (after counting). */
   sink: TxSink | null = null;
-  /** Bumped on every flow, group or port change (caches compare it). */
+  /** Bumped on every flow, group or port change. */
   version = 0;
   /**
    * Fail-open (fail_mode=standalone with the controllers gone, see
@@ -196,18 +202,28 @@ export class Bridge {
 
   /** @internal Inserts a compiled entry (flow-mod.ts has checked everything). */
   insertEntry(e: FlowEntry): void {
-    this.tables[e.tableId]!.insert(e);
+    const table = this.tables[e.tableId]!;
+    table.insert(e);
     if (e.idleTimeout !== 0 || e.hardTimeout !== 0) this.timed.add(e);
-    this.changed();
+    this.version++;
+    this.datapath.flowAdded(table, e);
+  }
+
+  /** @internal The instructions of `e` changed (OFPFC_MODIFY): what was cached from it goes. */
+  flowModified(e: FlowEntry): void {
+    this.version++;
+    this.datapath.flowRemoved(this.tables[e.tableId]!, e);
   }
 
   /** @internal Removes an entry; with a reason, sends FLOW_REMOVED when the flow asked for it. */
   removeEntry(e: FlowEntry, reason?: number, nowMs = 0): void {
-    if (!this.tables[e.tableId]!.remove(e)) return;
+    const table = this.tables[e.tableId]!;
+    if (!table.remove(e)) return;
     this.timed.delete(e);
     if (reason !== undefined && (e.flags & 1) !== 0)
       this.outbox.push(flowRemovedFor(e, reason, nowMs));
-    this.changed();
+    this.version++;
+    this.datapath.flowRemoved(table, e);
   }
 
   /** Number of flows in all tables. */

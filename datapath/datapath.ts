@@ -2,11 +2,22 @@
  * A datapath: the bridges of one switch process (a host's br-int and br-tun
  * joined by patch ports, as one ovs-vswitchd holds them), the walk state they
  * share, and the entry points for frames: {@link Datapath.receive} for a frame
- * arriving on a port, {@link Datapath.receiveVxlan} for a VXLAN packet
- * arriving on a tunnel port, {@link Datapath.packetOut} for OFPT_PACKET_OUT.
+ * arriving on a port, {@link Datapath.receiveBatch} for a batch of them,
+ * {@link Datapath.receiveVxlan} for a VXLAN packet arriving on a tunnel port,
+ * {@link Datapath.packetOut} for OFPT_PACKET_OUT.
  *
- * One Datapath belongs to one thread: the walk state ({@link Xlate}) is
- * reused for every packet, which is what keeps the fast path allocation-free.
+ * The fast path (OVS dpif-netdev, performance.md §1.2): a frame's key is
+ * looked up in the megaflow cache (megaflow.ts); a hit runs the megaflow's
+ * compiled program (megaflow-program.ts) on the frame in place and sends it;
+ * a miss walks the tables (pipeline.ts) with recording on and installs a
+ * megaflow. Flow, table and port counters of hits are credited per megaflow
+ * at the end of each receive call (OVS pushes datapath flow stats to rules
+ * from its revalidators), so they are exact whenever a call has returned.
+ *
+ * One Datapath belongs to one thread: the walk state ({@link Xlate}) and the
+ * cache are reused for every packet, which is what keeps the fast path
+ * allocation-free. Several threads each own a Datapath (bench/datapath.bench.ts
+ * measures two workers with per-worker copies of the tables).
  */
 import { OfpError } from "../codec/errors.js";
 import type { PacketOutMessage } from "../codec/messages/packet-out.js";
@@ -21,37 +32,73 @@ import {
 import { vxlanTunnelInto } from "../codec/packet/vxlan.js";
 import { OFPP } from "../codec/ports.js";
 import type { Action } from "../codec/actions.js";
-import { compileActions, type Op } from "./actions/compile.js";
-import { Bridge, type BridgeOptions } from "./bridge.js";
-import { Xlate } from "./pipeline.js";
-import { ExactMatchCache, type CachedWalk } from "./flow-cache.js";
+import { compileActions as compileOps, type Op } from "./actions/compile.js";
 import { syncHeader } from "./actions/rewrite.js";
+import { KEY_WORDS, type PacketBatch } from "./batch.js";
+import { Bridge, type BridgeOptions } from "./bridge.js";
+import { EXTRACT_FALLBACK, extractKey } from "./extract.js";
+import type { FlowEntry } from "./flow-entry.js";
+import type { FlowTable } from "./flow-table.js";
+import { Megaflow, MegaflowCache } from "./megaflow.js";
+import {
+  MFOP,
+  compileActions,
+  popTag,
+  pushTag,
+  putMacAt,
+  setIpv4Ttl,
+} from "./megaflow-program.js";
+import { PACKET_CAPACITY } from "./packet.js";
+import { Xlate } from "./pipeline.js";
+import type { Port } from "./ports.js";
+import type { Recording } from "./recorder.js";
 
 const NORMAL_ACTIONS: readonly Action[] = [{ type: "output", port: OFPP.NORMAL, maxLen: 0 }];
 
+/** Room in front of a single received frame, so a pushed tag moves the MACs, not the payload. */
+const RX_HEADROOM = 64;
+
 export interface DatapathOptions {
-  /** Put the exact-match cache in front of the pipeline (default true). */
+  /** Put the megaflow cache in front of the pipeline (default true). */
   readonly cache?: boolean;
+  /** Most megaflows installed at once (the cache is flushed when full). */
+  readonly megaflowLimit?: number;
 }
 
 export class Datapath {
   readonly bridges = new Map<string, Bridge>();
-  /** The exact-match cache, or null when disabled. */
-  readonly cache: ExactMatchCache | null;
+  /** The megaflow cache, or null when disabled. */
+  readonly cache: MegaflowCache | null;
   /** True when the last packet was handled from the cache (no table walk). */
   lastFromCache = false;
-  private readonly cacheKey = new Uint32Array(FK.SIZE);
   readonly xlate = new Xlate();
   readonly parseCounters = new ParseCounters();
   private readonly parseOptions: ParseOptions = { vlanLimit: 1, counters: this.parseCounters };
   private readonly outer = new FlowKey();
-  /** Bumped on any change in any bridge (flows, groups, ports). */
+  /** Bumped on changes that flush the cache (groups, ports, configuration); flow changes invalidate precisely. */
   version = 0;
   /** `output:NORMAL`, compiled once, for bridges in fail-open. */
   private normalOps: Op[] | null = null;
 
+  // ---- fast-path scratch ----
+  /** int32 view of the walk key (the cache compares int32 words). */
+  private readonly keyI32: Int32Array;
+  /** The key as the walk started (the megaflow's match is taken from it). */
+  private readonly startKey = new Uint32Array(FK.SIZE);
+  /** The input key of a generic replay. */
+  private readonly inKey = new Uint32Array(FK.SIZE);
+  /** A single received frame, with headroom, when a program rewrites it. */
+  private readonly rxBuf = new Uint8Array(RX_HEADROOM + PACKET_CAPACITY);
+  /** For sinks without transmitAt: the frame copied to index 0. */
+  private readonly txScratch = new Uint8Array(PACKET_CAPACITY + RX_HEADROOM);
+  /** Megaflows with counters not yet credited. */
+  private readonly dirty: (Megaflow | null)[] = [];
+  private nDirty = 0;
+
   constructor(options: DatapathOptions = {}) {
-    this.cache = options.cache === false ? null : new ExactMatchCache();
+    this.cache = options.cache === false ? null : new MegaflowCache(options.megaflowLimit);
+    const w = this.xlate.key.w;
+    this.keyI32 = new Int32Array(w.buffer, w.byteOffset, w.length);
   }
 
   addBridge(options: BridgeOptions, nowMs = 0): Bridge {
@@ -68,8 +115,19 @@ export class Datapath {
     return br;
   }
 
+  /** Something other than a flow changed (group, port, configuration): every megaflow goes. */
   changed(): void {
     this.version++;
+  }
+
+  /** @internal Flow `e` was added to `table`: drop the megaflows it could change. */
+  flowAdded(table: FlowTable, e: FlowEntry): void {
+    this.cache?.flowAdded(table, e);
+  }
+
+  /** @internal Flow `e` left `table` or its instructions changed: drop the megaflows that hit it. */
+  flowRemoved(table: FlowTable, e: FlowEntry): void {
+    this.cache?.flowRemoved(table, e);
   }
 
   /** Joins every patch port whose peer exists and names it back (OVS options:peer). */
@@ -97,88 +155,420 @@ export class Datapath {
       port.counters.rxDropped++;
       return false;
     }
-    const x = this.xlate;
-    if (!x.pkt.load(frame)) {
+    const len = frame.length;
+    if (len > PACKET_CAPACITY) {
       br.counters.rxTooBig++;
       port.counters.rxDropped++;
       return false;
     }
     port.counters.rxPackets++;
-    port.counters.rxBytes += frame.length;
-    const key = x.key;
+    port.counters.rxBytes += len;
+    const key = this.xlate.key;
     // parseFrame zeroes the packet section itself; only the metadata needs clearing.
     key.w.fill(0, 0, FK.PACKET_START);
     key.w[FK.IN_PORT] = port.no;
-    if (parseFrame(x.pkt.frame(), key, this.parseOptions) === PARSE_STATUS.ETH_TRUNCATED) {
+    const status = parseFrame(frame, key, this.parseOptions);
+    if (status === PARSE_STATUS.ETH_TRUNCATED) {
       br.counters.rxMalformed++;
       port.counters.rxErrors++;
       return false;
     }
-    this.process(br, nowMs);
+    this.process(br, frame, 0, len, status, false, nowMs);
+    this.flushStats(nowMs);
     return true;
   }
 
-  /** Runs the parsed packet in the walk state: from the cache when possible, else through the tables. */
-  private process(br: Bridge, nowMs: number): void {
+  /**
+   * A batch of frames arrives on `br` (OVS `dp_netdev_input`): all parsed,
+   * all looked up in the megaflow cache, then each hit's program run in
+   * place in the batch (frames that miss walk the tables and install a
+   * megaflow, in order). Frames dropped at the door are counted as in
+   * {@link receive}. A frame a fast program ran on is left in `batch` as it
+   * was last sent (the others are unchanged).
+   */
+  receiveBatch(br: Bridge, batch: PacketBatch, nowMs: number): void {
+    const n = batch.count;
+    const data = batch.data;
+    const offs = batch.off;
+    const lens = batch.len;
+    const ports = batch.port;
+    const keys = batch.keys;
+    const status = batch.status;
+    const dirty = batch.dirty;
+    const counts = this.parseCounters.counts;
+    // 1. parse all
+    let last: Port | undefined;
+    let lastNo = -1;
+    for (let i = 0; i < n; i++) {
+      const no = ports[i]!;
+      const port = no === lastNo ? last : br.ports.get(no >>> 0);
+      lastNo = no;
+      last = port;
+      status[i] = -1;
+      if (port === undefined) {
+        br.counters.rxUnknownPort++;
+        continue;
+      }
+      if ((port.config & OFPPC.NO_RECV) !== 0) {
+        port.counters.rxDropped++;
+        continue;
+      }
+      const len = lens[i]!;
+      if (len > PACKET_CAPACITY) {
+        br.counters.rxTooBig++;
+        port.counters.rxDropped++;
+        continue;
+      }
+      port.counters.rxPackets++;
+      port.counters.rxBytes += len;
+      const k = i * KEY_WORDS;
+      if (dirty[i] !== 0) {
+        keys.fill(0, k, k + KEY_WORDS);
+        dirty[i] = 0;
+      }
+      keys[k + FK.IN_PORT] = port.no;
+      let st = extractKey(data, offs[i]!, len, keys, k);
+      if (st === EXTRACT_FALLBACK) {
+        st = this.fullParse(data, offs[i]!, len, port.no);
+        keys.set(this.keyI32, k);
+        dirty[i] = 1;
+      } else {
+        counts[st]!++;
+      }
+      if (st === PARSE_STATUS.ETH_TRUNCATED) {
+        br.counters.rxMalformed++;
+        port.counters.rxErrors++;
+        continue;
+      }
+      status[i] = st;
+    }
+    // 2. look all up
+    const cache = this.cache;
+    const found = batch.found;
+    if (cache !== null && !br.failOpen) {
+      if (cache.version !== this.version) cache.clear(this.version);
+      for (let i = 0; i < n; i++) {
+        const st = status[i]!;
+        const k = i * KEY_WORDS;
+        found[i] = st < 0 ? null : cache.lookup(keys, k, keys[k + FK.IN_PORT]!, st);
+      }
+    } else {
+      for (let i = 0; i < n; i++) found[i] = null;
+    }
+    // 3. act on all, in order
+    for (let i = 0; i < n; i++) {
+      const st = status[i]!;
+      if (st < 0) continue;
+      let mf: Megaflow | null = found[i]!;
+      found[i] = null;
+      const off = offs[i]!;
+      const len = lens[i]!;
+      if (mf !== null && !mf.valid) mf = null;
+      if (mf === null && cache !== null && !br.failOpen) {
+        // A miss earlier in this batch may have installed it.
+        if (cache.version !== this.version) cache.clear(this.version);
+        const k = i * KEY_WORDS;
+        mf = cache.lookup(keys, k, keys[k + FK.IN_PORT]!, st);
+      }
+      if (mf !== null) {
+        this.account(mf, len);
+        if (mf.fast !== null) {
+          this.runFast(mf, data, off, len, batch, i);
+        } else {
+          // The generic replay needs the whole key with its header offsets.
+          this.fullParse(data, off, len, keys[i * KEY_WORDS + FK.IN_PORT]!);
+          this.replayGeneric(mf);
+        }
+        continue;
+      }
+      this.fullParse(data, off, len, keys[i * KEY_WORDS + FK.IN_PORT]!);
+      this.process(br, data, off, len, st, true, nowMs);
+    }
+    this.flushStats(nowMs);
+  }
+
+  /** parseFrame of `data[off, off+len)` into the walk key (metadata cleared, in_port set); returns the status. */
+  private fullParse(data: Uint8Array, off: number, len: number, inPort: number): number {
+    const x = this.xlate;
+    x.pkt.load(data, off, len);
+    const key = x.key;
+    key.w.fill(0, 0, FK.PACKET_START);
+    key.w[FK.IN_PORT] = inPort;
+    return parseFrame(x.pkt.frame(), key, this.parseOptions);
+  }
+
+  /**
+   * Runs the parsed packet in the walk key (frame at `src[off, off+len)`, or
+   * already in the walk's buffer when `loaded`): from the megaflow cache when
+   * possible, else through the tables, installing a megaflow.
+   */
+  private process(
+    br: Bridge,
+    src: Uint8Array,
+    off: number,
+    len: number,
+    status: number,
+    loaded: boolean,
+    nowMs: number,
+  ): void {
     const x = this.xlate;
     if (br.failOpen) {
       // Fail-open: NORMAL above every flow (OVS's hidden fail-open rule).
       this.lastFromCache = false;
-      x.runOps(br, (this.normalOps ??= compileActions(NORMAL_ACTIONS, br.compileContext)), nowMs);
+      if (!loaded) x.pkt.load(src, off, len);
+      x.runOps(br, (this.normalOps ??= compileOps(NORMAL_ACTIONS, br.compileContext)), nowMs);
       return;
     }
     const cache = this.cache;
     if (cache === null) {
       this.lastFromCache = false;
+      if (!loaded) x.pkt.load(src, off, len);
       x.run(br, nowMs);
       return;
     }
-    const version = this.version;
-    const walk = cache.lookup(x.key, version);
-    if (walk !== null) {
+    if (cache.version !== this.version) cache.clear(this.version);
+    const w = x.key.w;
+    const mf = cache.lookup(this.keyI32, 0, w[FK.IN_PORT]! | 0, status);
+    if (mf !== null) {
       this.lastFromCache = true;
-      this.replay(walk, nowMs);
+      this.account(mf, len);
+      // The walk state reports the flows this packet hit (as after a walk).
+      const hits = mf.hits;
+      for (let i = 0; i < hits.length; i++) {
+        if (i < x.hits.length) x.hits[i] = hits[i]!;
+        else x.hits.push(hits[i]!);
+      }
+      x.nHits = hits.length;
+      if (mf.fast !== null) {
+        if (mf.modifies) {
+          const buf = this.rxBuf;
+          buf.set(loaded ? x.pkt.buf.subarray(0, len) : src.subarray(off, off + len), RX_HEADROOM);
+          this.runFast(mf, buf, RX_HEADROOM, len, null, 0);
+        } else if (loaded) {
+          this.runFast(mf, x.pkt.buf, 0, len, null, 0);
+        } else {
+          this.runFast(mf, src, off, len, null, 0);
+        }
+      } else {
+        if (!loaded) x.pkt.load(src, off, len);
+        this.replayGeneric(mf);
+      }
       return;
     }
     this.lastFromCache = false;
-    this.cacheKey.set(x.key.w);
+    if (!loaded) x.pkt.load(src, off, len);
+    const version = this.version;
+    this.startKey.set(w);
     x.recording = true;
     x.run(br, nowMs);
-    const rec = x.takeRecording(version);
     x.recording = false;
+    const rec = x.takeRecording();
     // A walk that changed the tables (learn) is not cached.
-    if (rec !== null && this.version === version) cache.insert(this.cacheKey, rec);
+    if (rec !== null && this.version === version) this.install(rec, status);
   }
 
-  /** Replays a cached walk on the packet in the walk state: header commits and outputs, then the counters. */
-  private replay(walk: CachedWalk, nowMs: number): void {
+  /** Builds and installs the megaflow of a recorded walk. */
+  private install(rec: Recording, status: number): void {
+    const input = this.startKey;
+    const wc = rec.wc;
+    const mask = new Int32Array(FK.SIZE);
+    const value = new Int32Array(FK.SIZE);
+    for (let i = 0; i < FK.SIZE; i++) {
+      mask[i] = wc[i]!;
+      value[i] = input[i]! & wc[i]!;
+    }
+    const actions = compileActions(rec.outputs, input, status);
+    const txPorts: Port[] = [];
+    const txDelta: number[] = [];
+    if (actions.fast !== null) {
+      for (const out of rec.outputs) {
+        txPorts.push(out.port);
+        txDelta.push(out.lenDelta);
+      }
+    }
+    for (let i = 0; i < rec.patchTx.length; i++) {
+      txPorts.push(rec.patchTx[i]!);
+      txDelta.push(rec.patchLenDelta[i]!);
+    }
+    const tables: FlowTable[] = [];
+    const matched: number[] = [];
+    for (const v of rec.visits) {
+      tables.push(v.table);
+      matched.push(v.entry === null ? 0 : 1);
+    }
+    const mf = new Megaflow({
+      mask,
+      value,
+      inPort: input[FK.IN_PORT]! | 0,
+      status,
+      fast: actions.fast,
+      outPorts: actions.outPorts,
+      outBridges: actions.outBridges,
+      modifies: actions.modifies,
+      generic: actions.generic,
+      hits: rec.hits,
+      hitLenDelta: Int32Array.from(rec.hitLenDelta),
+      tables,
+      tableMatched: Uint8Array.from(matched),
+      txPorts,
+      txLenDelta: Int32Array.from(txDelta),
+      rxPorts: rec.patchRx,
+      rxLenDelta: Int32Array.from(rec.patchLenDelta),
+      visits: rec.visits,
+    });
+    this.cache!.insert(mf);
+  }
+
+  /** Counts a packet of `len` bytes against `mf` (credited to flows, tables and ports at the flush). */
+  private account(mf: Megaflow, len: number): void {
+    mf.packets++;
+    mf.bytes += len;
+    if (!mf.dirty) {
+      mf.dirty = true;
+      const i = this.nDirty++;
+      if (i < this.dirty.length) this.dirty[i] = mf;
+      else this.dirty.push(mf);
+    }
+  }
+
+  /**
+   * Runs a fast program on the frame at `buf[off, off+len)`, in place. When
+   * the frame belongs to `batch` (slot `slot`), its new start and length are
+   * written back.
+   */
+  private runFast(
+    mf: Megaflow,
+    buf: Uint8Array,
+    off: number,
+    len: number,
+    batch: PacketBatch | null,
+    slot: number,
+  ): void {
+    const p = mf.fast!;
+    let pc = 0;
+    for (;;) {
+      switch (p[pc]) {
+        case MFOP.OUTPUT: {
+          const idx = p[pc + 1]!;
+          const sink = mf.outBridges[idx]!.sink;
+          if (sink !== null) {
+            const port = mf.outPorts[idx]!;
+            if (sink.transmitAt !== undefined) {
+              sink.transmitAt(port, buf, off, len);
+            } else if (off === 0) {
+              sink.transmit(port, buf, len);
+            } else {
+              const t = this.txScratch;
+              t.set(buf.subarray(off, off + len), 0);
+              sink.transmit(port, t, len);
+            }
+          }
+          pc += 2;
+          break;
+        }
+        case MFOP.ETH_DST:
+          putMacAt(buf, off, p[pc + 1]!, p[pc + 2]!);
+          pc += 3;
+          break;
+        case MFOP.ETH_SRC:
+          putMacAt(buf, off + 6, p[pc + 1]!, p[pc + 2]!);
+          pc += 3;
+          break;
+        case MFOP.PUSH_VLAN:
+          off = pushTag(buf, off, len, p[pc + 1]!, p[pc + 2]!);
+          len += 4;
+          pc += 3;
+          break;
+        case MFOP.POP_VLAN:
+          off = popTag(buf, off);
+          len -= 4;
+          pc += 1;
+          break;
+        case MFOP.SET_TCI: {
+          const t = off + 14;
+          const m = p[pc + 1]!;
+          const tci = ((((buf[t]! << 8) | buf[t + 1]!) & ~m) | p[pc + 2]!) & 0xefff;
+          buf[t] = tci >>> 8;
+          buf[t + 1] = tci;
+          pc += 3;
+          break;
+        }
+        case MFOP.IPV4_TTL:
+          setIpv4Ttl(buf, off + p[pc + 1]!, p[pc + 2]!);
+          pc += 3;
+          break;
+        default:
+          if (batch !== null) {
+            batch.off[slot] = off;
+            batch.len[slot] = len;
+          }
+          return;
+      }
+    }
+  }
+
+  /** Replays a generic megaflow on the packet in the walk state (frame in `xlate.pkt`, key parsed). */
+  private replayGeneric(mf: Megaflow): void {
     const x = this.xlate;
     const key = x.key;
     const w = key.w;
     const pkt = x.pkt;
-    const len = pkt.len;
-    const outs = walk.outputs;
+    const input = this.inKey;
+    input.set(w);
+    const outs = mf.generic!;
     for (let o = 0; o < outs.length; o++) {
       const out = outs[o]!;
-      const words = out.words;
-      for (let i = 0; i < words.length; i += 2) w[words[i]!] = words[i + 1]!;
+      const writes = out.writes;
+      for (let i = 0; i < writes.length; i += 3) {
+        const word = writes[i]!;
+        const m = writes[i + 1]!;
+        w[word] = (input[word]! & ~m) | writes[i + 2]!;
+      }
       const classes = out.classes;
       for (let c = 0; c < classes.length; c++) syncHeader(pkt, key, classes[c]!);
       out.bridge.transmit(out.port, pkt, out.tunnel);
     }
-    const hits = walk.hits;
-    for (let i = 0; i < hits.length; i++) {
-      const e = hits[i]!;
-      e.packetCount++;
-      e.byteCount += len + walk.hitLenDelta[i]!;
-      e.usedMs = nowMs;
+  }
+
+  /** Credits the counters of every megaflow hit since the last flush (flows, tables, ports). */
+  flushStats(nowMs: number): void {
+    const dirty = this.dirty;
+    for (let d = 0; d < this.nDirty; d++) {
+      const mf = dirty[d]!;
+      dirty[d] = null;
+      const n = mf.packets;
+      const bytes = mf.bytes;
+      mf.packets = 0;
+      mf.bytes = 0;
+      mf.dirty = false;
+      const hits = mf.hits;
+      for (let i = 0; i < hits.length; i++) {
+        const e = hits[i]!;
+        e.packetCount += n;
+        e.byteCount += bytes + n * mf.hitLenDelta[i]!;
+        e.usedMs = nowMs;
+      }
+      const tables = mf.tables;
+      for (let i = 0; i < tables.length; i++) {
+        const t = tables[i]!;
+        t.lookupCount += n;
+        t.matchedCount += n * mf.tableMatched[i]!;
+      }
+      const tx = mf.txPorts;
+      for (let i = 0; i < tx.length; i++) {
+        const c = tx[i]!.counters;
+        c.txPackets += n;
+        c.txBytes += bytes + n * mf.txLenDelta[i]!;
+      }
+      const rx = mf.rxPorts;
+      for (let i = 0; i < rx.length; i++) {
+        const c = rx[i]!.counters;
+        c.rxPackets += n;
+        c.rxBytes += bytes + n * mf.rxLenDelta[i]!;
+      }
     }
-    const tables = walk.tables;
-    for (let i = 0; i < tables.length; i++) {
-      const t = tables[i]!;
-      t.lookupCount++;
-      t.matchedCount += walk.tableMatched[i]!;
-    }
+    this.nDirty = 0;
+    this.cache?.maybeRerank();
   }
 
   /**
@@ -261,11 +651,13 @@ export class Datapath {
     port.counters.rxBytes += end - start;
     const key = x.key;
     key.w[FK.IN_PORT] = port.no;
-    if (parseFrame(x.pkt.frame(), key, this.parseOptions) === PARSE_STATUS.ETH_TRUNCATED) {
+    const status = parseFrame(x.pkt.frame(), key, this.parseOptions);
+    if (status === PARSE_STATUS.ETH_TRUNCATED) {
       br.counters.rxMalformed++;
       return false;
     }
-    this.process(br, nowMs);
+    this.process(br, x.pkt.buf, 0, x.pkt.len, status, true, nowMs);
+    this.flushStats(nowMs);
     return true;
   }
 
@@ -287,7 +679,7 @@ export class Datapath {
     ) {
       throw new OfpError("OFPBRC_BAD_PORT", `packet_out in_port 0x${inPort.toString(16)}`);
     }
-    const ops = compileActions(msg.actions, br.compileContext);
+    const ops = compileOps(msg.actions, br.compileContext);
     const x = this.xlate;
     if (!x.pkt.load(msg.data)) throw new OfpError("OFPBRC_BAD_LEN", "packet_out data too large");
     const key = x.key;

@@ -284,7 +284,7 @@ export function applyFlowMod(br: Bridge, fm: FlowModMessage, nowMs: number): voi
       e.byteCount = 0;
     }
   }
-  if (selected.length !== 0) br.changed();
+  for (const e of selected) br.flowModified(e);
 }
 
 function deleteFlows(br: Bridge, fm: FlowModMessage, match: PreparedMatch, nowMs: number): void {

@@ -14,6 +14,7 @@
  * `conj_id` are kept per id (conj_id is not a FlowKey word), so that search is
  * a scan of that id's few flows. Tables without conjunctive flows pay nothing.
  */
+import { FK } from "../codec/packet/flow-key.js";
 import { Classifier, ClsRule } from "./classifier/classifier.js";
 import { matchEquals, matchesWords, type CompiledMatch } from "./classifier/compiled-match.js";
 import type { FlowEntry } from "./flow-entry.js";
@@ -36,6 +37,13 @@ export class FlowTable {
   matchedCount = 0;
   /** Bumped on every change, for caches in front of the table. */
   version = 0;
+  /** Priority of the classifier's (hard) match in the last lookup, -1 for none (for {@link unwildcard}). */
+  private lastHardPriority = -1;
+  /** Subtable masks for {@link unwildcard}, valid for `wcVersion`. */
+  private wcPriorities: Int32Array = new Int32Array(0);
+  private wcPrefix: Int32Array[] = [];
+  private wcSoft: Int32Array | null = null;
+  private wcVersion = -1;
 
   constructor(id: number) {
     this.id = id;
@@ -117,6 +125,7 @@ export class FlowTable {
   /** The entry a packet with key words `w` hits, or null (a table miss). Counts the lookup unless `count` is false. */
   lookup(w: Uint32Array, count = true): FlowEntry | null {
     const r = this.cls.lookupWords(w);
+    this.lastHardPriority = r === null ? -1 : r.priority;
     let best = r === null ? null : r.payload;
     if (this.soft.length !== 0) best = this.conjunctive(w, best);
     if (count) {
@@ -124,6 +133,66 @@ export class FlowTable {
       if (best !== null) this.matchedCount++;
     }
     return best;
+  }
+
+  /**
+   * ORs into `wc` the key bits the last {@link lookup} consulted, minus the
+   * bits in `written` (OVS un-wildcarding, lib/classifier.c with `wc`): the
+   * classifier probes subtables in decreasing max-priority order and stops at
+   * the first whose max priority is ≤ the best match so far, so it probed
+   * every subtable whose max priority is above the match's (all of them on a
+   * miss), and possibly some equal to it; we take every subtable whose max
+   * priority is ≥ the match's, a superset, which keeps the megaflow exact.
+   * Tables with conjunctive flows add every soft and conj_id flow's mask.
+   */
+  unwildcard(wc: Int32Array, written: Uint32Array): void {
+    if (this.wcVersion !== this.version) this.buildWildcards();
+    const pri = this.lastHardPriority;
+    const pris = this.wcPriorities;
+    let k = 0;
+    while (k < pris.length && pris[k]! >= pri) k++;
+    const m = this.wcPrefix[k]!;
+    for (let i = 0; i < FK.SIZE; i++) {
+      const b = m[i]!;
+      if (b !== 0) wc[i] = wc[i]! | (b & ~written[i]!);
+    }
+    const soft = this.wcSoft;
+    if (soft !== null) {
+      for (let i = 0; i < FK.SIZE; i++) wc[i] = wc[i]! | (soft[i]! & ~written[i]!);
+    }
+  }
+
+  /** Cumulative subtable masks in probe order (from the classifier's description). */
+  private buildWildcards(): void {
+    const subs = this.cls.describeSubtables();
+    const pris = new Int32Array(subs.length);
+    const prefix: Int32Array[] = [new Int32Array(FK.SIZE)];
+    for (let s = 0; s < subs.length; s++) {
+      const sub = subs[s]!;
+      pris[s] = sub.maxPriority;
+      const m = prefix[s]!.slice();
+      if (sub.maskKey !== "") {
+        for (const part of sub.maskKey.split(",")) {
+          const [word, mask] = part.split(":");
+          m[Number(word)] = m[Number(word)]! | (parseInt(mask!, 16) | 0);
+        }
+      }
+      prefix.push(m);
+    }
+    let soft: Int32Array | null = null;
+    if (this.soft.length !== 0 || this.conjTargets.size !== 0) {
+      soft = new Int32Array(FK.SIZE);
+      const add = (e: FlowEntry): void => {
+        const c = e.compiled;
+        for (let j = 0; j < c.words.length; j++) soft![c.words[j]!] = soft![c.words[j]!]! | c.masks[j]!;
+      };
+      for (const e of this.soft) add(e);
+      for (const list of this.conjTargets.values()) for (const e of list) add(e);
+    }
+    this.wcPriorities = pris;
+    this.wcPrefix = prefix;
+    this.wcSoft = soft;
+    this.wcVersion = this.version;
   }
 
   /** Scratch for clause bitmaps (conj id → bits of matched clauses). */

@@ -46,8 +46,7 @@ import { macNumber } from "./normal.js";
 import { PacketBuffer } from "./packet.js";
 import { NO_TAG, type Port } from "./ports.js";
 import type { Bridge } from "./bridge.js";
-import type { CachedOutput, CachedWalk } from "./flow-cache.js";
-import type { FlowTable } from "./flow-table.js";
+import { Recorder, type Recording } from "./recorder.js";
 import type { RewriteClass } from "./actions/rewrite.js";
 
 /** OVS `MAX_DEPTH`. */
@@ -101,10 +100,11 @@ class TxSlot {
   readonly tunnel: StagedTunnel = { tunIdHi: 0, tunIdLo: 0, src: 0, dst: 0 };
 }
 
-/** A saved (frame, key) pair, for clone semantics. */
+/** A saved (frame, key) pair, for clone semantics; with the written bits when tracked. */
 class Snapshot {
   readonly buf = new PacketBuffer();
   readonly key = new FlowKey();
+  readonly written = new Uint32Array(FK.SIZE);
 }
 
 /** Per-walk state; one instance per thread, reused for every packet. */
@@ -140,21 +140,19 @@ export class Xlate {
    */
   actsetOutput = -1;
   /**
-   * Traces only: the key bits actions wrote during the walk (OVS's wildcard
-   * masks as `commit_odp_actions` sees them), so a partial write prints as a
-   * masked set (`set(ipv4(tos=0xb8/0xfc))`).
+   * The key bits actions wrote during the walk (OVS's wildcard masks as
+   * `commit_odp_actions` sees them): for traces, so a partial write prints as
+   * a masked set (`set(ipv4(tos=0xb8/0xfc))`), and for megaflow recording.
+   * Kept current when tracing or recording.
    */
   readonly written = new Uint32Array(FK.SIZE);
 
-  // ---- recording for the exact-match cache (flow-cache.ts); slow path only ----
-  /** Record what the walk does so the datapath can cache it. */
+  // ---- recording for the megaflow cache (recorder.ts); slow path only ----
+  /** Record what the walk consults and does so the datapath can install a megaflow. */
   recording = false;
-  private readonly recBase = new FlowKey();
-  private recOutputs: CachedOutput[] = [];
-  private recTables: FlowTable[] = [];
-  private recMatched: number[] = [];
-  private recDeltas: number[] = [];
-  private recStartLen = 0;
+  /** The recorder, valid while `recording` (null otherwise: the hooks cost one test). */
+  rec: Recorder | null = null;
+  private readonly recorder = new Recorder(this.written);
 
   private readonly staged: TxSlot[] = [];
   private nStaged = 0;
@@ -183,12 +181,10 @@ export class Xlate {
     this.actsetOutput = -1;
     if (this.trace !== null) this.written.fill(0);
     if (this.recording) {
-      this.recBase.copyFrom(this.key);
-      this.recOutputs = [];
-      this.recTables = [];
-      this.recMatched = [];
-      this.recDeltas = [];
-      this.recStartLen = this.pkt.len;
+      this.rec = this.recorder;
+      this.recorder.begin(this.key.w, this.pkt.len);
+    } else {
+      this.rec = null;
     }
     this.walkBridge(br, true);
     if (this.error !== null) {
@@ -316,11 +312,8 @@ export class Xlate {
     if (lookupInPort >= 0) w[FK.IN_PORT] = lookupInPort;
     const entry = table === undefined ? null : table.lookup(w, !this.dryRun);
     w[FK.IN_PORT] = inPort;
-    if (this.recording && table !== undefined) {
-      this.recTables.push(table);
-      this.recMatched.push(entry === null ? 0 : 1);
-      if (entry !== null) this.recDeltas.push(this.pkt.len - this.recStartLen);
-    }
+    const rec = this.rec;
+    if (rec !== null && table !== undefined) rec.lookup(table, entry, w, lookupInPort, this.pkt.len);
     this.trace?.table(tableId, entry);
     if (entry === null) {
       this.trace?.step("drop");
@@ -379,6 +372,8 @@ export class Xlate {
     if (p.metadata !== null) {
       const m = p.metadata;
       const w = this.key.w;
+      this.written[FK.METADATA_HI]! |= m.maskHi;
+      this.written[FK.METADATA_LO]! |= m.maskLo;
       w[FK.METADATA_HI] = (w[FK.METADATA_HI]! & ~m.maskHi) | (m.valueHi & m.maskHi);
       w[FK.METADATA_LO] = (w[FK.METADATA_LO]! & ~m.maskLo) | (m.valueLo & m.maskLo);
       t?.step(`write_metadata:${formatMetadata(m)}`);
@@ -396,6 +391,8 @@ export class Xlate {
     const key = this.key;
     const w = key.w;
     const pkt = this.pkt;
+    const rec = this.rec;
+    const track = rec !== null || this.trace !== null;
     const n = ops.length;
     for (let i = 0; i < n; i++) {
       const op = ops[i]!;
@@ -405,6 +402,7 @@ export class Xlate {
           this.output(op.port, op.maxLen);
           break;
         case OP.OUTPUT_REG:
+          rec?.readRuns(op.runs);
           this.output(readBits(w, op.runs), op.maxLen);
           break;
         case OP.CONTROLLER:
@@ -420,24 +418,32 @@ export class Xlate {
             this.error = "no_buffer_space";
             return true;
           }
+          if (track) this.wroteVlan();
           break;
         case OP.POP_VLAN:
           if ((w[FK.VLAN_TCI2]! & VLAN.CFI) !== 0) this.sideEffects = true;
           popVlan(pkt, key);
+          if (track) this.wroteVlan();
           break;
         case OP.SET:
+          rec?.readPrereq(op.prereq);
           if (prereqOk(op.prereq, w)) {
             applyWrites(w, op.writes);
-            if (this.trace !== null) for (const x of op.writes) this.written[x.word]! |= x.clear;
+            if (track) for (const x of op.writes) this.written[x.word]! |= x.clear;
             syncHeader(pkt, key, op.rewrite);
           } else {
             this.trace?.note(`>> unmet prerequisites for ${opFieldName(op)}, set_field ignored`);
           }
           break;
         case OP.MOVE:
+          if (rec !== null) {
+            rec.readPrereq(op.prereq);
+            rec.readPrereq(op.prereq2);
+          }
           if (prereqOk(op.prereq, w) && prereqOk(op.prereq2, w)) {
+            rec?.readMoveSources(op.moves);
             applyMove(w, op.moves);
-            if (this.trace !== null) {
+            if (track) {
               for (const m of op.moves) {
                 this.written[m.dstWord]! |= (m.nBits >= 32 ? -1 : (1 << m.nBits) - 1) << m.dstShift;
               }
@@ -446,10 +452,12 @@ export class Xlate {
           }
           break;
         case OP.DEC_TTL:
+          rec?.read(FK.NW_TTL, 0xff);
           this.written[FK.NW_TTL] = 0xff;
           if (this.decTtl()) return true;
           break;
         case OP.SET_NW_TTL: {
+          rec?.read(FK.ETH_TYPE, -1);
           const et = w[FK.ETH_TYPE];
           if (et === ETH_TYPE.IPV4 || et === ETH_TYPE.IPV6) {
             w[FK.NW_TTL] = op.port;
@@ -560,6 +568,15 @@ export class Xlate {
       t.src = spec.localIp ?? w[FK.TUN_SRC]!;
       t.tunIdHi = spec.key === "flow" ? w[FK.TUN_ID_HI]! : 0;
       t.tunIdLo = spec.key === "flow" ? w[FK.TUN_ID_LO]! : spec.key;
+      const rec = this.rec;
+      if (rec !== null) {
+        if (spec.remoteIp === "flow") rec.read(FK.TUN_DST, -1);
+        if (spec.localIp === undefined) rec.read(FK.TUN_SRC, -1);
+        if (spec.key === "flow") {
+          rec.read(FK.TUN_ID_HI, -1);
+          rec.read(FK.TUN_ID_LO, -1);
+        }
+      }
       if (t.dst === 0) {
         // OVS: no route for the tunnel destination; the output is dropped.
         this.trace?.note(">> native tunnel routing failed");
@@ -567,11 +584,11 @@ export class Xlate {
         return;
       }
       slot.isTunnel = true;
-      if (this.recording) this.recordOutput(port, t);
+      rec?.output(this.bridge!, port, t, w, this.pkt.len);
       this.trace?.output(this.bridge!, port, this.key, t);
       return;
     }
-    if (this.recording) this.recordOutput(port, null);
+    this.rec?.output(this.bridge!, port, null, this.key.w, this.pkt.len);
     this.trace?.output(this.bridge!, port, this.key, null);
   }
 
@@ -600,8 +617,17 @@ export class Xlate {
       peer.counters.rxPackets++;
       peer.counters.rxBytes += this.pkt.len;
     }
+    this.rec?.patch(port, peer, this.pkt.len);
     this.save();
     const w = this.key.w;
+    if (this.rec !== null || this.trace !== null) {
+      // The peer bridge starts from cleared metadata: constants, not packet bits.
+      const wr = this.written;
+      wr[FK.METADATA_HI] = wr[FK.METADATA_LO] = -1;
+      wr[FK.TUN_ID_HI] = wr[FK.TUN_ID_LO] = wr[FK.TUN_SRC] = wr[FK.TUN_DST] = -1;
+      wr.fill(-1, FK.REG0, FK.REG0 + 16);
+      wr[FK.IN_PORT] = -1;
+    }
     w[FK.METADATA_HI] = 0;
     w[FK.METADATA_LO] = 0;
     w[FK.TUN_ID_HI] = 0;
@@ -628,6 +654,7 @@ export class Xlate {
     }
     s.buf.copyFrom(this.pkt);
     s.key.copyFrom(this.key);
+    if (this.rec !== null || this.trace !== null) s.written.set(this.written);
     this.sp++;
   }
 
@@ -635,43 +662,21 @@ export class Xlate {
     const s = this.snaps[--this.sp]!;
     this.pkt.copyFrom(s.buf);
     this.key.copyFrom(s.key);
+    if (this.rec !== null || this.trace !== null) this.written.set(s.written);
   }
 
-  /** The header changes since the previous output, as the cache replays them. */
-  private recordOutput(port: Port, tunnel: StagedTunnel | null): void {
-    const w = this.key.w;
-    const b = this.recBase.w;
-    const words: number[] = [];
-    const classes = new Set<RewriteClass>();
-    let vlan = false;
-    for (let i = 0; i < FK.SIZE; i++) {
-      if (w[i] === b[i]) continue;
-      words.push(i, w[i]! | 0);
-      const c = WORD_CLASS[i] ?? REWRITE.NONE;
-      if (c === REWRITE.VLAN) vlan = true;
-      else if (c !== REWRITE.NONE) classes.add(c);
-    }
-    this.recOutputs.push({
-      words: Int32Array.from(words),
-      classes: vlan ? [REWRITE.VLAN, ...classes] : [...classes],
-      bridge: this.bridge!,
-      port,
-      tunnel: tunnel === null ? null : { ...tunnel },
-    });
-    this.recBase.copyFrom(this.key);
+  /** push/pop VLAN rewrote every VLAN word from constants and the (exact) VLAN structure. */
+  private wroteVlan(): void {
+    const wr = this.written;
+    wr[FK.VLAN_TCI] = wr[FK.VLAN_TPID] = wr[FK.VLAN_TCI2] = wr[FK.VLAN_TPID2] = -1;
   }
 
-  /** The walk just run, for the cache; null when it must not be cached. */
-  takeRecording(version: number): CachedWalk | null {
-    if (!this.recording || this.sideEffects || this.error !== null) return null;
-    return {
-      version,
-      outputs: this.recOutputs,
-      hits: this.hits.slice(0, this.nHits),
-      hitLenDelta: Int32Array.from(this.recDeltas),
-      tables: this.recTables,
-      tableMatched: Uint8Array.from(this.recMatched),
-    };
+  /** The walk just run, for the megaflow cache; null when it must not be cached. */
+  takeRecording(): Recording | null {
+    const rec = this.rec;
+    this.rec = null;
+    if (rec === null || this.sideEffects || this.error !== null) return null;
+    return rec.finish();
   }
 
   // ------------------------------------------------------------ controller
@@ -890,7 +895,7 @@ export class Xlate {
 }
 
 /** Header class of each FlowKey word (what a changed word needs resynced on the wire). */
-const WORD_CLASS: readonly RewriteClass[] = (() => {
+export const WORD_CLASS: readonly RewriteClass[] = (() => {
   const t: RewriteClass[] = new Array<RewriteClass>(FK.SIZE).fill(REWRITE.NONE);
   const set = (from: number, n: number, c: RewriteClass): void => {
     for (let i = 0; i < n; i++) t[from + i] = c;

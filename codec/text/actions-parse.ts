@@ -28,6 +28,7 @@ import {
   cloneFlowMatch,
   dlType,
   isIpAny,
+  significantBytes,
   popVlanCheck,
   prereqsOk,
   pushVlanCheck,
@@ -94,7 +95,19 @@ function entryFor(tf: TextField, value: bigint): OxmEntry {
   const h = of13Header(tf);
   if (h === undefined) fail(`${tf.name} cannot be set in OpenFlow 1.3`);
   const f = oxmFieldFor(h!);
-  return { field: f, value: bigintToBytes(value, f.size), mask: undefined };
+  // A variable-width field (tun_metadata) is written as wide as its value (mf_field_len).
+  const width = f.variable ? significantBytes(value) : f.size;
+  return { field: f, value: bigintToBytes(value, width), mask: undefined };
+}
+
+/** set_field of a whole tun_metadata value; OVS writes zero as a zero-width TLV. */
+function setTunMetadataAction(tf: TextField, value: bigint): Action {
+  const e = entryFor(tf, value);
+  if (e.value.length > 0) return { type: "set_field", entry: e };
+  return {
+    type: "set_field",
+    entry: { field: undefined, header: e.field.header, experimenter: undefined, payload: e.value },
+  };
 }
 
 function subFieldOf(sf: Subfield): SubField {
@@ -161,6 +174,22 @@ function setFieldActions(
     );
   }
   if (tf.name === "vlan_tci") ctx.flow.value.vlan_tci = value & (mask ?? full);
+  if (tf.map.kind === "tun_metadata") {
+    if (mask === undefined || mask === full) return [setTunMetadataAction(tf, value)];
+    // A partial variable-width field goes out as NXAST_REG_LOAD2 of a masked
+    // TLV as wide as value and mask need (encode_SET_FIELD, mf_field_len).
+    // OVS does not apply the mask to the value first, so a value with bits
+    // outside the mask makes a message OVS itself then refuses
+    // (OFPBMC_BAD_WILDCARDS); we write the same bytes.
+    const f = oxmFieldFor(of13Header(tf)!);
+    const width = Math.max(significantBytes(value), significantBytes(mask), 1);
+    return [
+      {
+        type: "reg_load2",
+        entry: { field: f, value: bigintToBytes(value, width), mask: bigintToBytes(mask, width) },
+      },
+    ];
+  }
   if (mask === undefined || mask === full)
     return [{ type: "set_field", entry: entryFor(tf, value) }];
   const h = nxmPreferredHeader(tf);
@@ -227,7 +256,7 @@ function parseLoad(ctx: Ctx, arg: string): Action[] {
     ctx.flow.value.vlan_tci = (ctx.flow.value.vlan_tci & ~bm) | (v << BigInt(sf.ofs));
   }
   const h = nxmPreferredHeader(sf.field);
-  if (h === undefined || h.experimenter !== undefined) {
+  if (h === undefined || h.experimenter !== undefined || sf.field.map.kind === "tun_metadata") {
     return setFieldActions(
       ctx,
       sf.field,

@@ -142,7 +142,12 @@ export type SlotMap =
    * `xreg`/`xxreg`: `count` consecutive 32-bit registers from `reg{first}`,
    * the first holding the most significant word (OVS `flow_get_xreg`).
    */
-  | { readonly kind: "regs"; readonly first: number; readonly count: number };
+  | { readonly kind: "regs"; readonly first: number; readonly count: number }
+  /**
+   * `tun_metadata<index>`: variable width (up to 124 bytes); without a switch
+   * TLV map OVS sizes each from the value it is given (see flow-match.ts).
+   */
+  | { readonly kind: "tun_metadata"; readonly index: number };
 
 export interface WireHeader {
   readonly oxmClass: number;
@@ -202,6 +207,8 @@ const onf = (field: number, name: string): WireHeader => ({
 });
 
 const plain = (slot: Slot): SlotMap => ({ kind: "plain", slot });
+/** TUN_METADATA_TOT_OPT_SIZE's per-field maximum: 124 bytes. */
+export const TUN_METADATA_BYTES = 124;
 
 interface Row {
   name: string;
@@ -487,6 +494,15 @@ const ROWS: Row[] = [
     prereq: "none",
     map: plain(`reg${i}` as Slot),
     nxm: nx1(i, `NXM_NX_REG${i}`),
+  })),
+  ...Array.from({ length: 64 }, (_, i): Row => ({
+    name: `tun_metadata${i}`,
+    bytes: TUN_METADATA_BYTES,
+    maskable: true,
+    format: "hex",
+    prereq: "none",
+    map: { kind: "tun_metadata", index: i },
+    nxm: nx1(40 + i, `NXM_NX_TUN_METADATA${i}`),
   })),
   // xreg0..7 (64 bits) and xxreg0..3 (128 bits) are views of reg0..15; in
   // an OF1.3 match OVS writes the underlying regs, in actions their own headers.

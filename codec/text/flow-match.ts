@@ -40,7 +40,22 @@ export interface FlowMatch {
     vlanTci1?: bigint;
     /** MPLS label stack entries after the first, exact (packet descriptions: `mpls_lse1`, `mpls_lse2`). */
     mplsLse?: readonly bigint[];
+    /** Matched `tun_metadata<i>` fields by index (OVS `match->tun_md`). */
+    tunMetadata?: (TunMetadata | undefined)[];
   };
+}
+
+/**
+ * A matched tun_metadata field: value and mask over `len` bytes. Without a
+ * TLV map OVS takes `len` from the value (and mask) it parses, or from the
+ * TLV it decodes (`tun_metadata_set_match`, `mf_field_len`).
+ */
+export interface TunMetadata {
+  readonly value: bigint;
+  readonly mask: bigint;
+  readonly len: number;
+  /** Written with a mask (the parsed mask was not all ones, or the TLV had one). */
+  readonly masked: boolean;
 }
 
 /** One OXM/NXM TLV in the text layer's terms (value/mask as width-sized bigints). */
@@ -49,6 +64,41 @@ export interface WireEntry {
   readonly field: TextField;
   readonly value: bigint;
   readonly mask: bigint | undefined;
+  /** Value width in bytes when not the field's (variable-width tun_metadata). */
+  readonly width?: number;
+}
+
+/** Bytes a value needs (OVS `field_len`: leading zero bytes dropped; 0 for zero). */
+export function significantBytes(v: bigint): number {
+  let n = 0;
+  for (let x = v; x > 0n; x >>= 8n) n++;
+  return n;
+}
+
+/**
+ * `tun_metadata_set_match` without a TLV map: the width is what the value
+ * needs, or the mask when the match is masked (`mf_field_len`); a field set
+ * twice is refused. `width` overrides (a decoded TLV's own width).
+ */
+export function setTunMetadata(
+  m: FlowMatch,
+  f: TextField,
+  index: number,
+  value: bigint,
+  mask: bigint | undefined,
+  width?: number,
+): string | undefined {
+  const all = m.meta.tunMetadata ?? (m.meta.tunMetadata = []);
+  if (all[index] !== undefined) return `field ${f.name} set multiple times`;
+  const masked =
+    mask !== undefined && (width !== undefined || mask !== ones(f.bytes * 8));
+  const len =
+    width ??
+    (masked ? Math.max(significantBytes(value), significantBytes(mask)) : significantBytes(value));
+  const full = ones(len * 8);
+  const k = masked ? mask & full : full;
+  all[index] = { value: value & k, mask: k, len, masked };
+  return undefined;
 }
 
 export const ETH_TYPE = {
@@ -62,6 +112,8 @@ export const ETH_TYPE = {
 export const IP_PROTO = { ICMP: 1, TCP: 6, UDP: 17, SCTP: 132, ICMPV6: 58 } as const;
 export const VLAN = { VID_MASK: 0x0fff, CFI: 0x1000, PCP_MASK: 0xe000, PCP_SHIFT: 13 } as const;
 export const ND = { SOLICIT: 135, ADVERT: 136 } as const;
+/** FLOW_TNL_PUB_F_MASK: the tunnel flags a match may name (OAM). */
+const TUN_FLAGS_PUBLIC = 0x1n;
 /** `FLOW_NW_FRAG_ANY` / `FLOW_NW_FRAG_LATER`. */
 export const FRAG = { ANY: 1, LATER: 2, MASK: 3 } as const;
 
@@ -76,7 +128,9 @@ export function emptyFlowMatch(): FlowMatch {
 }
 
 export function cloneFlowMatch(m: FlowMatch): FlowMatch {
-  return { value: { ...m.value }, mask: { ...m.mask }, meta: { ...m.meta } };
+  const meta = { ...m.meta };
+  if (m.meta.tunMetadata !== undefined) meta.tunMetadata = m.meta.tunMetadata.slice();
+  return { value: { ...m.value }, mask: { ...m.mask }, meta };
 }
 
 /** Sets slot bits `mask` to `value & mask`, leaving the other bits alone. */
@@ -115,6 +169,10 @@ export function setField(
         if (exact || ((mask ?? 0n) & 0xfffffn) === 0xfffffn)
           setSlot(m, map.slot, value & 0xfffffn, width);
         else setSlot(m, map.slot, value, mask ?? width);
+      } else if (map.slot === "tun_flags") {
+        // match_set_tun_flags_masked: only the public flags (OAM) are kept,
+        // so an exact match stores mask 0x0001 and goes out masked.
+        setSlot(m, map.slot, value, (exact ? width : (mask ?? 0n)) & TUN_FLAGS_PUBLIC);
       } else if (map.slot === "nw_frag") {
         setSlot(m, map.slot, value, (exact ? 0xffn : (mask ?? 0n)) & BigInt(FRAG.MASK));
       } else {
@@ -180,6 +238,8 @@ export function setField(
       m.mask.vlan_tci = mk | pcpMask;
       return undefined;
     }
+    case "tun_metadata":
+      return setTunMetadata(m, f, map.index, value, mask);
     case "regs": {
       // match_set_xreg_masked / match_set_xxreg_masked: each word keeps its own mask.
       const m32 = mask ?? full;
@@ -265,6 +325,10 @@ export function getField(m: FlowMatch, f: TextField): { value: bigint; mask: big
     }
     case "dl_vlan_pcp":
       return { value: (m.value.vlan_tci >> 13n) & 7n, mask: (m.mask.vlan_tci >> 13n) & 7n };
+    case "tun_metadata": {
+      const t = m.meta.tunMetadata?.[map.index];
+      return t === undefined ? { value: 0n, mask: 0n } : { value: t.value, mask: t.mask };
+    }
     case "regs": {
       let value = 0n;
       let mask = 0n;
@@ -535,6 +599,20 @@ export function flowMatchToEntries(m: FlowMatch): WireEntry[] {
   put(out, "tun_ipv6_dst", v.tun_ipv6_dst, k.tun_ipv6_dst);
   put(out, "tun_gbp_id", v.tun_gbp_id, k.tun_gbp_id);
   put(out, "tun_gbp_flags", v.tun_gbp_flags, k.tun_gbp_flags);
+  // tun_metadata_to_nx_match: each present field at its own width, masked
+  // unless the mask is all ones over that width.
+  (m.meta.tunMetadata ?? []).forEach((t, i) => {
+    if (t === undefined) return;
+    const f = fieldNamed(`tun_metadata${i}`);
+    const header = of13Header(f)!;
+    out.push({
+      header,
+      field: f,
+      value: t.value,
+      mask: t.masked ? t.mask : undefined,
+      width: t.len,
+    });
+  });
   for (let i = 0; i < 16; i++) {
     const s = `reg${i}` as Slot;
     put(out, s, v[s], k[s]);

@@ -166,9 +166,20 @@ export function formatFlowMatch(m: FlowMatch, options: MatchFormatOptions = {}):
   if (k.tun_gbp_flags !== 0n) out.push(`tun_gbp_flags=${hexAlt(v.tun_gbp_flags)}`);
   if ((k.tun_flags & 1n) !== 0n) {
     out.push(
-      `tun_flags=${formatFlagsMasked("tun_flags", Number(v.tun_flags & 1n), Number(k.tun_flags & 1n), 1)}`,
+      // OVS 3.1 formats against a 16-bit maximal mask, so even an exact
+      // match on the one public flag prints as +oam / -oam.
+      `tun_flags=${formatFlagsMasked("tun_flags", Number(v.tun_flags & 1n), Number(k.tun_flags & 1n), 0xffff)}`,
     );
   }
+
+  // tun_metadata_match_format: bare name for an all-zero mask, else value[/mask].
+  (m.meta.tunMetadata ?? []).forEach((t, i) => {
+    if (t === undefined) return;
+    const name = `tun_metadata${i}`;
+    const full = ones(t.len * 8);
+    if (t.masked && t.mask === 0n) out.push(name);
+    else out.push(`${name}=${hexBytes(t.value)}${t.mask === full ? "" : `/${hexBytes(t.mask)}`}`);
+  });
 
   u64Masked(out, "metadata", v.metadata, k.metadata);
   if (k.in_port !== 0n) out.push(`in_port=${formatPort16(Number(v.in_port))}`);

@@ -26,7 +26,38 @@ import {
   type MultipartRequestMessage,
 } from "../messages/multipart.js";
 import type { FlowStats } from "../messages/multipart-flow.js";
+import type { GroupStats, MeterStats, PortStats, QueueStats, TableStats } from "../messages/multipart-stats.js";
+import type { GroupDesc, MeterConfig } from "../messages/multipart-desc.js";
+import {
+  formatGroupDesc,
+  formatGroupFeatures,
+  formatGroupId,
+  formatGroupStats,
+  formatMeterConfig,
+  formatMeterFeatures,
+  formatMeterId,
+  formatMeterStats,
+  formatPortStats,
+  formatQueueId,
+  formatQueueStats,
+  formatTableStats,
+} from "./print-stats.js";
+import {
+  experimenterBodyText,
+  experimenterMessage,
+  formatAsyncConfig,
+  formatBundleAddHead,
+  formatBundleCtrl,
+  formatGroupMod,
+  formatMeterMod,
+  formatPortMod,
+  formatQueueGetConfigReply,
+  formatQueueGetConfigRequest,
+  formatTableFeaturesReadable,
+  formatTableMod,
+} from "./print-messages.js";
 import { Reader } from "../reader.js";
+import { PrintDecodeError } from "./print-error.js";
 import type { Match } from "../oxm.js";
 import { formatMac, hexAlt } from "./addr.js";
 import { formatActions, packetInReasonName } from "./actions-format.js";
@@ -50,8 +81,9 @@ const NAMES: Partial<Record<OfMessage["type"], string>> = {
   echo_request: "OFPT_ECHO_REQUEST",
   echo_reply: "OFPT_ECHO_REPLY",
   experimenter: "OFPT_EXPERIMENTER",
-  bundle_ctrl: "OFPT_BUNDLE_CONTROL",
-  bundle_add: "OFPT_BUNDLE_ADD_MESSAGE",
+  // OF1.3 has bundles only as the ONF extension (ONFT13_BUNDLE_*).
+  bundle_ctrl: "ONFT_BUNDLE_CONTROL",
+  bundle_add: "ONFT_BUNDLE_ADD_MESSAGE",
   features_request: "OFPT_FEATURES_REQUEST",
   features_reply: "OFPT_FEATURES_REPLY",
   get_config_request: "OFPT_GET_CONFIG_REQUEST",
@@ -144,6 +176,10 @@ function messageName(m: OfMessage): string {
     return `${base} ${m.type === "multipart_request" ? "request" : "reply"}`;
   }
   if (m.type === "unknown") return MSG_TYPE_NAMES[m.msgType] ?? `OFPT_UNKNOWN_${m.msgType}`;
+  if (m.type === "experimenter") {
+    const x = experimenterMessage(m.experimenter, m.expType, m.data);
+    if ("name" in x) return x.name;
+  }
   return NAMES[m.type] ?? m.type.toUpperCase();
 }
 
@@ -300,30 +336,79 @@ function multipartRequestBody(m: MultipartRequestMessage): string {
     case "port_desc":
       return " port=ANY";
     case "queue":
-      return ` port=${formatPort32(b.portNo)} queue=${b.queueId === 0xffffffff ? "ALL" : b.queueId}`;
+      return ` port=${formatPort32(b.portNo)} queue=${formatQueueId(b.queueId)}`;
     case "meter":
     case "meter_config":
-      return ` meter=${b.meterId === 0xffffffff ? "all" : b.meterId}`;
+      return ` ${formatMeterId(b.meterId, "=")}`;
     case "group":
-      return ` group_id=${b.groupId === 0xfffffffc ? "ALL" : b.groupId}`;
-    default:
+      return ` group_id=${formatGroupId(b.groupId)}`;
+    case "group_desc":
+      // OF1.3 has no group id in the request: ofputil_decode_group_desc_request says OFPG_ALL.
+      return ` group_id=${formatGroupId(OFPG_ALL)}`;
+    case "table_features":
+      return b.entries.map(formatTableFeaturesReadable).join("");
+    case "experimenter":
+      return ` ${experimenterBodyText(b.experimenter, b.expType, b.data)}`;
+    case "desc":
+    case "table":
+    case "group_features":
+    case "meter_features":
+    case "unknown":
       return "";
   }
 }
 
+/** OFPG_ALL: "all groups". */
+const OFPG_ALL = 0xfffffffc;
+
 /**
- * Printers of one multipart reply entry, for the list kinds OVS prints entry
- * by entry (so a reply that fails part-way prints what came before).
+ * How OVS prints a list reply, from the entries it managed to decode: OVS
+ * prints entry by entry (`ofputil_*_stats_format` loops), so a reply that
+ * fails part-way prints what came before (see {@link partialMultipartReply});
+ * `onError` is text some printers add when an entry fails.
  */
-const ENTRY_PRINTERS: Partial<Record<MultipartKind, (entry: unknown) => string>> = {
-  flow: (e) => `\n ${formatFlowStats(e as FlowStats)}`,
+interface ListPrinter {
+  print(entries: readonly unknown[]): string;
+  readonly onError?: string;
+}
+
+function eachEntry<T>(f: (e: T) => string): ListPrinter {
+  return { print: (entries) => (entries as readonly T[]).map(f).join("") };
+}
+
+const LIST_PRINTERS: Partial<Record<MultipartKind, ListPrinter>> = {
+  flow: eachEntry<FlowStats>((e) => `\n ${formatFlowStats(e)}`),
+  // ofp_print_ofpst_port_reply / ofputil_queue_stats_reply_format: the count
+  // of entries OVS could decode, then the entries.
+  port_stats: {
+    print: (entries) =>
+      ` ${entries.length} ports\n${(entries as readonly PortStats[]).map(formatPortStats).join("")}`,
+  },
+  queue: {
+    print: (entries) =>
+      ` ${entries.length} queues\n${(entries as readonly QueueStats[]).map(formatQueueStats).join("")}`,
+  },
+  table: { print: (entries) => formatTableStats(entries as readonly TableStats[]) },
+  group: { ...eachEntry<GroupStats>(formatGroupStats), onError: " ***parse error***" },
+  group_desc: eachEntry<GroupDesc>(formatGroupDesc),
+  meter: eachEntry<MeterStats>(formatMeterStats),
+  meter_config: eachEntry<MeterConfig>(formatMeterConfig),
 };
 
-function printEntries(entries: readonly unknown[], printer: (entry: unknown) => string): string {
-  let s = "";
-  for (const e of entries) s += printer(e);
-  return s;
-}
+/**
+ * Element sizes of the list replies in OVS's raw message table:
+ * `struct ofp13_port_stats[]` and the like, 8 for `uint8_t[8][]`; the flow
+ * reply is `uint8_t[]` (any length).
+ */
+const RAW_ELEMENT_SIZE: Partial<Record<MultipartKind, number>> = {
+  port_stats: 112,
+  queue: 40,
+  table: 24,
+  group: 8,
+  group_desc: 8,
+  meter: 8,
+  meter_config: 8,
+};
 
 function multipartReplyBody(m: MultipartReplyMessage): string {
   const b = m.body;
@@ -333,8 +418,6 @@ function multipartReplyBody(m: MultipartReplyMessage): string {
         `\nManufacturer: ${b.mfrDesc}\nHardware: ${b.hwDesc}\nSoftware: ${b.swDesc}\n` +
         `Serial Num: ${b.serialNum}\nDP Description: ${b.dpDesc}\n`
       );
-    case "flow":
-      return printEntries(b.entries, ENTRY_PRINTERS.flow!);
     case "aggregate":
       return ` packet_count=${b.packetCount} byte_count=${b.byteCount} flow_count=${b.flowCount}`;
     case "port_desc": {
@@ -343,8 +426,25 @@ function multipartReplyBody(m: MultipartReplyMessage): string {
       for (const p of sorted) s += formatPhyPort(p);
       return s;
     }
-    default:
-      return ` ${b.kind}`;
+    case "flow":
+    case "port_stats":
+    case "queue":
+    case "table":
+    case "group":
+    case "group_desc":
+    case "meter":
+    case "meter_config":
+      return LIST_PRINTERS[b.kind]!.print(b.entries);
+    case "group_features":
+      return formatGroupFeatures(b);
+    case "meter_features":
+      return formatMeterFeatures(b);
+    case "table_features":
+      return b.entries.map(formatTableFeaturesReadable).join("");
+    case "experimenter":
+      return ` ${experimenterBodyText(b.experimenter, b.expType, b.data)}`;
+    case "unknown":
+      return `\n${hexDump(b.data)}`;
   }
 }
 
@@ -425,19 +525,97 @@ function body(m: OfMessage, bytes: Uint8Array): string {
     case "role_request":
     case "role_reply": {
       const roles = ["nochange", "equal", "primary", "secondary"];
-      const role = roles[m.role] ?? String(m.role);
-      // UINT64_MAX is "no generation id" (ofputil_decode_role_message).
-      const gen =
-        m.role === 0 || m.generationId === 0xffffffffffffffffn
-          ? ""
-          : ` generation_id=${m.generationId}`;
-      return ` role=${role}${gen}`;
+      const role = roles[m.role];
+      if (role === undefined) throw new PrintDecodeError("OFPRRFC_BAD_ROLE");
+      // ofputil_decode_role_message: a request with NOCHANGE, or a reply with
+      // UINT64_MAX, has no generation id.
+      const noGeneration =
+        m.type === "role_request" ? m.role === 0 : m.generationId === 0xffffffffffffffffn;
+      return ` role=${role}${noGeneration ? "" : ` generation_id=${m.generationId}`}`;
     }
     case "table_mod":
-      return ` table_id=${m.tableId}`;
-    default:
+      return formatTableMod(m.tableId);
+    case "port_mod":
+      return formatPortMod(m);
+    case "meter_mod":
+      return formatMeterMod(m);
+    case "group_mod":
+      return formatGroupMod(m);
+    case "get_async_reply":
+    case "set_async":
+      return formatAsyncConfig(m);
+    case "queue_get_config_request":
+      return formatQueueGetConfigRequest(m.port);
+    case "queue_get_config_reply":
+      return formatQueueGetConfigReply(m);
+    case "bundle_ctrl":
+      return formatBundleCtrl(m.bundleId, m.ctrlType, m.flags);
+    case "bundle_add":
+      // Printed from the bytes before decoding (bundleAddToString).
+      return formatBundleAddHead(m.bundleId, m.flags);
+    case "experimenter": {
+      const x = experimenterMessage(m.experimenter, m.expType, m.data);
+      if ("rawError" in x) throw new PrintDecodeError(x.rawError);
+      if ("error" in x) throw new PrintDecodeError(x.error);
+      return x.text;
+    }
+    case "unknown":
       return `\n${hexDump(bytes.subarray(8))}`;
   }
+}
+
+/** ONF experimenter header (16) + bundle_id (4) + pad (2) + flags (2): where the bundled message starts. */
+const BUNDLE_ADD_INNER_OFFSET = 24;
+const OFPT_EXPERIMENTER = 4;
+/** ONFT13_BUNDLE_ADD_MESSAGE. */
+const ONFT_BUNDLE_ADD = 2301;
+
+function isOnfBundleAdd(b: Uint8Array): boolean {
+  return (
+    b[1] === OFPT_EXPERIMENTER &&
+    b.length >= 16 &&
+    ((b[8]! << 24) | (b[9]! << 16) | (b[10]! << 8) | b[11]!) >>> 0 === ONF_VENDOR_ID &&
+    ((b[12]! << 24) | (b[13]! << 16) | (b[14]! << 8) | b[15]!) >>> 0 === ONFT_BUNDLE_ADD
+  );
+}
+
+/**
+ * Minimum lengths of the messages OVS lets into a bundle
+ * (`ofputil_is_bundlable`), by OFPT type: `ofptype_decode` only identifies
+ * the inner message, so its own errors show when it is printed.
+ */
+const BUNDLABLE_MIN_LENGTH: ReadonlyMap<number, number> = new Map([
+  [13, 24], // PACKET_OUT
+  [14, 56], // FLOW_MOD (with at least a match header)
+  [15, 16], // GROUP_MOD
+  [16, 40], // PORT_MOD (exactly)
+]);
+
+/**
+ * An ONF bundle-add message as OVS prints it (`ofputil_decode_bundle_add`,
+ * `ofputil_format_bundle_add`): the bundle id and flags, then the bundled
+ * message through `ofp_to_string`. OVS checks the inner header (length,
+ * version, the same xid as the outer message) and refuses messages that may
+ * not be bundled (OFPBFC_MSG_UNSUP).
+ */
+function bundleAddToString(bytes: Uint8Array, version: number, xid: number): string {
+  const head = `${headerLine("ONFT_BUNDLE_ADD_MESSAGE", version, xid)}`;
+  const fail = (code: string): string => `${head} ***decode error: ${code}***\n${hexDump(bytes)}`;
+  if (bytes.length < BUNDLE_ADD_INNER_OFFSET) return `***decode error: OFPBRC_BAD_LEN***\n${hexDump(bytes)}`;
+  const inner = bytes.subarray(BUNDLE_ADD_INNER_OFFSET);
+  if (inner.length < 8) return fail("OFPBFC_MSG_BAD_LEN");
+  if (inner[0] !== version) return fail("OFPBFC_BAD_VERSION");
+  const innerLength = (inner[2]! << 8) | inner[3]!;
+  if (innerLength < 8 || innerLength > inner.length) return fail("OFPBFC_MSG_BAD_LEN");
+  const innerXid = ((inner[4]! << 24) | (inner[5]! << 16) | (inner[6]! << 8) | inner[7]!) >>> 0;
+  if (innerXid !== xid) return fail("OFPBFC_MSG_BAD_XID");
+  const min = BUNDLABLE_MIN_LENGTH.get(inner[1]!);
+  if (min === undefined || innerLength < min || (inner[1] === 16 && innerLength !== min)) {
+    return fail("OFPBFC_MSG_UNSUP");
+  }
+  const bundleId = ((bytes[16]! << 24) | (bytes[17]! << 16) | (bytes[18]! << 8) | bytes[19]!) >>> 0;
+  const flags = (bytes[22]! << 8) | bytes[23]!;
+  return `${head}${formatBundleAddHead(bundleId, flags)}${ofpToString(inner.subarray(0, innerLength), 2)}`;
 }
 
 function multipartFlags(flags: number, _request: boolean): string {
@@ -452,14 +630,6 @@ function multipartFlags(flags: number, _request: boolean): string {
   return s;
 }
 
-/** A body printer found something OVS's decoder rejects. */
-class PrintDecodeError extends Error {
-  readonly code: string;
-  constructor(code: string) {
-    super(code);
-    this.code = code;
-  }
-}
 
 /** Errors OVS raises while identifying the message (`ofpraw_decode`), before printing a header. */
 const RAW_LEVEL_ERRORS: ReadonlySet<string> = new Set([
@@ -503,20 +673,26 @@ function partialMultipartReply(bytes: Uint8Array, version: number, xid: number):
   if (bytes[1] !== OFPT_MULTIPART_REPLY || bytes.length < MULTIPART_HEADER_SIZE) return undefined;
   const sp = SPEC_BY_MP_TYPE.get((bytes[8]! << 8) | bytes[9]!);
   if (sp === undefined || sp.reply.shape !== "list") return undefined;
-  const printer = ENTRY_PRINTERS[sp.kind];
+  const printer = LIST_PRINTERS[sp.kind];
   if (printer === undefined) return undefined;
+  // ofpraw_decode first checks the body is whole elements (no header line if not).
+  if ((bytes.length - MULTIPART_HEADER_SIZE) % (RAW_ELEMENT_SIZE[sp.kind] ?? 1) !== 0) {
+    return undefined;
+  }
   const r = new Reader(bytes, { start: MULTIPART_HEADER_SIZE });
   let s = `${headerLine(`${MP_NAMES[sp.kind]!} reply`, version, xid)}`;
   const headerLength = s.length;
   s += multipartFlags((bytes[10]! << 8) | bytes[11]!, false);
+  const entries: unknown[] = [];
   let code: string | undefined;
   try {
-    while (r.remaining > 0) s += printer(sp.reply.decodeEntry(r, true));
+    while (r.remaining > 0) entries.push(sp.reply.decodeEntry(r, true));
   } catch (e) {
     if (!isOfpError(e)) throw e;
     code = e.code;
   }
   if (code === undefined) return undefined;
+  s += printer.print(entries) + (printer.onError ?? "");
   if (s.length > headerLength) {
     s = s.replace(/ $/, "");
     if (!s.endsWith("\n")) s += "\n";
@@ -539,17 +715,15 @@ function ofpToString(bytes: Uint8Array, verbosity: number): string {
   }
   if (length < bytes.length)
     return `(***only uses ${length} bytes out of ${bytes.length}***)\n${hexDump(bytes)}`;
+  if (isOnfBundleAdd(bytes)) return bundleAddToString(bytes, version, xid);
   let m: OfMessage;
   let code: string | undefined;
   try {
     m = decodeMessage(bytes);
-    if (
-      m.type === "experimenter" &&
-      m.experimenter !== NX_VENDOR_ID &&
-      m.experimenter !== ONF_VENDOR_ID
-    ) {
-      // OVS's raw-message table has no row for other vendors.
-      code = "OFPBRC_BAD_VENDOR";
+    if (m.type === "experimenter") {
+      // OVS's raw-message table: only some Nicira/ONF subtypes, each with a length rule.
+      const x = experimenterMessage(m.experimenter, m.expType, m.data);
+      if ("rawError" in x) code = x.rawError;
     }
     // A FLOW_MOD's actions were already checked against its match by the
     // strict decoder (codec/flow-check.ts), as OVS's ofputil_decode_flow_mod does.

@@ -2,13 +2,19 @@
  * Conversions between the binary registry's OXM entries (codec/oxm.ts) and the
  * text layer's flow/wildcards model (./flow-match.ts).
  */
-import { fieldByHeader, type Match, type MatchEntry, type OxmField } from "../oxm.js";
+import {
+  OXM_HASMASK,
+  fieldByHeader,
+  type Match,
+  type MatchEntry,
+  type OxmField,
+} from "../oxm.js";
 import { bigintToBytes, bytesToBigint } from "./addr.js";
 import { textFieldByHeader, type TextField, type WireHeader } from "./fields.js";
-import { canonicalMatch } from "../match.js";
 import {
   flowMatchToEntries,
   setField,
+  setTunMetadata,
   emptyFlowMatch,
   type FlowMatch,
 } from "./flow-match.js";
@@ -28,18 +34,30 @@ export function textFieldFor(f: OxmField): TextField | undefined {
 
 /** The OF1.3 `Match` OVS would send for this flow/wildcards model. */
 export function flowMatchToMatch(m: FlowMatch): Match {
-  // flowMatchToEntries builds in OVS's `nx_put_raw` order; canonicalMatch
-  // keeps that (it is the registry's order too) and guarantees it even if the
-  // two tables ever drift, so encodeMatch writes OVS's bytes.
+  // flowMatchToEntries builds in OVS's `nx_put_raw` order (canonical: what
+  // codec/match.ts canonicalMatch gives for these fields), so encodeMatch,
+  // which writes entries as given, produces OVS's bytes. Zero-width
+  // tun_metadata TLVs (raw entries) keep their place too.
   const entries: MatchEntry[] = flowMatchToEntries(m).map((e): MatchEntry => {
     const field = oxmFieldFor(e.header);
+    const width = e.width ?? field.size;
+    if (width === 0) {
+      // OVS writes `tun_metadata<N>=0` (and `=*`) as a zero-width TLV, which
+      // the registry's entries cannot hold: carried as a raw TLV.
+      return {
+        field: undefined,
+        header: (field.header | (e.mask === undefined ? 0 : OXM_HASMASK)) >>> 0,
+        experimenter: undefined,
+        payload: new Uint8Array(0),
+      };
+    }
     return {
       field,
-      value: bigintToBytes(e.value, field.size),
-      mask: e.mask === undefined ? undefined : bigintToBytes(e.mask, field.size),
+      value: bigintToBytes(e.value, width),
+      mask: e.mask === undefined ? undefined : bigintToBytes(e.mask, width),
     };
   });
-  return canonicalMatch({ entries });
+  return { entries };
 }
 
 /**
@@ -60,12 +78,12 @@ export function matchToFlowMatch(match: Match): { flow: FlowMatch; unknown: Matc
       unknown.push(e);
       continue;
     }
-    setField(
-      flow,
-      tf,
-      bytesToBigint(e.value),
-      e.mask === undefined ? undefined : bytesToBigint(e.mask),
-    );
+    const value = bytesToBigint(e.value);
+    const mask = e.mask === undefined ? undefined : bytesToBigint(e.mask);
+    if (tf.map.kind === "tun_metadata") {
+      // The TLV's own width is the field's (nx_pull_raw without a TLV map).
+      setTunMetadata(flow, tf, tf.map.index, value, mask, e.value.length);
+    } else setField(flow, tf, value, mask);
   }
   return { flow, unknown };
 }

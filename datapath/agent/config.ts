@@ -23,6 +23,7 @@
  *       - { name: patch-int, type: patch, ofport: 1, peer: patch-tun }
  *       - { name: vxlan-c2, type: vxlan, ofport: 2, remote_ip: 127.0.0.12, key: flow }
  *       - { name: cap0, type: pcap, rx_pcap: in.pcap, tx_pcap: out.pcap }
+ *       - { name: tapvm1, type: udp, remote: 127.0.0.1:40000 }   # frames over UDP (io/udp-tap.ts)
  * ```
  *
  * `peer` names the peer patch port (OVS options:peer), found in any bridge;
@@ -38,12 +39,13 @@ import { ipv4FromString } from "../../codec/packet/addr.js";
 import { VXLAN_UDP_PORT } from "../../codec/packet/constants.js";
 import { flowModMessage, parseFlow } from "../../codec/text/index.js";
 import type { Bridge } from "../bridge.js";
+import { parseUdpEndpoint } from "../io/udp-tap.js";
 import type { Datapath } from "../datapath.js";
 import { MAX_OFPORT, type PortSpec } from "../ports.js";
 import type { FailMode } from "./fail-mode.js";
 import { parseActiveTarget, parsePassiveTarget } from "./targets.js";
 
-export const PORT_TYPES = ["internal", "patch", "vxlan", "system", "pcap"] as const;
+export const PORT_TYPES = ["internal", "patch", "vxlan", "system", "pcap", "udp"] as const;
 export type PortType = (typeof PORT_TYPES)[number];
 
 export interface PortConfig {
@@ -60,6 +62,10 @@ export interface PortConfig {
   readonly interface?: string;
   readonly rxPcap?: string;
   readonly txPcap?: string;
+  /** udp ports: the peer `HOST:PORT` frames go to and are accepted from. */
+  readonly remote?: string;
+  /** udp ports: the address to bind, `HOST:PORT` (default 127.0.0.1:0). */
+  readonly local?: string;
 }
 
 export interface BridgeConfig {
@@ -97,6 +103,15 @@ const oneOrMany = z
 
 const intIn = (min: number, max: number) => z.number().int().min(min).max(max);
 
+const udpEndpoint = z.string().refine((s) => {
+  try {
+    parseUdpEndpoint(s);
+    return true;
+  } catch {
+    return false;
+  }
+}, "must be HOST:PORT");
+
 const portSchema = z
   .object({
     name: z.string().min(1).max(15),
@@ -112,6 +127,8 @@ const portSchema = z
     interface: z.string().optional(),
     rx_pcap: z.string().optional(),
     tx_pcap: z.string().optional(),
+    remote: udpEndpoint.optional(),
+    local: udpEndpoint.optional(),
   })
   .strict();
 
@@ -169,6 +186,8 @@ function portFromInput(p: PortInput, baseDir: string): PortConfig {
     interface: p.interface,
     rxPcap: file(p.rx_pcap),
     txPcap: file(p.tx_pcap),
+    remote: p.remote,
+    local: p.local,
   };
 }
 
@@ -265,6 +284,8 @@ export function checkSwitchConfig(cfg: SwitchConfig): void {
       }
       if (p.type === "vxlan" && p.remoteIp === undefined)
         errors.push(`bridge ${b.name}: vxlan port ${p.name} needs remote_ip`);
+      if (p.type === "udp" && p.remote === undefined)
+        errors.push(`bridge ${b.name}: udp port ${p.name} needs remote`);
       if (p.type === "patch") {
         const peer = p.peer === undefined ? undefined : findPeer(cfg, p.peer);
         if (peer === undefined) errors.push(`bridge ${b.name}: patch port ${p.name} has no peer`);
@@ -297,7 +318,7 @@ export function findPeer(
   return undefined;
 }
 
-/** The pure switch's PortSpec for a configured port (system and pcap ports are sinks the I/O layer serves). */
+/** The pure switch's PortSpec for a configured port (system, pcap and udp ports are sinks the I/O layer serves). */
 export function portSpec(cfg: SwitchConfig, p: PortConfig): PortSpec {
   const base = {
     name: p.name,
@@ -310,6 +331,7 @@ export function portSpec(cfg: SwitchConfig, p: PortConfig): PortSpec {
       return { ...base, kind: "internal" };
     case "system":
     case "pcap":
+    case "udp":
       return { ...base, kind: "sink" };
     case "patch": {
       const peer = findPeer(cfg, p.peer ?? "");

@@ -2,7 +2,7 @@
  * A running switch process (what `dvrflow switch` starts; one ovs-vswitchd):
  * the pure {@link Datapath} with its bridges and ports from a
  * {@link SwitchConfig}, the real I/O behind the ports (VXLAN over UDP, Linux
- * interfaces through libpcap, pcap files), one {@link BridgeAgent} per bridge
+ * interfaces through libpcap, pcap files, taps over UDP), one {@link BridgeAgent} per bridge
  * for OpenFlow, and the clock.
  *
  * Time: one interval timer ticks every `tickMs` (default 100 ms): the
@@ -22,6 +22,7 @@ import { Datapath } from "../datapath.js";
 import type { Port } from "../ports.js";
 import { PcapWriter, readPcapFile, type PcapRecord } from "../io/pcap-file.js";
 import { SystemPort } from "../io/system-port.js";
+import { UdpTapPort, parseUdpEndpoint } from "../io/udp-tap.js";
 import { VxlanUdp } from "../io/vxlan-udp.js";
 import { BridgeAgent } from "./bridge-agent.js";
 import type { ChannelLimits } from "./channel.js";
@@ -82,6 +83,9 @@ export class SwitchRuntime {
   readonly agents = new Map<string, BridgeAgent>();
   vxlan: VxlanUdp | null = null;
   readonly systemPorts: SystemPort[] = [];
+  readonly udpPorts: UdpTapPort[] = [];
+  /** udp ports waiting to be bound (openPorts is synchronous; start awaits them). */
+  private udpPending: { br: Bridge; port: Port; tap: UdpTapPort }[] = [];
   private readonly writers: PcapWriter[] = [];
   private readonly router = new PortRouter();
   private readonly options: RuntimeOptions;
@@ -133,6 +137,9 @@ export class SwitchRuntime {
     }
     this.openPorts();
     if (this.vxlan !== null) await this.vxlan.start();
+    for (const { br, port, tap } of this.udpPending.splice(0)) {
+      await tap.open((frame) => this.receive(br, port, frame));
+    }
     for (const b of this.config.bridges) {
       const agent = new BridgeAgent(this.bridges.get(b.name)!, {
         controllers: b.controllers.map(parseActiveTarget),
@@ -177,6 +184,16 @@ export class SwitchRuntime {
           this.systemPorts.push(sp);
           sp.open((frame) => this.receive(br, port, frame));
           this.router.add(port, (f, n) => sp.transmit(f, n));
+        } else if (pc.type === "udp") {
+          const tap = new UdpTapPort(
+            pc.name,
+            parseUdpEndpoint(pc.remote ?? ""),
+            pc.local === undefined ? undefined : parseUdpEndpoint(pc.local),
+            this.log,
+          );
+          this.udpPorts.push(tap);
+          this.udpPending.push({ br, port, tap });
+          this.router.add(port, (f, n) => tap.transmit(f, n));
         }
         if (pc.rxPcap !== undefined) this.addPcapIn(br, port, pc.rxPcap);
         if (pc.txPcap !== undefined) this.addPcapOut(port, pc.txPcap);
@@ -298,6 +315,7 @@ export class SwitchRuntime {
     this.timer = null;
     for (const a of this.agents.values()) await a.stop();
     for (const sp of this.systemPorts) sp.close();
+    for (const tap of this.udpPorts) tap.close();
     this.vxlan?.close();
     for (const w of this.writers) w.close();
   }

@@ -18,11 +18,20 @@
  *   the walk stops at the first subtable whose highest priority is ≤ the best
  *   match so far: nothing in it or after it can win.
  * - The walk is compiled: for the first {@link ClassifierOptions.unroll}
- *   subtables a JavaScript function is generated with the masks inlined
- *   (codegen.ts); the rest, if any, use the data-driven loop. Compiled state is
- *   rebuilt lazily, at the first lookup after a change that alters it (a
- *   subtable created or destroyed, a subtable's max priority changed, a hash
- *   table resized); rule changes inside existing subtables do not regenerate.
+ *   subtables a JavaScript function is generated with the masks inlined and
+ *   no data-dependent branch per subtable (codegen.ts); the rest, if any, use
+ *   the data-driven loop. Compiled state is rebuilt lazily, at the first
+ *   lookup after a change that alters it (a subtable created or destroyed, a
+ *   subtable's max priority changed, a table resized); rule changes inside
+ *   existing subtables do not regenerate.
+ * - Staged lookup and prefix tries (OVS lib/classifier.c; stages.ts,
+ *   stage-filter.ts, prefix-trie.ts) let a lookup leave a subtable at the
+ *   first stage whose partial key no rule has, or skip it when the address
+ *   trie shows that no rule of its prefix length can match.
+ *   {@link Classifier.lookupWithWildcards} always uses both, because they are
+ *   what keep the reported megaflow wildcards narrow (OVS `classifier_lookup`
+ *   with `wc`). The plain lookups use them when {@link ClassifierOptions}
+ *   says so: on OVS's benchmark they cost more than they save (bench/README.md).
  *
  * Ties. When several rules of the highest priority match, OpenFlow 1.3 says
  * the choice is undefined (§6.4 "Flow Table"), and OVS returns whichever it
@@ -38,18 +47,25 @@
  */
 import type { FlowKey } from "../../codec/packet/flow-key.js";
 import type { CompiledMatch } from "./compiled-match.js";
-import { generateLookup, type LookupFn, type TailFn } from "./codegen.js";
+import { MAX_UNROLL, generateLookup, type LookupFn, type TailFn } from "./codegen.js";
+import { PrefixTrie, TRIE_FIELDS, prefixMask } from "./prefix-trie.js";
 import { ClsRule } from "./rule.js";
 import { Subtable } from "./subtable.js";
 
 export interface ClassifierOptions {
   /** Generate specialised lookup code (default true). False = the data-driven loop only. */
   readonly codegen?: boolean;
-  /** How many subtables (in probe order) get generated code; the rest use the loop (default 64). */
+  /** How many subtables (in probe order) get generated code, at most 64; the rest use the loop (default 64). */
   readonly unroll?: number;
+  /**
+   * Check the stage filters in the plain (generated) lookups too (default
+   * false: measured slower on OVS's benchmark, where most partial keys are
+   * present). {@link Classifier.lookupWithWildcards} always stages.
+   */
+  readonly staged?: boolean;
 }
 
-const DEFAULT_UNROLL = 64;
+const DEFAULT_UNROLL = MAX_UNROLL;
 
 export class Classifier<P = unknown> {
   private readonly bySignature = new Map<string, Subtable<P>>();
@@ -60,16 +76,24 @@ export class Classifier<P = unknown> {
   private nRules = 0;
   private readonly useCodegen: boolean;
   private readonly unroll: number;
+  private readonly staged: boolean;
   private fn: LookupFn<P>;
   private source: string | null = null;
   private readonly generic: LookupFn<P>;
   private readonly tail: TailFn<P>;
+  /** One prefix trie per {@link TRIE_FIELDS} entry, over every rule with a CIDR prefix on the field. */
+  private readonly tries: PrefixTrie[] = TRIE_FIELDS.map(() => new PrefixTrie());
+  /** Per-lookup trie results (lookupWithWildcards): plens, maskbits, and whether computed. */
+  private readonly triePlens = new Int32Array(TRIE_FIELDS.length);
+  private readonly trieBits = new Int32Array(TRIE_FIELDS.length);
+  private readonly stagedOut: { rule: ClsRule<P> | null } = { rule: null };
   /** Number of compiled-state rebuilds (regenerations), for tests and metrics. */
   rebuilds = 0;
 
   constructor(options: ClassifierOptions = {}) {
     this.useCodegen = options.codegen ?? true;
-    this.unroll = Math.max(0, options.unroll ?? DEFAULT_UNROLL);
+    this.unroll = Math.min(MAX_UNROLL, Math.max(0, options.unroll ?? DEFAULT_UNROLL));
+    this.staged = options.staged ?? false;
     this.generic = (w, o) => this.walkFrom(w, o, 0, null);
     this.tail = (w, o, best) => this.walkFrom(w, o, this.unroll, best);
     this.fn = this.generic;
@@ -103,7 +127,10 @@ export class Classifier<P = unknown> {
     const replaced = st.insert(rule);
     rule.owner = this;
     if (replaced !== null) replaced.owner = null;
-    else this.nRules++;
+    else {
+      this.nRules++;
+      this.trackPrefixes(st, rule, true);
+    }
     if (st.maxPriority !== maxBefore || st.arraysVersion !== arraysBefore) this.dirty = true;
     return replaced;
   }
@@ -114,13 +141,15 @@ export class Classifier<P = unknown> {
     const st = this.bySignature.get(rule.match.maskKey);
     if (st === undefined) return false;
     const maxBefore = st.maxPriority;
+    const arraysBefore = st.arraysVersion;
     if (!st.remove(rule)) return false;
     rule.owner = null;
     this.nRules--;
+    this.trackPrefixes(st, rule, false);
     if (st.nRules === 0) {
       this.bySignature.delete(st.maskKey);
       this.dirty = true;
-    } else if (st.maxPriority !== maxBefore) {
+    } else if (st.maxPriority !== maxBefore || st.arraysVersion !== arraysBefore) {
       this.dirty = true;
     }
     return true;
@@ -136,6 +165,7 @@ export class Classifier<P = unknown> {
   clear(): void {
     for (const r of this.rules()) r.owner = null;
     this.bySignature.clear();
+    for (let f = 0; f < this.tries.length; f++) this.tries[f] = new PrefixTrie();
     this.nRules = 0;
     this.dirty = true;
   }
@@ -160,6 +190,72 @@ export class Classifier<P = unknown> {
   lookupAt(words: Uint32Array, offset: number): ClsRule<P> | null {
     if (this.dirty) this.rebuild();
     return this.fn(words, offset);
+  }
+
+  /**
+   * {@link lookup}, also reporting the key bits the answer depends on (OVS
+   * `classifier_lookup` with a `struct flow_wildcards`, the megaflow mask):
+   * for every FlowKey word, the bits this lookup consulted are OR-ed into
+   * `wcOut[word]` (so a caller walking several tables zeroes `wcOut` once and
+   * accumulates). Any key equal to `key` on every bit set in `wcOut` gets the
+   * same rule from this classifier, until the rules change.
+   *
+   * The bits are the union of the masks of the subtables probed, narrowed as
+   * OVS narrows them: a subtable left at a stage contributes only the words
+   * of the stages it looked at, and a subtable skipped by a prefix trie only
+   * the address bits the trie walk examined. Subtables after the priority
+   * early exit contribute nothing. Returns the same rule as {@link lookup}.
+   */
+  lookupWithWildcards(key: FlowKey, wcOut: Uint32Array): ClsRule<P> | null {
+    return this.lookupWordsWithWildcards(key.w, wcOut, 0);
+  }
+
+  /** {@link lookupWithWildcards} on raw FlowKey words at `offset`. */
+  lookupWordsWithWildcards(w: Uint32Array, wcOut: Uint32Array, offset = 0): ClsRule<P> | null {
+    if (this.dirty) this.rebuild();
+    const subs = this.sorted;
+    const tries = this.tries;
+    const nTries = tries.length;
+    const plens = this.triePlens;
+    const maskbits = this.trieBits;
+    const out = this.stagedOut;
+    let looked = 0;
+    let best: ClsRule<P> | null = null;
+    let bestPri = -1;
+    for (let s = 0; s < subs.length; s++) {
+      const st = subs[s]!;
+      if (st.maxPriority <= bestPri) break;
+      // Prefix tries first (OVS check_tries): no hashing when a trie rules the subtable out.
+      let skipped = false;
+      for (let f = 0; f < nTries; f++) {
+        const len = st.triePlens[f]!;
+        if (len <= 0) continue;
+        if ((looked & (1 << f)) === 0) {
+          const trie = tries[f]!;
+          trie.lookup(w[offset + TRIE_FIELDS[f]!]!);
+          plens[f] = trie.plens;
+          maskbits[f] = trie.maskbits;
+          looked |= 1 << f;
+        }
+        if ((plens[f]! & (1 << (len - 1))) === 0) {
+          wcOut[TRIE_FIELDS[f]!] = wcOut[TRIE_FIELDS[f]!]! | prefixMask(Math.min(len, maskbits[f]!));
+          skipped = true;
+          break;
+        }
+      }
+      if (skipped) continue;
+      const nUsed = st.lookupStaged(w, offset, out);
+      const words = st.words;
+      const masks = st.masks;
+      for (let j = 0; j < nUsed; j++) wcOut[words[j]!] = wcOut[words[j]!]! | masks[j]!;
+      const r = out.rule;
+      if (r !== null && r.priority > bestPri) {
+        best = r;
+        bestPri = r.priority;
+      }
+    }
+    out.rule = null;
+    return best;
   }
 
   /** Every rule (subtable by subtable; order unspecified). */
@@ -190,12 +286,23 @@ export class Classifier<P = unknown> {
 
   // ---- compiled state ----
 
+  /** Adds (or removes) the rule's prefixes on the trie fields. */
+  private trackPrefixes(st: Subtable<P>, rule: ClsRule<P>, add: boolean): void {
+    for (let f = 0; f < TRIE_FIELDS.length; f++) {
+      const len = st.triePlens[f]!;
+      if (len <= 0) continue;
+      const v = rule.match.values[st.trieSlots[f]!]!;
+      if (add) this.tries[f]!.insert(v, len);
+      else this.tries[f]!.remove(v, len);
+    }
+  }
+
   private rebuild(): void {
     const subs = [...this.bySignature.values()];
     subs.sort((a, b) => b.maxPriority - a.maxPriority || a.id - b.id);
     this.sorted = subs;
     if (this.useCodegen && subs.length > 0 && this.unroll > 0) {
-      const g = generateLookup(subs, this.unroll, this.tail);
+      const g = generateLookup(subs, this.unroll, this.tail, { staged: this.staged });
       this.fn = g.fn;
       this.source = g.source;
     } else {

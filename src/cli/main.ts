@@ -203,6 +203,53 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     );
 
   program
+    .command("plumb")
+    .description(
+      "create/keep a host's br-int, br-tun, patch, VXLAN and VM ports over OVSDB, or print ovs-vsctl commands",
+    )
+    .requiredOption("--config <file>", "topology YAML file")
+    .requiredOption("--host <name>", "the compute host")
+    .option("--ovsdb <remote>", "OVSDB remote tcp:IP:PORT or unix:PATH (default: the host's ovsdb)")
+    .option("--store <path>", "SQLite store for persisted local VLANs")
+    .option("--controller <target>", "controller target, e.g. tcp:198.51.100.1:6653 or unix:PATH")
+    .option("--datapath-type <type>", "bridge datapath_type: netdev (userspace), system, dummy")
+    .option("--dst-port <port>", "VXLAN UDP port when not 4789")
+    .option("--vm-port-type <type>", "interface type of VM ports dvrflow creates (default system)")
+    .option("--underlay-port <ifs>", "interfaces for br-phy (comma-separated): userspace VXLAN")
+    .option("--underlay-bridge <name>", "underlay bridge name (default br-phy)")
+    .option(
+      "--underlay-prefix <len>",
+      "prefix length of the tunnel IP on the underlay (default 24)",
+    )
+    .option("--timeout <ms>", "OVSDB connect/request time limit")
+    .option("--print", "print the ovs-vsctl script even when an OVSDB remote is known")
+    .option("--dry-run", "report what would change (exit 2 if anything) without writing")
+    .action(async (opts: Record<string, string | boolean | undefined>) => {
+      const { runPlumb } = await import("./commands/plumb.js");
+      const args: string[] = [];
+      for (const [flag, key] of [
+        ["--config", "config"],
+        ["--host", "host"],
+        ["--ovsdb", "ovsdb"],
+        ["--store", "store"],
+        ["--controller", "controller"],
+        ["--datapath-type", "datapathType"],
+        ["--dst-port", "dstPort"],
+        ["--vm-port-type", "vmPortType"],
+        ["--underlay-port", "underlayPort"],
+        ["--underlay-bridge", "underlayBridge"],
+        ["--underlay-prefix", "underlayPrefix"],
+        ["--timeout", "timeout"],
+      ] as const) {
+        const v = opts[key];
+        if (typeof v === "string") args.push(flag, v);
+      }
+      if (opts.print === true) args.push("--print");
+      if (opts.dryRun === true) args.push("--dry-run");
+      status = await runPlumb(args, io);
+    });
+
+  program
     .command("tour")
     .description(
       "round-trip the embedded Neutron DVR flows through the codec (what npm start runs)",
@@ -210,6 +257,19 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     .action(async () => {
       const { runTour } = await import("./commands/tour.js");
       status = await runTour([], io);
+    });
+
+  program
+    .command("demo")
+    .description(
+      "the embedded DVR demo: controller, one switch process per host, VMs pinging (npm start)",
+    )
+    .helpOption(false)
+    .allowUnknownOption()
+    .allowExcessArguments()
+    .action(async (_opts: unknown, cmd: Command) => {
+      const { runDemoCommand } = await import("./commands/demo.js");
+      status = await runDemoCommand(cmd.args, io);
     });
 
   program

@@ -113,8 +113,23 @@ function meta(): fc.Arbitrary<string[]> {
             .map(([i, b]) => `NXM_NX_XXREG${i}[${b}..${b + 7}]=0x5a`),
         ),
       ),
+      // Tunnel flags and metadata (non-zero: OVS writes a zero tun_metadata
+      // as a zero-width TLV the codec's strict decoder refuses).
+      opt(fc.constantFrom("tun_flags=+oam", "tun_flags=-oam", "tun_flags=oam", "tun_gbp_id=7")),
+      opt(
+        fc
+          .tuple(
+            fc.integer({ min: 0, max: 63 }),
+            fc.bigInt({ min: 1n, max: (1n << 96n) - 1n }),
+            opt(fc.bigInt({ min: 1n, max: (1n << 64n) - 1n })),
+          )
+          .map(
+            ([i, v, k]) =>
+              `tun_metadata${i}=0x${v.toString(16)}${k === undefined ? "" : `/0x${k.toString(16)}`}`,
+          ),
+      ),
     )
-    .map(([tun, tsrc, tdst, reg, md, mark, ct, zone, xreg]) => {
+    .map(([tun, tsrc, tdst, reg, md, mark, ct, zone, xreg, tflags, tmd]) => {
       const t: string[] = [];
       if (tun !== undefined) t.push(`tun_id=${tun[0]}${tun[1] === undefined ? "" : `/${tun[1]}`}`);
       if (tsrc !== undefined) t.push(`tun_src=${tsrc}`);
@@ -126,6 +141,8 @@ function meta(): fc.Arbitrary<string[]> {
       if (ct !== undefined) t.push(`ct_state=${ct}`);
       if (zone !== undefined) t.push(`ct_zone=${zone}`);
       if (xreg !== undefined) t.push(xreg);
+      if (tflags !== undefined) t.push(tflags);
+      if (tmd !== undefined) t.push(tmd);
       return t;
     });
 }
@@ -354,6 +371,18 @@ function actionArb(m: MatchGen, table: number): fc.Arbitrary<string[]> {
       .map(([r, ofs, n]) => `push:NXM_NX_REG${r}[${ofs}..${Math.min(31, ofs + n - 1)}]`),
     reg.map((r) => `pop:NXM_NX_REG${r}[]`),
     fc.constantFrom("push:NXM_NX_TUN_ID[]", "push:NXM_OF_ETH_SRC[]", "pop:xreg3[0..15]"),
+    fc
+      .tuple(fc.integer({ min: 0, max: 63 }), fc.bigInt({ min: 1n, max: (1n << 80n) - 1n }))
+      .map(([i, v]) => `set_field:0x${v.toString(16)}->tun_metadata${i}`),
+    fc
+      .tuple(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 1, max: 0xffff }))
+      .map(([i, v]) => `set_field:0x${v.toString(16)}/0xff0f->tun_metadata${i}`),
+    fc
+      .tuple(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 100 }))
+      .map(([i, b]) => `load:0x3->NXM_NX_TUN_METADATA${i}[${b}..${b + 3}]`),
+    fc
+      .tuple(fc.integer({ min: 0, max: 63 }), reg)
+      .map(([i, r]) => `move:NXM_NX_TUN_METADATA${i}[0..31]->NXM_NX_REG${r}[]`),
     fc
       .tuple(
         fc.oneof(port.map(String), fc.constantFrom("LOCAL", "IN_PORT")),

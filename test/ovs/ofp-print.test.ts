@@ -280,7 +280,310 @@ function messages(seed: number): OfMessage[] {
   return out;
 }
 
+const u64Max = (1n << 64n) - 1n;
+
+/**
+ * Generated statistics, feature, mod, async, queue-config, bundle and
+ * experimenter messages (the kinds printed by codec/text/print-stats.ts and
+ * print-messages.ts). Values are random; neighbours repeat sometimes (table
+ * stats "ditto" runs) and counters are sometimes UINT64_MAX ("?").
+ */
+function moreMessages(seed: number): OfMessage[] {
+  const flows = sampleFlows(PER_KIND, seed + 7);
+  const u64 = fc.oneof(
+    { weight: 4, arbitrary: fc.bigInt({ min: 0n, max: u64Max }) },
+    { weight: 1, arbitrary: fc.constant(u64Max) },
+  );
+  const u32 = fc.integer({ min: 0, max: 0xffffffff });
+  const port = fc.oneof(
+    fc.integer({ min: 1, max: 0xfeff }),
+    fc.constantFrom(0xfffffffe, 0xfffffff8, 0xfffffffd),
+  );
+  const rows = fc.sample(
+    fc.record({
+      a: u64,
+      b: u64,
+      c: u64,
+      d: u64,
+      n: u32,
+      m: u32,
+      port,
+      k: fc.integer({ min: 0, max: 5 }),
+      bits: u32,
+      bits2: u32,
+      dur: fc.oneof(fc.integer({ min: 0, max: 1e6 }), fc.constant(0xffffffff)),
+      nsec: fc.constantFrom(0, 500_000_000, 123_456_789),
+      mac: fc.uint8Array({ minLength: 6, maxLength: 6 }),
+      rates: fc.array(fc.integer({ min: 0, max: 0xffff }), { minLength: 2, maxLength: 2 }),
+    }),
+    { seed, numRuns: PER_KIND },
+  );
+  const out: OfMessage[] = [];
+  let xid = 1;
+  rows.forEach((r, i) => {
+    const f = flows[i % flows.length]!;
+    const acts = f.instructions.flatMap((x) => (x.type === "apply_actions" ? x.actions : []));
+    const counters = (n: number) =>
+      Array.from({ length: n }, (_, j) => ({
+        packetCount: j === 1 ? u64Max : r.a >> BigInt(j),
+        byteCount: r.b >> BigInt(j),
+      }));
+    const portStats = (p: number) => ({
+      portNo: p,
+      rxPackets: r.a,
+      txPackets: r.b,
+      rxBytes: r.c,
+      txBytes: r.d,
+      rxDropped: r.a >> 3n,
+      txDropped: r.b >> 5n,
+      rxErrors: i % 3 === 0 ? u64Max : 7n,
+      txErrors: r.c >> 7n,
+      rxFrameErr: r.d >> 9n,
+      rxOverErr: 0n,
+      rxCrcErr: r.a >> 11n,
+      collisions: r.b >> 13n,
+      durationSec: r.dur,
+      durationNsec: r.nsec,
+    });
+    const bands = [
+      { kind: "drop" as const, rate: r.n, burstSize: r.m },
+      { kind: "dscp_remark" as const, rate: r.m, burstSize: r.n, precLevel: r.k },
+    ].slice(0, 1 + (i % 2));
+    const groupType = i % 4;
+    const buckets = Array.from({ length: groupType === 2 ? 1 : 1 + (i % 3) }, (_, j) => ({
+      weight: groupType === 1 ? (j + i) % 3 : 0,
+      watchPort: groupType === 3 ? r.port : 0xffffffff,
+      watchGroup: groupType === 3 && j === 0 ? r.k : 0xffffffff,
+      actions: j === 0 ? acts.slice(0, 3) : [{ type: "output" as const, port: 1 + j, maxLen: 0 }],
+    }));
+    const mp = (body: Extract<OfMessage, { type: "multipart_reply" }>["body"]): OfMessage => ({
+      type: "multipart_reply",
+      xid: xid++,
+      flags: i % 7 === 0 ? 1 : 0,
+      body,
+    });
+    out.push(
+      mp({
+        kind: "table",
+        entries: Array.from({ length: 1 + (i % 6) }, (_, t) => ({
+          tableId: t + (i % 3),
+          activeCount: t % 3 === 1 ? 0 : r.n,
+          lookupCount: t % 3 === 1 ? 0n : r.a,
+          matchedCount: t % 3 === 1 ? 0n : r.b,
+        })),
+      }),
+      mp({ kind: "port_stats", entries: [portStats(r.port), portStats(1 + (i % 9))] }),
+      mp({
+        kind: "queue",
+        entries: [
+          {
+            portNo: r.port,
+            queueId: i % 5 === 0 ? 0xffffffff : r.n,
+            txBytes: r.a,
+            txPackets: r.b,
+            txErrors: r.c,
+            durationSec: r.dur,
+            durationNsec: r.nsec,
+          },
+        ],
+      }),
+      mp({
+        kind: "group",
+        entries: [
+          {
+            groupId: r.n,
+            refCount: r.m,
+            packetCount: r.a,
+            byteCount: r.b,
+            durationSec: r.dur,
+            durationNsec: r.nsec,
+            bucketStats: counters(i % 4),
+          },
+        ],
+      }),
+      mp({ kind: "group_desc", entries: [{ groupType, groupId: r.n % 0xffffff00, buckets }] }),
+      mp({
+        kind: "group_features",
+        types: r.bits & 0xf,
+        capabilities: r.bits2 & 0xf,
+        maxGroups: [r.n, r.m, r.k, 0],
+        actions: [r.bits, r.bits2, r.bits ^ r.bits2, 1],
+      }),
+      mp({
+        kind: "meter",
+        entries: [
+          {
+            meterId: i % 6 === 0 ? 0xfffffffd : r.n % 0xffff0000,
+            flowCount: r.m,
+            packetInCount: r.a,
+            byteInCount: r.b,
+            durationSec: r.dur,
+            durationNsec: r.nsec,
+            bandStats: counters(i % 3),
+          },
+        ],
+      }),
+      mp({
+        kind: "meter_config",
+        entries: [{ flags: [1, 2, 5, 9, 6, 13][i % 6]!, meterId: 1 + (r.n % 1000), bands }],
+      }),
+      mp({
+        kind: "meter_features",
+        maxMeter: r.n,
+        bandTypes: r.bits & 7,
+        capabilities: r.bits2 & 0x1f,
+        maxBands: r.k,
+        maxColor: r.k * 3,
+      }),
+      { type: "multipart_request", xid: xid++, flags: 0, body: { kind: "table" } },
+      { type: "multipart_request", xid: xid++, flags: 0, body: { kind: "group_desc" } },
+      {
+        type: "multipart_request",
+        xid: xid++,
+        flags: 0,
+        body: { kind: "queue", portNo: r.port, queueId: i % 2 === 0 ? 0xffffffff : r.n },
+      },
+      {
+        type: "multipart_request",
+        xid: xid++,
+        flags: 0,
+        body: { kind: "group", groupId: [0xfffffffc, 0xffffffff, r.n % 0xffffff00][i % 3]! },
+      },
+      {
+        type: "multipart_request",
+        xid: xid++,
+        flags: 0,
+        body: {
+          kind: i % 2 === 0 ? "meter" : "meter_config",
+          meterId: [0xffffffff, 0xfffffffd, 0xfffffffe, 7, 0xfffffff0][i % 5]!,
+        },
+      },
+      {
+        type: i % 2 === 0 ? "get_async_reply" : "set_async",
+        xid: xid++,
+        packetInMask: [r.bits & 0xf, r.bits2 & 7],
+        portStatusMask: [r.bits >>> 8, r.k],
+        flowRemovedMask: [r.bits2 >>> 4, r.bits & 0x3f],
+      },
+      {
+        type: "port_mod",
+        xid: xid++,
+        portNo: r.port,
+        hwAddr: r.mac,
+        config: r.bits & 0x65,
+        mask: r.bits2 & 0x6f,
+        advertise: i % 4 === 0 ? 0 : r.bits & 0xffff,
+      },
+      { type: "table_mod", xid: xid++, tableId: i % 5 === 0 ? 0xff : r.k, config: 0 },
+      { type: "role_reply", xid: xid++, role: i % 4, generationId: i % 3 === 0 ? u64Max : r.a },
+      { type: "queue_get_config_request", xid: xid++, port: r.port },
+      {
+        type: "queue_get_config_reply",
+        xid: xid++,
+        port: r.port,
+        queues: [
+          {
+            queueId: r.n,
+            port: r.port,
+            properties: [
+              { kind: "min_rate", rate: r.rates[0]! % 1200 },
+              { kind: "max_rate", rate: r.rates[1]! },
+            ],
+          },
+          { queueId: r.m, port: r.port, properties: [] },
+        ],
+      },
+      {
+        type: "meter_mod",
+        xid: xid++,
+        command: i % 3,
+        flags: [1, 2, 5, 9, 6, 13][i % 6]!,
+        meterId: 1 + (r.n % 1000),
+        bands,
+      },
+      {
+        type: "group_mod",
+        xid: xid++,
+        command: i % 2,
+        groupType,
+        groupId: r.n % 0xffffff00,
+        buckets,
+      },
+      {
+        type: "bundle_add",
+        xid: xid,
+        bundleId: r.n,
+        flags: r.k & 3,
+        // OVS requires the bundled message to carry the outer xid.
+        message: flowModMessage(f, i % 5 === 0 ? xid + 1 : xid),
+        properties: new Uint8Array(0),
+      },
+      {
+        type: "bundle_ctrl",
+        xid: xid++,
+        bundleId: r.n,
+        ctrlType: i % 8,
+        flags: r.k & 3,
+        properties: new Uint8Array(0),
+      },
+      {
+        type: "experimenter",
+        xid: xid++,
+        experimenter: [0x2320, 0x4f4e4600, 0x2320, 0x2320][i % 4]!,
+        expType: [18, 1871, 20, 16][i % 4]!,
+        data: [
+          new Uint8Array(0),
+          new Uint8Array(0),
+          Uint8Array.of(0, 0, 0, 0, 0, 0, r.k, i),
+          Uint8Array.of(0, 0, 0, i % 4),
+        ][i % 4]!,
+      },
+    );
+  });
+  return out;
+}
+
 describe("ofp-print vs ovs-ofctl", () => {
+  itOvs(
+    `stats, mods, async, queue, bundle and experimenter messages print as OVS prints them (seed ${SEED})`,
+    () => {
+      const all = moreMessages(SEED);
+      // A bundle-add prints a whole inner message, which ofp-parse's record
+      // splitter cannot tell apart: those go through ofp-print one by one.
+      const msgs = all.filter((m) => m.type !== "bundle_add");
+      const bundles = all.filter((m) => m.type === "bundle_add").slice(0, 40);
+      for (const m of bundles) {
+        const b = encodeMessage(m).slice();
+        expect(ofpPrint(b), Buffer.from(b).toString("hex")).toBe(ovsOfpPrintOne(b));
+      }
+      const bytes = msgs.map((m) => encodeMessage(m).slice());
+      const ovs = ovsOfpParse(bytes);
+      const byKind = new Map<string, { ok: number; bad: number }>();
+      const problems: string[] = [];
+      bytes.forEach((b, i) => {
+        const m = msgs[i]!;
+        const kind =
+          m.type === "multipart_reply" || m.type === "multipart_request"
+            ? `${m.type}:${m.body.kind}`
+            : m.type;
+        const tally = byKind.get(kind) ?? { ok: 0, bad: 0 };
+        byKind.set(kind, tally);
+        const ours = ofpPrint(b);
+        if (ours === ovs[i]) tally.ok++;
+        else {
+          tally.bad++;
+          if (problems.length < 10)
+            problems.push(
+              `${kind} ${Buffer.from(b).toString("hex")}\n--- ovs\n${ovs[i]}--- ours\n${ours}`,
+            );
+        }
+      });
+      console.log([...byKind].map(([k, t]) => `${k}: ${t.ok}/${t.ok + t.bad}`).join(", "));
+      for (const p of problems) console.log(p);
+      expect(problems).toEqual([]);
+    },
+  );
+
   itOvs(`generated messages print as OVS prints them (seed ${SEED})`, () => {
     console.log(`ofp-print corpus: seed=${SEED}`);
     const msgs = messages(SEED);
@@ -310,6 +613,142 @@ describe("ofp-print vs ovs-ofctl", () => {
     expect(problems).toEqual([]);
   });
 
+  itOvs("list replies that fail part-way print the entries before the error, as OVS does", () => {
+    const flows = sampleFlows(6, SEED + 3);
+    const ps = (p: number) => ({
+      portNo: p,
+      rxPackets: 1n,
+      txPackets: 2n,
+      rxBytes: 3n,
+      txBytes: 4n,
+      rxDropped: 5n,
+      txDropped: 6n,
+      rxErrors: 7n,
+      txErrors: 8n,
+      rxFrameErr: 9n,
+      rxOverErr: 10n,
+      rxCrcErr: 11n,
+      collisions: 12n,
+      durationSec: 1,
+      durationNsec: 2,
+    });
+    const three = [1, 2, 3];
+    const bodies: Extract<OfMessage, { type: "multipart_reply" }>["body"][] = [
+      {
+        kind: "flow",
+        entries: flows.slice(0, 3).map((f) => ({
+          tableId: f.tableId,
+          durationSec: 1,
+          durationNsec: 2,
+          priority: f.priority,
+          idleTimeout: 0,
+          hardTimeout: 0,
+          flags: 0,
+          cookie: 0n,
+          packetCount: 1n,
+          byteCount: 2n,
+          match: f.match,
+          instructions: f.instructions,
+        })),
+      },
+      { kind: "port_stats", entries: three.map(ps) },
+      {
+        kind: "queue",
+        entries: three.map((q) => ({
+          portNo: 1,
+          queueId: q,
+          txBytes: 1n,
+          txPackets: 2n,
+          txErrors: 3n,
+          durationSec: 4,
+          durationNsec: 5,
+        })),
+      },
+      {
+        kind: "group",
+        entries: three.map((g) => ({
+          groupId: g,
+          refCount: 1,
+          packetCount: 2n,
+          byteCount: 3n,
+          durationSec: 4,
+          durationNsec: 5,
+          bucketStats: [{ packetCount: 1n, byteCount: 2n }],
+        })),
+      },
+      {
+        kind: "group_desc",
+        entries: three.map((g) => ({
+          groupType: 0,
+          groupId: g,
+          buckets: [
+            {
+              weight: 0,
+              watchPort: 0xffffffff,
+              watchGroup: 0xffffffff,
+              actions: [{ type: "output" as const, port: g, maxLen: 0 }],
+            },
+          ],
+        })),
+      },
+      {
+        kind: "meter",
+        entries: three.map((m) => ({
+          meterId: m,
+          flowCount: 1,
+          packetInCount: 2n,
+          byteInCount: 3n,
+          durationSec: 4,
+          durationNsec: 5,
+          bandStats: [{ packetCount: 1n, byteCount: 2n }],
+        })),
+      },
+      {
+        kind: "meter_config",
+        entries: three.map((m) => ({
+          flags: 5,
+          meterId: m,
+          bands: [{ kind: "drop" as const, rate: 1, burstSize: 2 }],
+        })),
+      },
+      {
+        kind: "table",
+        entries: [0, 1, 2].map((t) => ({
+          tableId: t,
+          activeCount: t,
+          lookupCount: 1n,
+          matchedCount: 1n,
+        })),
+      },
+    ];
+    const cases: Uint8Array[] = [];
+    for (const body of bodies) {
+      for (const cut of [4, 8, 16]) {
+        const full = encodeMessage({ type: "multipart_reply", xid: 9, flags: 0, body }).slice();
+        const b = full.slice(0, full.length - cut);
+        b[2] = b.length >> 8;
+        b[3] = b.length & 0xff;
+        cases.push(b);
+      }
+    }
+    // The Ryu flow-stats vector whose fourth entry has a duplicate instruction.
+    cases.push(
+      Uint8Array.from(
+        readFileSync(
+          "/work/shared/openflow-vectors/ryu-of13/packet/4-12-ofp_flow_stats_reply.packet",
+        ),
+      ),
+    );
+    let partial = 0;
+    for (const c of cases) {
+      const ours = ofpPrint(c);
+      expect(ours, Buffer.from(c).toString("hex")).toBe(ovsOfpPrintOne(c));
+      if (/^OFPST_\w+ reply[^\n]*\n[^*]/.test(ours) && ours.includes("***decode error")) partial++;
+    }
+    // Guard: some cases really print entries before the error.
+    expect(partial).toBeGreaterThan(5);
+  });
+
   itOvs("ERROR messages with the offending request print as OVS prints them", () => {
     const flows = sampleFlows(40, SEED + 1);
     const cases: Uint8Array[] = flows.map((f, i) =>
@@ -334,19 +773,22 @@ describe("ofp-print vs ovs-ofctl", () => {
     for (const c of cases) expect(ofpPrint(c)).toBe(ovsOfpPrintOne(c));
   });
 
-  itOvs("the Ryu OF1.3 vectors of the exactly-printed kinds print as OVS prints them", () => {
+  itOvs("the Ryu OF1.3 vectors print as OVS prints them (all but three documented ones)", () => {
     const dir = `${SHARED}/openflow-vectors/ryu-of13/packet/`;
-    const exact =
-      /(^ovs-ofctl-of13-.*|-(ofp_)?(hello|echo_request|echo_reply|barrier_request|barrier_reply|features_reply|port_status|packet_in|packet_out|flow_removed|flow_mod[a-z_]*|error_msg[a-z_]*|port_desc_reply|port_desc_request|desc_reply|desc_request|aggregate_stats_reply|aggregate_stats_request|get_config_reply|set_config|role_request|role_reply|flow_stats_request|flow_stats_reply))\.packet$/;
+    // Known differences: table features print in a readable form of our own
+    // (OVS's layout needs its field/action tables), and ONF flow-monitor
+    // multipart bodies stay a hex dump.
+    const readable =
+      /-(ofp_table_features_request|ofp_table_features_reply|onf_flow_monitor_request)\.packet$/;
     let checked = 0;
     for (const name of readdirSync(dir)) {
-      if (!name.endsWith(".packet") || !exact.test(name)) continue;
+      if (!name.endsWith(".packet") || readable.test(name)) continue;
       const b = Uint8Array.from(readFileSync(dir + name));
       expect(ofpPrint(b), name).toBe(ovsOfpPrintOne(b));
       checked++;
     }
     console.log(`ryu vectors checked: ${checked}`);
-    expect(checked).toBeGreaterThan(20);
+    expect(checked).toBeGreaterThan(100);
   });
 });
 

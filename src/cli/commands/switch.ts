@@ -39,8 +39,9 @@ Bridge (flags apply to --bridge, default the config's first bridge or br0):
            punix:PATH       ptcp:0 picks a free port (see the "listening" log)
   --fail-mode MODE          secure (default) | standalone
   --port SPEC               [OFPORT=]NAME[:OPT=V,...] (repeatable); OPT: type=
-                            system|internal|patch|vxlan|pcap, peer, remote_ip,
-                            local_ip, key, dst_port, tag, interface, rx_pcap, tx_pcap
+                            system|internal|patch|vxlan|pcap|udp, peer, remote_ip,
+                            local_ip, key, dst_port, tag, interface, rx_pcap, tx_pcap,
+                            remote, local (udp: frames as datagrams to/from HOST:PORT)
   --flows FILE              flows to install at start (ovs-ofctl add-flows syntax)
 Switch:
   --local-ip IP             underlay address for VXLAN (bind; default any)

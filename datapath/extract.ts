@@ -1,0 +1,220 @@
+/**
+ * Fast key extraction for the batch path: a frame at `b[o .. o+len)` (no
+ * view per frame) into FlowKey words at `w[k ..]`, producing exactly what
+ * codec `parseFrame` produces (same words, same status, vlan-limit 1) for
+ * the frames a virtual switch mostly sees — Ethernet with at most one
+ * 802.1Q/802.1ad tag, then IPv4 (options and fragments included) with
+ * TCP/UDP/SCTP/ICMP/IGMP or another protocol, ARP/RARP, or any other
+ * EtherType ≥ 0x600. Anything else (IPv6, LLC/SNAP, truncated tags) returns
+ * {@link EXTRACT_FALLBACK} and the caller runs parseFrame itself.
+ *
+ * Only the packet words in {@link FAST_WORDS} are written, every one of them
+ * on every call (0 where absent); the caller keeps the rest of the packet
+ * section zero. (test/datapath/megaflow.test.ts checks extraction against
+ * parseFrame on generated frames.)
+ */
+import { FK } from "../codec/packet/flow-key.js";
+import { PARSE_STATUS } from "../codec/packet/parse.js";
+
+/** Returned when the frame needs the full parser. */
+export const EXTRACT_FALLBACK = -1;
+
+/** The packet words the fast extractor writes. */
+export const FAST_WORDS: readonly number[] = [
+  FK.ETH_DST_HI,
+  FK.ETH_DST_LO,
+  FK.ETH_SRC_HI,
+  FK.ETH_SRC_LO,
+  FK.ETH_TYPE,
+  FK.VLAN_TCI,
+  FK.VLAN_TPID,
+  FK.NW_SRC,
+  FK.NW_DST,
+  FK.NW_PROTO,
+  FK.NW_TOS,
+  FK.NW_TTL,
+  FK.NW_FRAG,
+  FK.TP_SRC,
+  FK.TP_DST,
+  FK.TCP_FLAGS,
+  FK.ICMP_TYPE,
+  FK.ICMP_CODE,
+  FK.ARP_OP,
+  FK.ARP_SPA,
+  FK.ARP_TPA,
+  FK.ARP_SHA_HI,
+  FK.ARP_SHA_LO,
+  FK.ARP_THA_HI,
+  FK.ARP_THA_LO,
+];
+
+const ETH_HDR = 14;
+const IPV4_MIN = 20;
+const ARP_LEN = 28;
+const T_VLAN = 0x8100;
+const T_QINQ = 0x88a8;
+const T_IPV4 = 0x0800;
+const T_ARP = 0x0806;
+const T_RARP = 0x8035;
+const T_IPV6 = 0x86dd;
+const T_MIN = 0x0600;
+const CFI = 0x1000;
+const P_ICMP = 1;
+const P_IGMP = 2;
+const P_TCP = 6;
+const P_UDP = 17;
+const P_SCTP = 132;
+const MF = 0x2000;
+const OFFSET_MASK = 0x1fff;
+const FRAG_ANY = 1;
+const FRAG_LATER = 2;
+
+/**
+ * Extracts into `w[k + FK.*]`; returns the parse status, or
+ * {@link EXTRACT_FALLBACK}. A frame shorter than an Ethernet header returns
+ * ETH_TRUNCATED with nothing written (callers drop such frames).
+ */
+export function extractKey(b: Uint8Array, o: number, len: number, w: Int32Array, k: number): number {
+  if (len < ETH_HDR) return PARSE_STATUS.ETH_TRUNCATED;
+  let t = (b[o + 12]! << 8) | b[o + 13]!;
+  let p = o + ETH_HDR;
+  let tci = 0;
+  let tpid = 0;
+  if (t === T_VLAN || t === T_QINQ) {
+    if (len - 12 < 6) return EXTRACT_FALLBACK;
+    tpid = t;
+    tci = ((b[o + 14]! << 8) | b[o + 15]!) | CFI;
+    t = (b[o + 16]! << 8) | b[o + 17]!;
+    p += 4;
+  }
+  if (t < T_MIN || t === T_IPV6) return EXTRACT_FALLBACK;
+  w[k + FK.ETH_DST_HI] = (b[o]! << 8) | b[o + 1]!;
+  w[k + FK.ETH_DST_LO] = (b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!;
+  w[k + FK.ETH_SRC_HI] = (b[o + 6]! << 8) | b[o + 7]!;
+  w[k + FK.ETH_SRC_LO] = (b[o + 8]! << 24) | (b[o + 9]! << 16) | (b[o + 10]! << 8) | b[o + 11]!;
+  w[k + FK.ETH_TYPE] = t;
+  w[k + FK.VLAN_TCI] = tci;
+  w[k + FK.VLAN_TPID] = tpid;
+  let src = 0;
+  let dst = 0;
+  let proto = 0;
+  let tos = 0;
+  let ttl = 0;
+  let frag = 0;
+  let tpSrc = 0;
+  let tpDst = 0;
+  let flags = 0;
+  let icmpType = 0;
+  let icmpCode = 0;
+  let arpOp = 0;
+  let spa = 0;
+  let tpa = 0;
+  let shaHi = 0;
+  let shaLo = 0;
+  let thaHi = 0;
+  let thaLo = 0;
+  let status: number = PARSE_STATUS.OK;
+  const end = o + len;
+  if (t === T_IPV4) {
+    const rem = end - p;
+    const ihl = (b[p]! & 0x0f) * 4;
+    const totLen = rem >= IPV4_MIN ? (b[p + 2]! << 8) | b[p + 3]! : 0;
+    if (rem < IPV4_MIN) status = PARSE_STATUS.IPV4_TRUNCATED;
+    else if (ihl < IPV4_MIN) status = PARSE_STATUS.IPV4_BAD_LENGTH;
+    else if (rem < ihl) status = PARSE_STATUS.IPV4_TRUNCATED;
+    else if (totLen > rem || ihl > totLen || rem - totLen > 0xffff) status = PARSE_STATUS.IPV4_BAD_LENGTH;
+    else {
+      src = (b[p + 12]! << 24) | (b[p + 13]! << 16) | (b[p + 14]! << 8) | b[p + 15]!;
+      dst = (b[p + 16]! << 24) | (b[p + 17]! << 16) | (b[p + 18]! << 8) | b[p + 19]!;
+      tos = b[p + 1]!;
+      ttl = b[p + 8]!;
+      proto = b[p + 9]!;
+      const fragOff = (b[p + 6]! << 8) | b[p + 7]!;
+      if ((fragOff & (MF | OFFSET_MASK)) !== 0) {
+        frag = FRAG_ANY;
+        if ((fragOff & OFFSET_MASK) !== 0) frag |= FRAG_LATER;
+      }
+      const l4 = p + ihl;
+      const l4rem = p + totLen - l4;
+      if ((frag & FRAG_LATER) === 0) {
+        switch (proto) {
+          case P_TCP: {
+            const hdrLen = l4rem >= 20 ? (b[l4 + 12]! >>> 4) * 4 : 0;
+            if (l4rem < 20 || hdrLen < 20 || l4rem < hdrLen) status = PARSE_STATUS.L4_TRUNCATED;
+            else {
+              tpSrc = (b[l4]! << 8) | b[l4 + 1]!;
+              tpDst = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+              flags = ((b[l4 + 12]! << 8) | b[l4 + 13]!) & 0x0fff;
+            }
+            break;
+          }
+          case P_UDP:
+          case P_SCTP: {
+            if (l4rem < (proto === P_UDP ? 8 : 12)) status = PARSE_STATUS.L4_TRUNCATED;
+            else {
+              tpSrc = (b[l4]! << 8) | b[l4 + 1]!;
+              tpDst = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+            }
+            break;
+          }
+          case P_ICMP:
+            if (l4rem < 8) status = PARSE_STATUS.L4_TRUNCATED;
+            else {
+              icmpType = b[l4]!;
+              icmpCode = b[l4 + 1]!;
+            }
+            break;
+          case P_IGMP:
+            if (l4rem < 8) status = PARSE_STATUS.L4_TRUNCATED;
+            else {
+              tpSrc = b[l4]!;
+              tpDst = b[l4 + 1]!;
+            }
+            break;
+          default:
+            // ICMPv6 inside IPv4 and other protocols: no L4 fields here (parseFrame
+            // extracts ICMPv6 type/code whatever the IP version: leave it to it).
+            if (proto === 58) return EXTRACT_FALLBACK;
+        }
+      }
+    }
+  } else if (t === T_ARP || t === T_RARP) {
+    if (end - p < ARP_LEN) status = PARSE_STATUS.ARP_TRUNCATED;
+    else if (
+      b[p] === 0 &&
+      b[p + 1] === 1 &&
+      b[p + 2] === 0x08 &&
+      b[p + 3] === 0 &&
+      b[p + 4] === 6 &&
+      b[p + 5] === 4
+    ) {
+      const op = (b[p + 6]! << 8) | b[p + 7]!;
+      if (op <= 0xff) arpOp = op;
+      shaHi = (b[p + 8]! << 8) | b[p + 9]!;
+      shaLo = (b[p + 10]! << 24) | (b[p + 11]! << 16) | (b[p + 12]! << 8) | b[p + 13]!;
+      spa = (b[p + 14]! << 24) | (b[p + 15]! << 16) | (b[p + 16]! << 8) | b[p + 17]!;
+      thaHi = (b[p + 18]! << 8) | b[p + 19]!;
+      thaLo = (b[p + 20]! << 24) | (b[p + 21]! << 16) | (b[p + 22]! << 8) | b[p + 23]!;
+      tpa = (b[p + 24]! << 24) | (b[p + 25]! << 16) | (b[p + 26]! << 8) | b[p + 27]!;
+    }
+  }
+  w[k + FK.NW_SRC] = src;
+  w[k + FK.NW_DST] = dst;
+  w[k + FK.NW_PROTO] = proto;
+  w[k + FK.NW_TOS] = tos;
+  w[k + FK.NW_TTL] = ttl;
+  w[k + FK.NW_FRAG] = frag;
+  w[k + FK.TP_SRC] = tpSrc;
+  w[k + FK.TP_DST] = tpDst;
+  w[k + FK.TCP_FLAGS] = flags;
+  w[k + FK.ICMP_TYPE] = icmpType;
+  w[k + FK.ICMP_CODE] = icmpCode;
+  w[k + FK.ARP_OP] = arpOp;
+  w[k + FK.ARP_SPA] = spa;
+  w[k + FK.ARP_TPA] = tpa;
+  w[k + FK.ARP_SHA_HI] = shaHi;
+  w[k + FK.ARP_SHA_LO] = shaLo;
+  w[k + FK.ARP_THA_HI] = thaHi;
+  w[k + FK.ARP_THA_LO] = thaLo;
+  return status;
+}

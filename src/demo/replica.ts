@@ -1,0 +1,194 @@
+/**
+ * Explaining a packet's path: for each host, a local copy of its two bridges
+ * (built from the same switch config the child process runs, holding the
+ * flows dumped from that process over its passive OpenFlow endpoint, as
+ * `dvrflow trace --switch` does), and an `ofproto/trace`-style dry run of
+ * the exact frame a simulated VM sent. A frame the source host puts on a
+ * tunnel is traced on, on the destination host's copy, as arriving on its
+ * tunnel port from the source (tun_id, tun_src, tun_dst), as ovn-trace
+ * follows a packet across chassis.
+ *
+ * The trace is the explanation; the verdict comes from the real packets
+ * (what the VMs received, what the tunnel ports sent). The demo prints the
+ * two side by side, and they agree unless something is broken.
+ */
+import { OFPFC } from "../../codec/messages/flow-mod.js";
+import type { FlowStats } from "../../codec/messages/multipart-flow.js";
+import { OFPP } from "../../codec/ports.js";
+import type { Bridge } from "../../datapath/bridge.js";
+import { Datapath } from "../../datapath/datapath.js";
+import { buildBridges, loadSwitchConfig } from "../../datapath/agent/config.js";
+import { dumpSwitch } from "../../datapath/agent/snapshot.js";
+import { traceDetailed, type TraceResult } from "../../datapath/trace.js";
+import { tunnelPortName } from "../dvr/compile/index.js";
+import { readFrame, type ParsedFrame } from "./frames.js";
+import type { DemoHost } from "./plan.js";
+
+const OFPG_ANY = 0xffffffff;
+const NO_BUFFER = 0xffffffff;
+
+export interface HostReplica {
+  readonly host: DemoHost;
+  readonly brInt: Bridge;
+  readonly brTun: Bridge;
+  readonly flows: { readonly "br-int": number; readonly "br-tun": number };
+}
+
+function addFlows(br: Bridge, flows: readonly FlowStats[]): void {
+  for (const f of flows) {
+    br.flowMod(
+      {
+        type: "flow_mod",
+        xid: 0,
+        cookie: f.cookie,
+        cookieMask: 0n,
+        tableId: f.tableId,
+        command: OFPFC.ADD,
+        idleTimeout: 0,
+        hardTimeout: 0,
+        priority: f.priority,
+        bufferId: NO_BUFFER,
+        outPort: OFPP.ANY,
+        outGroup: OFPG_ANY,
+        flags: 0,
+        match: f.match,
+        instructions: f.instructions,
+      },
+      0,
+    );
+  }
+}
+
+/** A copy of `host`'s bridges with the flows its switch process holds now. */
+export async function buildReplica(
+  host: DemoHost,
+  configFile: string,
+  listenPorts: { readonly "br-int": number; readonly "br-tun": number },
+): Promise<HostReplica> {
+  const cfg = loadSwitchConfig(configFile);
+  const dp = new Datapath({ cache: false });
+  const bridges = buildBridges(cfg, dp);
+  const brInt = bridges.get("br-int")!;
+  const brTun = bridges.get("br-tun")!;
+  const [di, dt] = await Promise.all([
+    dumpSwitch({ kind: "tcp", host: "127.0.0.1", port: listenPorts["br-int"] }),
+    dumpSwitch({ kind: "tcp", host: "127.0.0.1", port: listenPorts["br-tun"] }),
+  ]);
+  addFlows(brInt, di.flows);
+  addFlows(brTun, dt.flows);
+  return { host, brInt, brTun, flows: { "br-int": di.flows.length, "br-tun": dt.flows.length } };
+}
+
+/** The tables one bridge of one host used, in order. */
+export interface BridgeHops {
+  readonly bridge: string;
+  readonly tables: readonly { readonly table: number; readonly hit: boolean }[];
+}
+
+export interface HostSegment {
+  readonly host: string;
+  readonly hops: readonly BridgeHops[];
+  /** The frame as it entered this host's tables. */
+  readonly input: ParsedFrame;
+  readonly trace: TraceResult;
+}
+
+export interface TunnelHop {
+  readonly from: string;
+  readonly to: string;
+  readonly port: string;
+  readonly vni: number;
+  /** The inner frame as it left (before encapsulation). */
+  readonly inner: ParsedFrame;
+}
+
+export interface LocalDelivery {
+  readonly host: string;
+  readonly port: number;
+  readonly portName: string;
+  readonly frame: ParsedFrame;
+}
+
+export interface PathTrace {
+  readonly segments: readonly HostSegment[];
+  readonly tunnel: TunnelHop | undefined;
+  /** br-int outputs to VM ports (the frame's last form), on whichever host. */
+  readonly deliveries: readonly LocalDelivery[];
+  /** Sent to the controller somewhere on the way. */
+  readonly toController: boolean;
+  /** Table lookups in all. */
+  readonly hops: number;
+}
+
+function hopsOf(t: TraceResult): BridgeHops[] {
+  const out: { bridge: string; tables: { table: number; hit: boolean }[] }[] = [];
+  for (const x of t.tables) {
+    const last = out[out.length - 1];
+    if (last !== undefined && last.bridge === x.bridge) last.tables.push(x);
+    else out.push({ bridge: x.bridge, tables: [{ table: x.table, hit: x.hit }] });
+  }
+  return out;
+}
+
+function deliveriesOf(r: HostReplica, t: TraceResult): LocalDelivery[] {
+  const out: LocalDelivery[] = [];
+  for (const o of t.outputs) {
+    if (o.bridge !== "br-int") continue;
+    const p = r.brInt.ports.get(o.port);
+    // VM ports only: not the patch port, nor the bridge's LOCAL port (NORMAL floods there too).
+    if (p === undefined || p.spec.kind === "patch" || p.spec.kind === "internal") continue;
+    const f = readFrame(o.frame);
+    if (f !== undefined) out.push({ host: r.host.name, port: o.port, portName: p.name, frame: f });
+  }
+  return out;
+}
+
+/**
+ * Traces `frame` from VM port `inPort` of `src`; when it leaves on a tunnel
+ * to `towards` (or, without `towards`, on the first tunnel), follows it there.
+ */
+export function tracePath(
+  replicas: ReadonlyMap<string, HostReplica>,
+  src: string,
+  inPort: number,
+  frame: Uint8Array,
+  towards: string | undefined,
+): PathTrace {
+  const r = replicas.get(src)!;
+  const t = traceDetailed(r.brInt, frame, inPort);
+  const segments: HostSegment[] = [
+    { host: src, hops: hopsOf(t), input: readFrame(frame)!, trace: t },
+  ];
+  const deliveries = deliveriesOf(r, t);
+  let toController = t.datapathActions.includes("controller(");
+  let tunnel: TunnelHop | undefined;
+  for (const o of t.outputs) {
+    if (o.bridge !== "br-tun" || o.tunnel === null) continue;
+    const port = r.brTun.ports.get(o.port);
+    if (port === undefined || port.spec.kind !== "vxlan") continue;
+    const remote = [...replicas.values()].find(
+      (x) => x.host.name !== src && tunnelPortName(x.host.tunnelIp) === port.name,
+    );
+    if (remote === undefined) continue;
+    if (towards !== undefined && remote.host.name !== towards) continue;
+    const inner = readFrame(o.frame);
+    if (inner === undefined) continue;
+    tunnel = { from: src, to: remote.host.name, port: port.name, vni: o.tunnel.tunIdLo, inner };
+    const inPortName = tunnelPortName(r.host.tunnelIp);
+    const back = remote.brTun.portByName(inPortName);
+    if (back === undefined) break;
+    const t2 = traceDetailed(remote.brTun, o.frame, back.no, {
+      tunnel: {
+        tunId: BigInt(o.tunnel.tunIdLo >>> 0) | (BigInt(o.tunnel.tunIdHi >>> 0) << 32n),
+        src: o.tunnel.src,
+        dst: o.tunnel.dst,
+      },
+    });
+    segments.push({ host: remote.host.name, hops: hopsOf(t2), input: inner, trace: t2 });
+    deliveries.push(...deliveriesOf(remote, t2));
+    toController ||= t2.datapathActions.includes("controller(");
+    break;
+  }
+  const hops = segments.reduce((n, s) => n + s.hops.reduce((m, b) => m + b.tables.length, 0), 0);
+  return { segments, tunnel, deliveries, toController, hops };
+}
