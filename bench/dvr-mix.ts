@@ -130,26 +130,45 @@ export function dvrPackets(n: number, seed = 1, flowsPerPort = FLOWS_PER_PORT): 
 }
 
 /**
- * `n` packets that are all distinct flows (for the miss path): UDP frames of
- * the mix's two kinds with the source port and the low source-IP byte
- * varied, so no two share an exact-match key.
+ * `n` packets that each need a new megaflow (the miss path, P4): routed UDP
+ * frames (to the DVR gateway MAC) whose (in_port, IPv4 destination, TTL) is
+ * never repeated. Half go to a VM of the other network with a TTL from 2 to
+ * 255 (the walk 0 → 25 → 60 → 61 → 62 with the DVR rewrites and an output;
+ * dec_ttl makes the TTL part of the megaflow, as in OVS), half to an unknown
+ * host of 10.0.0.0/16 (0 → 25 → 60 → 61, dropped; the destination is part of
+ * the megaflow). Up to 8 × 4 × 254 + 8 × 60,000 distinct packets.
  */
-export function distinctPackets(n: number, seed = 7): MixFlow[] {
-  const r = xorshift(seed);
+export function distinctPackets(n: number): MixFlow[] {
   const out: MixFlow[] = [];
+  let known = 0;
+  let unknown = 0;
   for (let i = 0; i < n; i++) {
     const p = 1 + (i % N_PORTS);
-    const same = p <= 4 ? [1, 2, 3, 4].filter((q) => q !== p) : [5, 6, 7, 8].filter((q) => q !== p);
-    const other = p <= 4 ? [5, 6, 7, 8] : [1, 2, 3, 4];
-    const routed = r() < 0.35 / 0.95;
-    const q = routed ? other[Math.floor(r() * 4)]! : same[Math.floor(r() * 3)]!;
-    const sport = 1024 + (Math.floor(i / N_PORTS) % 60000);
-    const dport = 1 + Math.floor(i / (N_PORTS * 60000));
-    out.push({
-      inPort: p,
-      kind: routed ? "routed" : "east-west",
-      frame: udpFrame(vmMac(p), routed ? gwMac(netOf(p)) : vmMac(q), vmIp(p), vmIp(q), sport, dport),
-    });
+    const net = netOf(p);
+    const other = net === 1 ? [5, 6, 7, 8] : [1, 2, 3, 4];
+    let dip: number[];
+    let ttl: number;
+    if (i % 2 === 0 && known < N_PORTS * 4 * 254) {
+      const k = Math.floor(known / N_PORTS);
+      dip = vmIp(other[k % 4]!);
+      ttl = 2 + (Math.floor(k / 4) % 254);
+      known++;
+    } else {
+      const k = Math.floor(unknown / N_PORTS);
+      // 10.0.x.y outside the VMs' networks: x in 3..242, y in 100..249
+      dip = [10, 0, 3 + (Math.floor(k / 150) % 240), 100 + (k % 150)];
+      ttl = 64;
+      unknown++;
+    }
+    const f = udpFrame(vmMac(p), gwMac(net), vmIp(p), dip, 10000 + (i % 50000), 5001);
+    f[22] = ttl;
+    // Keep the IPv4 header checksum valid after the TTL change.
+    f[24] = 0;
+    f[25] = 0;
+    const c = csum(Array.from(f.subarray(14, 34)));
+    f[24] = c >> 8;
+    f[25] = c & 0xff;
+    out.push({ inPort: p, kind: "routed", frame: f });
   }
   return out;
 }

@@ -32,6 +32,8 @@ export class PacketBatch {
   readonly slotSize: number;
   readonly headroom: number;
   readonly data: Uint8Array;
+  /** The same bytes as a DataView (big-endian header reads). */
+  readonly view: DataView;
   readonly off: Int32Array;
   readonly len: Int32Array;
   readonly port: Int32Array;
@@ -53,6 +55,7 @@ export class PacketBatch {
     this.slotSize = slotSize;
     this.headroom = headroom;
     this.data = new Uint8Array(capacity * slotSize);
+    this.view = new DataView(this.data.buffer);
     this.off = new Int32Array(capacity);
     this.len = new Int32Array(capacity);
     this.port = new Int32Array(capacity);
@@ -76,6 +79,7 @@ export class PacketBatch {
     const i = this.count;
     if (i >= this.capacity || len > this.maxFrame || len < 0) return false;
     const o = i * this.slotSize + this.headroom;
+    // A whole view is copied as is (a memcpy); a range of a larger buffer needs a view.
     this.data.set(ofs === 0 && len === frame.length ? frame : frame.subarray(ofs, ofs + len), o);
     this.off[i] = o;
     this.len[i] = len;

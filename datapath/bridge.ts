@@ -42,6 +42,9 @@ import { MAX_OFPORT, Port, type PortSpec } from "./ports.js";
 import type { Datapath } from "./datapath.js";
 import type { StagedTunnel } from "./pipeline.js";
 
+/** Port numbers below this are also kept in {@link Bridge.portArray}. */
+export const PORT_ARRAY_SIZE = 1024;
+
 /** OpenFlow tables a controller can use (OVS hides 254). */
 export const N_TABLES = 254;
 /** OF1.3 default miss_send_len (`OFP_DEFAULT_MISS_SEND_LEN`). */
@@ -100,6 +103,8 @@ export class Bridge {
   readonly ports = new Map<number, Port>();
   /** Ports by number, ascending (flooding order). */
   portList: Port[] = [];
+  /** Ports by number below {@link PORT_ARRAY_SIZE}, for the packet path (no Map lookup). */
+  readonly portArray: (Port | undefined)[] = new Array<Port | undefined>(PORT_ARRAY_SIZE);
   readonly groups = new Map<number, Group>();
   readonly macs = new MacTable();
   readonly config: BridgeConfig = {
@@ -168,6 +173,7 @@ export class Bridge {
     const p = new Port(spec, no, nowMs);
     p.bridgeName = this.name;
     this.ports.set(p.no, p);
+    if (p.no < PORT_ARRAY_SIZE) this.portArray[p.no] = p;
     this.portList = [...this.ports.values()].sort((a, b) => a.no - b.no);
     this.datapath.linkPatches();
     this.changed();
@@ -178,10 +184,16 @@ export class Bridge {
     const p = this.portByName(name);
     if (p === undefined) return;
     this.ports.delete(p.no);
+    if (p.no < PORT_ARRAY_SIZE) this.portArray[p.no] = undefined;
     this.portList = this.portList.filter((x) => x !== p);
     this.macs.flushPort(p);
     if (p.peer !== null) p.peer.peer = null;
     this.changed();
+  }
+
+  /** The port numbered `no` (unsigned), or undefined. */
+  port(no: number): Port | undefined {
+    return no >= 0 && no < PORT_ARRAY_SIZE ? this.portArray[no] : this.ports.get(no >>> 0);
   }
 
   portByName(name: string): Port | undefined {
@@ -202,6 +214,7 @@ export class Bridge {
 
   /** @internal Inserts a compiled entry (flow-mod.ts has checked everything). */
   insertEntry(e: FlowEntry): void {
+    this.datapath.flushStats();
     const table = this.tables[e.tableId]!;
     table.insert(e);
     if (e.idleTimeout !== 0 || e.hardTimeout !== 0) this.timed.add(e);
@@ -211,12 +224,14 @@ export class Bridge {
 
   /** @internal The instructions of `e` changed (OFPFC_MODIFY): what was cached from it goes. */
   flowModified(e: FlowEntry): void {
+    this.datapath.flushStats();
     this.version++;
     this.datapath.flowRemoved(this.tables[e.tableId]!, e);
   }
 
   /** @internal Removes an entry; with a reason, sends FLOW_REMOVED when the flow asked for it. */
   removeEntry(e: FlowEntry, reason?: number, nowMs = 0): void {
+    this.datapath.flushStats();
     const table = this.tables[e.tableId]!;
     if (!table.remove(e)) return;
     this.timed.delete(e);
@@ -239,6 +254,7 @@ export class Bridge {
    * Call it periodically with the current time; returns the flows removed.
    */
   expire(nowMs: number): number {
+    this.datapath.flushStats();
     let n = 0;
     for (const e of [...this.timed]) {
       const why = e.expiry(nowMs);

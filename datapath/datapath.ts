@@ -10,9 +10,12 @@
  * looked up in the megaflow cache (megaflow.ts); a hit runs the megaflow's
  * compiled program (megaflow-program.ts) on the frame in place and sends it;
  * a miss walks the tables (pipeline.ts) with recording on and installs a
- * megaflow. Flow, table and port counters of hits are credited per megaflow
- * at the end of each receive call (OVS pushes datapath flow stats to rules
- * from its revalidators), so they are exact whenever a call has returned.
+ * megaflow. Flow, table and port counters of hits are accumulated per
+ * megaflow and credited in bulk by {@link Datapath.flushStats} (OVS pushes
+ * datapath flow stats to rules from its revalidators): after every
+ * `receive()`, every STATS_FLUSH_PACKETS packets of `receiveBatch()`, and
+ * before anything reads or resets them (flow changes, expiry, stats
+ * requests), so every reader sees exact counters.
  *
  * One Datapath belongs to one thread: the walk state ({@link Xlate}) and the
  * cache are reused for every packet, which is what keeps the fast path
@@ -57,6 +60,8 @@ const NORMAL_ACTIONS: readonly Action[] = [{ type: "output", port: OFPP.NORMAL, 
 
 /** Room in front of a single received frame, so a pushed tag moves the MACs, not the payload. */
 const RX_HEADROOM = 64;
+/** receiveBatch credits megaflow counters once this many packets are pending (see flushStats). */
+export const STATS_FLUSH_PACKETS = 4096;
 
 export interface DatapathOptions {
   /** Put the megaflow cache in front of the pipeline (default true). */
@@ -94,6 +99,8 @@ export class Datapath {
   /** Megaflows with counters not yet credited. */
   private readonly dirty: (Megaflow | null)[] = [];
   private nDirty = 0;
+  /** Packets accounted to megaflows since the last flush. */
+  private pending = 0;
 
   constructor(options: DatapathOptions = {}) {
     this.cache = options.cache === false ? null : new MegaflowCache(options.megaflowLimit);
@@ -146,7 +153,7 @@ export class Datapath {
 
   /** A frame arrives on `portNo` of `br`. False when dropped before the pipeline. */
   receive(br: Bridge, portNo: number, frame: Uint8Array, nowMs: number): boolean {
-    const port = br.ports.get(portNo >>> 0);
+    const port = br.port(portNo);
     if (port === undefined) {
       br.counters.rxUnknownPort++;
       return false;
@@ -174,7 +181,7 @@ export class Datapath {
       return false;
     }
     this.process(br, frame, 0, len, status, false, nowMs);
-    this.flushStats(nowMs);
+    this.flushStats();
     return true;
   }
 
@@ -189,6 +196,7 @@ export class Datapath {
   receiveBatch(br: Bridge, batch: PacketBatch, nowMs: number): void {
     const n = batch.count;
     const data = batch.data;
+    const view = batch.view;
     const offs = batch.off;
     const lens = batch.len;
     const ports = batch.port;
@@ -201,7 +209,7 @@ export class Datapath {
     let lastNo = -1;
     for (let i = 0; i < n; i++) {
       const no = ports[i]!;
-      const port = no === lastNo ? last : br.ports.get(no >>> 0);
+      const port = no === lastNo ? last : br.port(no);
       lastNo = no;
       last = port;
       status[i] = -1;
@@ -227,7 +235,7 @@ export class Datapath {
         dirty[i] = 0;
       }
       keys[k + FK.IN_PORT] = port.no;
-      let st = extractKey(data, offs[i]!, len, keys, k);
+      let st = extractKey(data, view, offs[i]!, len, keys, k);
       if (st === EXTRACT_FALLBACK) {
         st = this.fullParse(data, offs[i]!, len, port.no);
         keys.set(this.keyI32, k);
@@ -271,7 +279,7 @@ export class Datapath {
         mf = cache.lookup(keys, k, keys[k + FK.IN_PORT]!, st);
       }
       if (mf !== null) {
-        this.account(mf, len);
+        this.account(mf, len, nowMs);
         if (mf.fast !== null) {
           this.runFast(mf, data, off, len, batch, i);
         } else {
@@ -284,7 +292,7 @@ export class Datapath {
       this.fullParse(data, off, len, keys[i * KEY_WORDS + FK.IN_PORT]!);
       this.process(br, data, off, len, st, true, nowMs);
     }
-    this.flushStats(nowMs);
+    if (this.pending >= STATS_FLUSH_PACKETS) this.flushStats();
   }
 
   /** parseFrame of `data[off, off+len)` into the walk key (metadata cleared, in_port set); returns the status. */
@@ -331,7 +339,7 @@ export class Datapath {
     const mf = cache.lookup(this.keyI32, 0, w[FK.IN_PORT]! | 0, status);
     if (mf !== null) {
       this.lastFromCache = true;
-      this.account(mf, len);
+      this.account(mf, len, nowMs);
       // The walk state reports the flows this packet hit (as after a walk).
       const hits = mf.hits;
       for (let i = 0; i < hits.length; i++) {
@@ -420,9 +428,11 @@ export class Datapath {
   }
 
   /** Counts a packet of `len` bytes against `mf` (credited to flows, tables and ports at the flush). */
-  private account(mf: Megaflow, len: number): void {
+  private account(mf: Megaflow, len: number, nowMs: number): void {
     mf.packets++;
     mf.bytes += len;
+    mf.usedMs = nowMs;
+    this.pending++;
     if (!mf.dirty) {
       mf.dirty = true;
       const i = this.nDirty++;
@@ -531,7 +541,8 @@ export class Datapath {
   }
 
   /** Credits the counters of every megaflow hit since the last flush (flows, tables, ports). */
-  flushStats(nowMs: number): void {
+  flushStats(): void {
+    this.pending = 0;
     const dirty = this.dirty;
     for (let d = 0; d < this.nDirty; d++) {
       const mf = dirty[d]!;
@@ -546,7 +557,7 @@ export class Datapath {
         const e = hits[i]!;
         e.packetCount += n;
         e.byteCount += bytes + n * mf.hitLenDelta[i]!;
-        e.usedMs = nowMs;
+        if (mf.usedMs > e.usedMs) e.usedMs = mf.usedMs;
       }
       const tables = mf.tables;
       for (let i = 0; i < tables.length; i++) {
@@ -657,7 +668,7 @@ export class Datapath {
       return false;
     }
     this.process(br, x.pkt.buf, 0, x.pkt.len, status, true, nowMs);
-    this.flushStats(nowMs);
+    this.flushStats();
     return true;
   }
 

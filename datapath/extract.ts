@@ -59,6 +59,9 @@ const T_RARP = 0x8035;
 const T_IPV6 = 0x86dd;
 const T_MIN = 0x0600;
 const CFI = 0x1000;
+/** ARP htype 1 (Ethernet), ptype 0x0800 (IPv4), as one word; hlen 6, plen 4. */
+const ARP_ETH_IPV4 = 0x00010800;
+const ARP_LENS = 0x0604;
 const P_ICMP = 1;
 const P_IGMP = 2;
 const P_TCP = 6;
@@ -70,28 +73,36 @@ const FRAG_ANY = 1;
 const FRAG_LATER = 2;
 
 /**
- * Extracts into `w[k + FK.*]`; returns the parse status, or
+ * Extracts `b[o, o+len)` (`v` is a DataView of the same bytes: big-endian
+ * 16/32-bit reads in one call) into `w[k + FK.*]`; returns the parse status, or
  * {@link EXTRACT_FALLBACK}. A frame shorter than an Ethernet header returns
  * ETH_TRUNCATED with nothing written (callers drop such frames).
  */
-export function extractKey(b: Uint8Array, o: number, len: number, w: Int32Array, k: number): number {
+export function extractKey(
+  b: Uint8Array,
+  v: DataView,
+  o: number,
+  len: number,
+  w: Int32Array,
+  k: number,
+): number {
   if (len < ETH_HDR) return PARSE_STATUS.ETH_TRUNCATED;
-  let t = (b[o + 12]! << 8) | b[o + 13]!;
+  let t = v.getUint16(o + 12);
   let p = o + ETH_HDR;
   let tci = 0;
   let tpid = 0;
   if (t === T_VLAN || t === T_QINQ) {
     if (len - 12 < 6) return EXTRACT_FALLBACK;
     tpid = t;
-    tci = ((b[o + 14]! << 8) | b[o + 15]!) | CFI;
-    t = (b[o + 16]! << 8) | b[o + 17]!;
+    tci = v.getUint16(o + 14) | CFI;
+    t = v.getUint16(o + 16);
     p += 4;
   }
   if (t < T_MIN || t === T_IPV6) return EXTRACT_FALLBACK;
-  w[k + FK.ETH_DST_HI] = (b[o]! << 8) | b[o + 1]!;
-  w[k + FK.ETH_DST_LO] = (b[o + 2]! << 24) | (b[o + 3]! << 16) | (b[o + 4]! << 8) | b[o + 5]!;
-  w[k + FK.ETH_SRC_HI] = (b[o + 6]! << 8) | b[o + 7]!;
-  w[k + FK.ETH_SRC_LO] = (b[o + 8]! << 24) | (b[o + 9]! << 16) | (b[o + 10]! << 8) | b[o + 11]!;
+  w[k + FK.ETH_DST_HI] = v.getUint16(o);
+  w[k + FK.ETH_DST_LO] = v.getInt32(o + 2);
+  w[k + FK.ETH_SRC_HI] = v.getUint16(o + 6);
+  w[k + FK.ETH_SRC_LO] = v.getInt32(o + 8);
   w[k + FK.ETH_TYPE] = t;
   w[k + FK.VLAN_TCI] = tci;
   w[k + FK.VLAN_TPID] = tpid;
@@ -118,18 +129,18 @@ export function extractKey(b: Uint8Array, o: number, len: number, w: Int32Array,
   if (t === T_IPV4) {
     const rem = end - p;
     const ihl = (b[p]! & 0x0f) * 4;
-    const totLen = rem >= IPV4_MIN ? (b[p + 2]! << 8) | b[p + 3]! : 0;
+    const totLen = rem >= IPV4_MIN ? v.getUint16(p + 2) : 0;
     if (rem < IPV4_MIN) status = PARSE_STATUS.IPV4_TRUNCATED;
     else if (ihl < IPV4_MIN) status = PARSE_STATUS.IPV4_BAD_LENGTH;
     else if (rem < ihl) status = PARSE_STATUS.IPV4_TRUNCATED;
     else if (totLen > rem || ihl > totLen || rem - totLen > 0xffff) status = PARSE_STATUS.IPV4_BAD_LENGTH;
     else {
-      src = (b[p + 12]! << 24) | (b[p + 13]! << 16) | (b[p + 14]! << 8) | b[p + 15]!;
-      dst = (b[p + 16]! << 24) | (b[p + 17]! << 16) | (b[p + 18]! << 8) | b[p + 19]!;
+      src = v.getInt32(p + 12);
+      dst = v.getInt32(p + 16);
       tos = b[p + 1]!;
       ttl = b[p + 8]!;
       proto = b[p + 9]!;
-      const fragOff = (b[p + 6]! << 8) | b[p + 7]!;
+      const fragOff = v.getUint16(p + 6);
       if ((fragOff & (MF | OFFSET_MASK)) !== 0) {
         frag = FRAG_ANY;
         if ((fragOff & OFFSET_MASK) !== 0) frag |= FRAG_LATER;
@@ -142,9 +153,9 @@ export function extractKey(b: Uint8Array, o: number, len: number, w: Int32Array,
             const hdrLen = l4rem >= 20 ? (b[l4 + 12]! >>> 4) * 4 : 0;
             if (l4rem < 20 || hdrLen < 20 || l4rem < hdrLen) status = PARSE_STATUS.L4_TRUNCATED;
             else {
-              tpSrc = (b[l4]! << 8) | b[l4 + 1]!;
-              tpDst = (b[l4 + 2]! << 8) | b[l4 + 3]!;
-              flags = ((b[l4 + 12]! << 8) | b[l4 + 13]!) & 0x0fff;
+              tpSrc = v.getUint16(l4);
+              tpDst = v.getUint16(l4 + 2);
+              flags = v.getUint16(l4 + 12) & 0x0fff;
             }
             break;
           }
@@ -152,8 +163,8 @@ export function extractKey(b: Uint8Array, o: number, len: number, w: Int32Array,
           case P_SCTP: {
             if (l4rem < (proto === P_UDP ? 8 : 12)) status = PARSE_STATUS.L4_TRUNCATED;
             else {
-              tpSrc = (b[l4]! << 8) | b[l4 + 1]!;
-              tpDst = (b[l4 + 2]! << 8) | b[l4 + 3]!;
+              tpSrc = v.getUint16(l4);
+              tpDst = v.getUint16(l4 + 2);
             }
             break;
           }
@@ -180,22 +191,15 @@ export function extractKey(b: Uint8Array, o: number, len: number, w: Int32Array,
     }
   } else if (t === T_ARP || t === T_RARP) {
     if (end - p < ARP_LEN) status = PARSE_STATUS.ARP_TRUNCATED;
-    else if (
-      b[p] === 0 &&
-      b[p + 1] === 1 &&
-      b[p + 2] === 0x08 &&
-      b[p + 3] === 0 &&
-      b[p + 4] === 6 &&
-      b[p + 5] === 4
-    ) {
-      const op = (b[p + 6]! << 8) | b[p + 7]!;
+    else if (v.getInt32(p) === ARP_ETH_IPV4 && v.getUint16(p + 4) === ARP_LENS) {
+      const op = v.getUint16(p + 6);
       if (op <= 0xff) arpOp = op;
-      shaHi = (b[p + 8]! << 8) | b[p + 9]!;
-      shaLo = (b[p + 10]! << 24) | (b[p + 11]! << 16) | (b[p + 12]! << 8) | b[p + 13]!;
-      spa = (b[p + 14]! << 24) | (b[p + 15]! << 16) | (b[p + 16]! << 8) | b[p + 17]!;
-      thaHi = (b[p + 18]! << 8) | b[p + 19]!;
-      thaLo = (b[p + 20]! << 24) | (b[p + 21]! << 16) | (b[p + 22]! << 8) | b[p + 23]!;
-      tpa = (b[p + 24]! << 24) | (b[p + 25]! << 16) | (b[p + 26]! << 8) | b[p + 27]!;
+      shaHi = v.getUint16(p + 8);
+      shaLo = v.getInt32(p + 10);
+      spa = v.getInt32(p + 14);
+      thaHi = v.getUint16(p + 18);
+      thaLo = v.getInt32(p + 20);
+      tpa = v.getInt32(p + 24);
     }
   }
   w[k + FK.NW_SRC] = src;

@@ -109,9 +109,10 @@ export class Megaflow {
 
   // ---- state ----
   valid = true;
-  /** Packets and bytes since the last flush. */
+  /** Packets and bytes since the last flush, and the time of the last one. */
   packets = 0;
   bytes = 0;
+  usedMs = 0;
   dirty = false;
   /** Where it lives (for removal). */
   subtable: MfSubtable | null = null;
@@ -323,10 +324,90 @@ export class MfSubtable {
   }
 }
 
+type ProbeFn = (w: Int32Array, o: number) => Megaflow | null;
+type ProbeFactory = (...args: unknown[]) => ProbeFn;
+
+/** Generated probe source → compiled factory (masks come from flow tables, so the set is small). */
+const factories = new Map<string, ProbeFactory>();
+const FACTORY_LIMIT = 1024;
+
+/**
+ * The probe of a partition, generated: its subtables unrolled in rank order,
+ * word indexes, masks and multipliers as literals, the arrays bound as
+ * closure parameters (as the classifier's codegen.ts does: 2–3× over the
+ * data-driven loop). Rebuilt when a subtable appears, grows or is re-ranked.
+ */
+function probeSource(subs: readonly MfSubtable[]): string {
+  const used = new Set<number>();
+  for (const st of subs) for (const w of st.words) used.add(w);
+  const out: string[] = ['"use strict";', "return function megaflowProbe(w, o) {"];
+  for (const w of [...used].sort((a, b) => a - b)) out.push(`  const w${w} = w[o + ${w}];`);
+  out.push("  let h = 0, i = 0, t = 0, b = 0, tag = 0;");
+  subs.forEach((st, k) => {
+    const n = st.n;
+    out.push(`  // subtable ${k}: ${st.maskKey || "(in_port only)"}`);
+    out.push("  {");
+    const terms: string[] = [];
+    for (let j = 0; j < n; j++) {
+      const m = st.masks[j]! | 0;
+      out.push(`    const k${j} = ${m === -1 ? `w${st.words[j]!}` : `w${st.words[j]!} & ${m}`};`);
+      terms.push(`Math.imul(k${j}, ${st.mults[j]! | 0})`);
+    }
+    out.push(n === 0 ? "    h = 0;" : `    h = (${terms.join(" + ")}) | 0;`);
+    out.push("    h ^= h >>> 16;", "    h = Math.imul(h, 73244475);", "    h ^= h >>> 16;");
+    out.push("    tag = h | 1;", `    i = (h >>> 1) & C${k};`);
+    out.push(`    while ((t = T${k}[i]) !== 0) {`);
+    out.push("      if (t === tag) {");
+    out.push(`        b = i * ${Math.max(1, n)};`);
+    const cmp: string[] = [];
+    for (let j = 0; j < n; j++) cmp.push(`D${k}[b + ${j}] === k${j}`);
+    out.push(`        if (${cmp.length === 0 ? "true" : cmp.join(" && ")}) { S${k}.hits++; return F${k}[i]; }`);
+    out.push("      }", `      i = (i + 1) & C${k};`, "    }", "  }");
+  });
+  out.push("  return null;", "};");
+  return out.join("\n");
+}
+
+function generateProbe(subs: readonly MfSubtable[]): ProbeFn {
+  const source = probeSource(subs);
+  let f = factories.get(source);
+  if (f === undefined) {
+    const params: string[] = [];
+    subs.forEach((_, k) => params.push(`S${k}`, `T${k}`, `D${k}`, `F${k}`, `C${k}`));
+    f = new Function(...params, source) as ProbeFactory;
+    if (factories.size >= FACTORY_LIMIT) factories.clear();
+    factories.set(source, f);
+  }
+  const args: unknown[] = [];
+  for (const st of subs) args.push(st, st.tags, st.data, st.flows, st.capMask);
+  return f(...args);
+}
+
+/** Subtables beyond this many in one partition are probed by the data-driven loop. */
+const UNROLL = 16;
+
 /** The subtables of one (in_port, parse status). */
 class Partition {
   subs: MfSubtable[] = [];
   readonly byMask = new Map<string, MfSubtable>();
+  /** The generated probe, or null when it must be rebuilt. */
+  probe: ProbeFn | null = null;
+  /** Index in the partition array, or -1 when it lives in the Map. */
+  constructor(readonly slot: number) {}
+
+  lookup(w: Int32Array, o: number): Megaflow | null {
+    const subs = this.subs;
+    if (subs.length <= UNROLL) {
+      let probe = this.probe;
+      if (probe === null) this.probe = probe = generateProbe(subs);
+      return probe(w, o);
+    }
+    for (let s = 0; s < subs.length; s++) {
+      const mf = subs[s]!.lookup(w, o);
+      if (mf !== null) return mf;
+    }
+    return null;
+  }
 }
 
 export class MegaflowCache {
@@ -358,7 +439,7 @@ export class MegaflowCache {
       const k = (inPort << STATUS_BITS) | status;
       p = this.small[k];
       if (p === undefined && create) {
-        p = new Partition();
+        p = new Partition(k);
         this.small[k] = p;
         this.partitions.push(p);
       }
@@ -366,7 +447,7 @@ export class MegaflowCache {
       const k = inPort * 16 + status;
       p = this.large.get(k);
       if (p === undefined && create) {
-        p = new Partition();
+        p = new Partition(-1);
         this.large.set(k, p);
         this.partitions.push(p);
       }
@@ -382,13 +463,10 @@ export class MegaflowCache {
         : this.large.get(inPort * 16 + status);
     this.sinceRank++;
     if (p !== undefined) {
-      const subs = p.subs;
-      for (let s = 0; s < subs.length; s++) {
-        const mf = subs[s]!.lookup(w, o);
-        if (mf !== null) {
-          this.hits++;
-          return mf;
-        }
+      const mf = p.lookup(w, o);
+      if (mf !== null) {
+        this.hits++;
+        return mf;
       }
     }
     this.misses++;
@@ -416,7 +494,9 @@ export class MegaflowCache {
       p.byMask.set(maskKey, st);
       p.subs.push(st);
     }
+    const cap = st.capMask;
     const old = st.insert(mf);
+    if (st.capMask !== cap || st.count === 1) p.probe = null;
     if (old !== null) this.forget(old);
     else this.count++;
     for (const v of mf.visits) {
@@ -445,8 +525,8 @@ export class MegaflowCache {
   clear(version: number): void {
     for (const p of this.partitions) {
       for (const st of p.subs) for (const mf of st.flows) if (mf !== null) mf.valid = false;
+      if (p.slot >= 0) this.small[p.slot] = undefined;
     }
-    this.small.fill(undefined);
     this.large.clear();
     this.partitions.length = 0;
     this.byTable.clear();
@@ -468,6 +548,7 @@ export class MegaflowCache {
         else p.byMask.delete(st.maskKey);
       }
       p.subs.length = live;
+      p.probe = null;
     }
   }
 

@@ -206,6 +206,8 @@ export class OpenFlowHandler {
 
   private multipart(m: MultipartRequestMessage, nowMs: number): OfMessage {
     const br = this.bridge;
+    // Counters of cached packets are credited in bulk: make them current first.
+    br.datapath.flushStats();
     const reply = (body: MultipartReplyBody): OfMessage => ({
       type: "multipart_reply",
       xid: m.xid,

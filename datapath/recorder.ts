@@ -157,14 +157,13 @@ export class Recorder {
     this.patchRx = [];
     this.patchLenDelta = [];
     // Always exact (OVS xlate_wc_init: in_port, dl_type, and nw_frag for IP). The
-    // VLAN words and nw_proto also decide where headers sit and how rewrites patch
-    // checksums, so every packet of a megaflow has the same header layout.
+    // VLAN tag's presence and TPID and nw_proto also decide where headers sit and
+    // how rewrites patch checksums, so every packet of a megaflow has the same layout.
     wc[FK.IN_PORT] = ALL;
     wc[FK.ETH_TYPE] = ALL;
     wc[FK.VLAN_TCI] = VLAN.CFI;
     wc[FK.VLAN_TPID] = ALL;
-    wc[FK.VLAN_TCI2] = ALL;
-    wc[FK.VLAN_TPID2] = ALL;
+    // (The inner tag words are always 0 on input: the datapath parses one tag.)
     const et = w[FK.ETH_TYPE];
     if (et === ETH_TYPE.IPV4 || et === ETH_TYPE.IPV6) {
       wc[FK.NW_FRAG] = IP_FRAG_WORDS_MASK;

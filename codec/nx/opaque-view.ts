@@ -193,10 +193,7 @@ export function sampleData(s: {
       : s.samplingPort !== OFPP_NONE
         ? NXAST_VIEW.SAMPLE2
         : NXAST_VIEW.SAMPLE;
-  const { data, dv } = dataOf(
-    subtype === NXAST_VIEW.SAMPLE ? SIZE.SAMPLE : SIZE.SAMPLE2,
-    subtype,
-  );
+  const { data, dv } = dataOf(subtype === NXAST_VIEW.SAMPLE ? SIZE.SAMPLE : SIZE.SAMPLE2, subtype);
   dv.setUint16(2, s.probability);
   dv.setUint32(4, s.collectorSetId >>> 0);
   dv.setUint32(8, s.obsDomainId >>> 0);

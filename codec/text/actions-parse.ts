@@ -979,8 +979,7 @@ function parseActionItems(
       case "mod_nw_dst": {
         const ip = parseIpv4(v);
         if (ip === undefined) fail(`${v}: could not convert to IP address`);
-        if (dlType(ctx.flow) !== ETH_TYPE.IP)
-          inconsistent(ctx, `${key} without an IPv4 match`);
+        if (dlType(ctx.flow) !== ETH_TYPE.IP) inconsistent(ctx, `${key} without an IPv4 match`);
         act({
           type: "set_field",
           entry: entryFor(field(key === "mod_nw_src" ? "ip_src" : "ip_dst"), ip!),

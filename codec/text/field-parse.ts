@@ -102,7 +102,11 @@ function strtoul(s: string, at: number): { value: number; end: number } {
     p++;
   }
   let base = 10;
-  if (s[p] === "0" && (s[p + 1] === "x" || s[p + 1] === "X") && /[0-9a-fA-F]/.test(s[p + 2] ?? "")) {
+  if (
+    s[p] === "0" &&
+    (s[p + 1] === "x" || s[p + 1] === "X") &&
+    /[0-9a-fA-F]/.test(s[p + 2] ?? "")
+  ) {
     base = 16;
     p += 2;
   } else if (s[p] === "0") base = 8;

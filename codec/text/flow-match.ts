@@ -78,7 +78,7 @@ export function significantBytes(v: bigint): number {
 /**
  * `tun_metadata_set_match` without a TLV map: the width is what the value
  * needs, or the mask when the match is masked (`mf_field_len`); a field set
- * twice is refused. `width` overrides (a decoded TLV's own width).
+ * twice is refused.
  */
 export function setTunMetadata(
   m: FlowMatch,
@@ -86,15 +86,13 @@ export function setTunMetadata(
   index: number,
   value: bigint,
   mask: bigint | undefined,
-  width?: number,
 ): string | undefined {
   const all = m.meta.tunMetadata ?? (m.meta.tunMetadata = []);
   if (all[index] !== undefined) return `field ${f.name} set multiple times`;
-  const masked =
-    mask !== undefined && (width !== undefined || mask !== ones(f.bytes * 8));
-  const len =
-    width ??
-    (masked ? Math.max(significantBytes(value), significantBytes(mask)) : significantBytes(value));
+  const masked = mask !== undefined && mask !== ones(f.bytes * 8);
+  const len = masked
+    ? Math.max(significantBytes(value), significantBytes(mask))
+    : significantBytes(value);
   const full = ones(len * 8);
   const k = masked ? mask & full : full;
   all[index] = { value: value & k, mask: k, len, masked };

@@ -62,10 +62,7 @@ function ethMasked(out: string[], name: string, value: bigint, mask: bigint): vo
 }
 
 /** The protocol shorthand for (dl_type, nw_proto), and whether it also covers nw_proto. */
-function shorthand(
-  m: FlowMatch,
-  t: number,
-): { text: string; coversProto: boolean } | undefined {
+function shorthand(m: FlowMatch, t: number): { text: string; coversProto: boolean } | undefined {
   if (m.mask.dl_type === 0n) return undefined;
   const proto = m.mask.nw_proto !== 0n ? Number(m.value.nw_proto) : undefined;
   if (t === ETH_TYPE.IP) {

@@ -2,22 +2,10 @@
  * Conversions between the binary registry's OXM entries (codec/oxm.ts) and the
  * text layer's flow/wildcards model (./flow-match.ts).
  */
-import {
-  OXM_HASMASK,
-  fieldByHeader,
-  type Match,
-  type MatchEntry,
-  type OxmField,
-} from "../oxm.js";
+import { OXM_HASMASK, fieldByHeader, type Match, type MatchEntry, type OxmField } from "../oxm.js";
 import { bigintToBytes, bytesToBigint } from "./addr.js";
 import { textFieldByHeader, type TextField, type WireHeader } from "./fields.js";
-import {
-  flowMatchToEntries,
-  setField,
-  setTunMetadata,
-  emptyFlowMatch,
-  type FlowMatch,
-} from "./flow-match.js";
+import { flowMatchToEntries, setField, emptyFlowMatch, type FlowMatch } from "./flow-match.js";
 
 /** The registry row for a text-layer wire header; throws if the registry lacks it (a table mismatch bug). */
 export function oxmFieldFor(h: WireHeader): OxmField {
@@ -80,10 +68,9 @@ export function matchToFlowMatch(match: Match): { flow: FlowMatch; unknown: Matc
     }
     const value = bytesToBigint(e.value);
     const mask = e.mask === undefined ? undefined : bytesToBigint(e.mask);
-    if (tf.map.kind === "tun_metadata") {
-      // The TLV's own width is the field's (nx_pull_raw without a TLV map).
-      setTunMetadata(flow, tf, tf.map.index, value, mask, e.value.length);
-    } else setField(flow, tf, value, mask);
+    // tun_metadata: OVS sizes a decoded field again from its (masked) value
+    // and mask, as it does a parsed one (tun_metadata_set_match, mf_field_len).
+    setField(flow, tf, value, mask);
   }
   return { flow, unknown };
 }

@@ -14,7 +14,8 @@ import type { GroupModMessage } from "../messages/group-mod.js";
 import type { MeterModMessage } from "../messages/meter-mod.js";
 import type { PortModMessage } from "../messages/port-mod.js";
 import type { QueueGetConfigReplyMessage } from "../messages/queue-config.js";
-import type { TableFeatures } from "../messages/table-features.js";
+import type { TableFeatureProperty, TableFeatures } from "../messages/table-features.js";
+import { OXM_HASMASK, fieldByHeader } from "../oxm.js";
 import { bytesToBigint, formatMac } from "./addr.js";
 import { hexDump } from "./hexdump.js";
 import { formatPort16, formatPort32, portFromOf11 } from "./ports.js";
@@ -65,7 +66,8 @@ export function formatPortMod(m: PortModMessage): string {
   s += `     config: ${bitNames(config, (b) => PORT_CONFIG_NAMES.get(b))}\n`;
   s += `     mask:   ${bitNames(mask, (b) => PORT_CONFIG_NAMES.get(b))}\n`;
   s += "     advertise: ";
-  s += advertise === 0 ? "UNCHANGED\n" : `${bitNames(advertise, (b) => PORT_FEATURE_NAMES.get(b))}\n`;
+  s +=
+    advertise === 0 ? "UNCHANGED\n" : `${bitNames(advertise, (b) => PORT_FEATURE_NAMES.get(b))}\n`;
   return s;
 }
 
@@ -352,7 +354,10 @@ export function experimenterMessage(
   experimenter: number,
   expType: number,
   data: Uint8Array,
-): { readonly name: string; readonly text: string } | { readonly rawError: string } | { readonly name: string; readonly error: string } {
+):
+  | { readonly name: string; readonly text: string }
+  | { readonly rawError: string }
+  | { readonly name: string; readonly error: string } {
   const table =
     experimenter === NX_VENDOR_ID
       ? NX_MESSAGES
@@ -376,13 +381,102 @@ export function experimenterMessage(
 }
 
 /** Experimenter multipart bodies: vendor, type and the data as hex (a readable form). */
-export function experimenterBodyText(experimenter: number, expType: number, data: Uint8Array): string {
+export function experimenterBodyText(
+  experimenter: number,
+  expType: number,
+  data: Uint8Array,
+): string {
   return `experimenter=0x${(experimenter >>> 0).toString(16)} exp_type=${expType >>> 0}${data.length > 0 ? `\n${hexDump(data)}` : ""}`;
 }
 
 // ---------------------------------------------------------------------------
-// Table features (a readable form; OVS's layout needs its field and action
-// bitmaps, see `ofputil_table_features_format`)
+// Table features (a readable form of our own, shaped like OVS's
+// `ofputil_table_features_format`: OVS's exact text also depends on its
+// decoder's required-property and miss-defaulting rules and on its meta-flow
+// field order, which this layer does not reproduce)
+
+/** OF1.3 instruction types by number. */
+const INSTRUCTION_NAMES: Readonly<Record<number, string>> = {
+  1: "goto_table",
+  2: "write_metadata",
+  3: "write_actions",
+  4: "apply_actions",
+  5: "clear_actions",
+  6: "meter",
+};
+
+/** OF1.3 action types by number, named as ovs-ofctl spells the actions. */
+const ACTION_NAMES: Readonly<Record<number, string>> = {
+  0: "output",
+  11: "copy_ttl_out",
+  12: "copy_ttl_in",
+  15: "set_mpls_ttl",
+  16: "dec_mpls_ttl",
+  17: "push_vlan",
+  18: "strip_vlan",
+  19: "push_mpls",
+  20: "pop_mpls",
+  21: "set_queue",
+  22: "group",
+  23: "mod_nw_ttl",
+  24: "dec_ttl",
+  25: "set_field",
+  26: "push_pbb",
+  27: "pop_pbb",
+};
+
+/** Table ids as OVS prints next-table bitmaps: runs `a-b`, comma separated. */
+function tableRanges(ids: readonly number[]): string {
+  const sorted = [...new Set(ids)].sort((a, b) => a - b);
+  const out: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
+    out.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return out.length === 0 ? "none" : out.join(",");
+}
+
+function oxmName(header: number, experimenter: number | undefined): string {
+  const f = fieldByHeader(header, experimenter);
+  return f === undefined
+    ? `${header >>> 16}:${(header >>> 9) & 0x7f}`
+    : `${f.name}${(header & OXM_HASMASK) !== 0 ? "/mask" : ""}`;
+}
+
+function propertyText(p: TableFeatureProperty): string {
+  const label = p.kind.replace(/_/g, " ");
+  switch (p.kind) {
+    case "instructions":
+    case "instructions_miss":
+      return `${label}: ${p.ids.map((i) => INSTRUCTION_NAMES[i.type] ?? `type${i.type}`).join(" ")}`;
+    case "write_actions":
+    case "write_actions_miss":
+    case "apply_actions":
+    case "apply_actions_miss":
+      return `${label}: ${p.ids.map((i) => ACTION_NAMES[i.type] ?? `type${i.type}`).join(" ")}`;
+    case "next_tables":
+    case "next_tables_miss":
+      return `${label}: ${tableRanges(p.tableIds)}`;
+    case "match":
+    case "wildcards":
+    case "write_setfield":
+    case "write_setfield_miss":
+    case "apply_setfield":
+    case "apply_setfield_miss":
+      return `${label}: ${p.oxmIds.map((o) => oxmName(o.header, o.experimenter)).join(" ")}`;
+    case "experimenter":
+    case "experimenter_miss":
+      return `${label}: experimenter=0x${(p.experimenter >>> 0).toString(16)} exp_type=${p.expType >>> 0}${p.data.length > 0 ? ` data=${hexOf(p.data)}` : ""}`;
+    case "unknown":
+      return `property type ${p.propertyType}${p.data.length > 0 ? ` data=${hexOf(p.data)}` : ""}`;
+  }
+}
+
+function hexOf(b: Uint8Array): string {
+  return Array.from(b, (x) => x.toString(16).padStart(2, "0")).join("");
+}
 
 export function formatTableFeaturesReadable(t: TableFeatures): string {
   let s = `\n  table ${t.tableId}`;
@@ -390,12 +484,6 @@ export function formatTableFeaturesReadable(t: TableFeatures): string {
   s += ":\n";
   s += `    metadata: match=0x${t.metadataMatch.toString(16)} write=0x${t.metadataWrite.toString(16)}\n`;
   s += `    config=0x${(t.config >>> 0).toString(16)} max_entries=${t.maxEntries >>> 0}\n`;
-  for (const p of t.properties) s += `    property ${JSON.stringify(p, bigintSafe)}\n`;
+  for (const p of t.properties) s += `    ${propertyText(p)}\n`;
   return s;
-}
-
-function bigintSafe(_key: string, v: unknown): unknown {
-  if (typeof v === "bigint") return `0x${v.toString(16)}`;
-  if (v instanceof Uint8Array) return Array.from(v, (x) => x.toString(16).padStart(2, "0")).join("");
-  return v;
 }

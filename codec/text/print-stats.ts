@@ -8,8 +8,19 @@
  * list replies print one entry at a time, as OVS does, so a reply whose Nth
  * entry fails prints the entries before it (see ofp-print.ts).
  */
-import type { GroupStats, MeterStats, PortStats, QueueStats, TableStats } from "../messages/multipart-stats.js";
-import type { GroupDesc, GroupFeatures, MeterConfig, MeterFeatures } from "../messages/multipart-desc.js";
+import type {
+  GroupStats,
+  MeterStats,
+  PortStats,
+  QueueStats,
+  TableStats,
+} from "../messages/multipart-stats.js";
+import type {
+  GroupDesc,
+  GroupFeatures,
+  MeterConfig,
+  MeterFeatures,
+} from "../messages/multipart-desc.js";
 import type { Bucket } from "../messages/group-mod.js";
 import type { MeterBand } from "../messages/meter-mod.js";
 import { formatActions } from "./actions-format.js";
@@ -20,7 +31,11 @@ const U64_MAX = 0xffffffffffffffffn;
 const U32_MAX = 0xffffffff;
 
 /** `ofp_print_bit_names`: names of set bits (lowest first), leftover bits as one hex number, "0" for none. */
-export function bitNames(bits: number, names: (bit: number) => string | undefined, sep = " "): string {
+export function bitNames(
+  bits: number,
+  names: (bit: number) => string | undefined,
+  sep = " ",
+): string {
   if (bits === 0) return "0";
   const out: string[] = [];
   let rest = bits >>> 0;
@@ -290,7 +305,11 @@ function formatBand(flags: number, b: MeterBand): string {
 }
 
 /** `meter=N FLAGS bands=` then one line per band, then a newline. */
-export function formatMeterConfigBody(flags: number, meterId: number, bands: readonly MeterBand[]): string {
+export function formatMeterConfigBody(
+  flags: number,
+  meterId: number,
+  bands: readonly MeterBand[],
+): string {
   let s = `${formatMeterId(meterId, "=")} ${formatMeterFlags(flags)}bands=`;
   for (const b of bands) s += formatBand(flags, b);
   return `${s}\n`;

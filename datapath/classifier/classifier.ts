@@ -47,7 +47,7 @@
  */
 import type { FlowKey } from "../../codec/packet/flow-key.js";
 import type { CompiledMatch } from "./compiled-match.js";
-import { MAX_UNROLL, generateLookup, type LookupFn, type TailFn } from "./codegen.js";
+import { generateLookup, type LookupFn, type TailFn } from "./codegen.js";
 import { PrefixTrie, TRIE_FIELDS, prefixMask } from "./prefix-trie.js";
 import { ClsRule } from "./rule.js";
 import { Subtable } from "./subtable.js";
@@ -55,7 +55,7 @@ import { Subtable } from "./subtable.js";
 export interface ClassifierOptions {
   /** Generate specialised lookup code (default true). False = the data-driven loop only. */
   readonly codegen?: boolean;
-  /** How many subtables (in probe order) get generated code, at most 64; the rest use the loop (default 64). */
+  /** How many subtables (in probe order) get generated code; the rest use the loop (default 64). */
   readonly unroll?: number;
   /**
    * Check the stage filters in the plain (generated) lookups too (default
@@ -65,7 +65,7 @@ export interface ClassifierOptions {
   readonly staged?: boolean;
 }
 
-const DEFAULT_UNROLL = MAX_UNROLL;
+const DEFAULT_UNROLL = 64;
 
 export class Classifier<P = unknown> {
   private readonly bySignature = new Map<string, Subtable<P>>();
@@ -92,7 +92,7 @@ export class Classifier<P = unknown> {
 
   constructor(options: ClassifierOptions = {}) {
     this.useCodegen = options.codegen ?? true;
-    this.unroll = Math.min(MAX_UNROLL, Math.max(0, options.unroll ?? DEFAULT_UNROLL));
+    this.unroll = Math.max(0, options.unroll ?? DEFAULT_UNROLL);
     this.staged = options.staged ?? false;
     this.generic = (w, o) => this.walkFrom(w, o, 0, null);
     this.tail = (w, o, best) => this.walkFrom(w, o, this.unroll, best);

@@ -1,27 +1,16 @@
 /**
  * Generated lookup functions: the subtable walk unrolled into straight-line
- * JavaScript, one block per subtable, with word indexes, masks, row strides
- * and hash multipliers as literals (performance.md §3.3 and §6.1: 2–2.7× over
- * the data-driven loop, because V8 then sees constant indexes, no inner loops
- * and one monomorphic shape per block).
- *
- * Each block is branch-free on the data (subtable.ts explains the layout):
- * hash the masked words, read the home slot's entry row (the sentinel row
- * when the slot is empty), fold "all key words equal" into a 0/-1 mask with
- * xor/or, turn the row's priority into -1 on a mismatch, and keep the better
- * of (best so far, this one) with a sign-mask select. The winner is carried
- * as one int32, `(subtable number << 25) | slot`, and turned into the rule
- * object once, at the end. The only branches left are the priority early
- * exit (predictable: it is taken once per lookup), the rare continued probe
- * when the home slot holds another key, and, with staged lookup on, the stage
- * filters.
+ * JavaScript, one block per subtable, with word indexes, masks and hash
+ * multipliers as literals (performance.md §3.3 and §6.1: 2–2.7× over the
+ * data-driven loop, because V8 then sees constant indexes, no inner loops and
+ * one monomorphic shape per block).
  *
  * The source depends only on the subtables' masks, their order and the
  * options, never on the rules or the table capacities: those arrive as
- * closure parameters (`S0`/`M0`/`E0`...). So rule churn inside existing
- * subtables needs no new code, and the factory for a given source is compiled
- * once and cached (`new Function` costs tens of microseconds; binding a cached
- * factory is a plain call).
+ * closure parameters (`S0`/`T0`/`D0`/`H0`/`M0`...). So rule churn inside
+ * existing subtables needs no new code. New code is compiled (`new Function`,
+ * tens of microseconds) only when the source changes; rebinding the same
+ * source to new arrays reuses the compiled factory.
  *
  * Readability is part of the contract: `generatedSource()` on a classifier
  * returns what runs, with the fields of each subtable named in a comment.
@@ -30,7 +19,7 @@ import { WORD_NAMES } from "./compiled-match.js";
 import { HASH_FINAL_MULT, HASH_MULT } from "./hash.js";
 import type { ClsRule } from "./rule.js";
 import { STAGE_NAMES, stageOf } from "./stages.js";
-import { ROW_KEY, ROW_PRIORITY, type Subtable } from "./subtable.js";
+import { SLOT_KEY, SLOT_PRIORITY, type Subtable } from "./subtable.js";
 
 /** A generated lookup: FlowKey words → best rule or null. */
 export type LookupFn<P> = (w: Uint32Array, o: number) => ClsRule<P> | null;
@@ -52,12 +41,6 @@ const FACTORY_CACHE_LIMIT = 512;
 /** Statements per hash-sum expression (keeps each `(a + b + ...) | 0` well inside int32 sums V8 lowers to word32 adds). */
 const TERMS_PER_SUM = 4;
 
-/** The winner is `(k << REF_SHIFT) | entry` (subtable.ts MAX_CAPACITY ≤ 2^REF_SHIFT). */
-const REF_SHIFT = 25;
-const REF_ENTRY_MASK = (1 << REF_SHIFT) - 1;
-/** Most subtables one generated function may unroll (k << REF_SHIFT stays a positive int32). */
-export const MAX_UNROLL = 1 << (31 - REF_SHIFT);
-
 function int32Literal(v: number): string {
   return String(v | 0);
 }
@@ -77,17 +60,19 @@ function productExpr(masked: string, word: number): string {
   return `Math.imul(${masked}, ${int32Literal(HASH_MULT[word]!)})`;
 }
 
-/** Statements adding `terms` to the running sum `h` (the first statement of a key starts it). */
+/** Statements adding `terms` to the running sum `h` (`start`: the first ones of the key set it). */
 function sumLines(terms: readonly string[], start: boolean, indent: string): string[] {
   const lines: string[] = [];
   for (let j = 0; j < terms.length; j += TERMS_PER_SUM) {
     const chunk = terms.slice(j, j + TERMS_PER_SUM).join(" + ");
-    lines.push(start && j === 0 ? `${indent}h = (${chunk}) | 0;` : `${indent}h = (h + ${chunk}) | 0;`);
+    lines.push(
+      start && j === 0 ? `${indent}h = (${chunk}) | 0;` : `${indent}h = (h + ${chunk}) | 0;`,
+    );
   }
   return lines;
 }
 
-/** The finaliser of hash.ts, applied to `src`, into `dst`. */
+/** The finaliser of hash.ts, from the sum `src` into `dst`. */
 function finishLines(src: string, dst: string, indent: string): string[] {
   return [
     `${indent}${dst} = ${src} ^ (${src} >>> 16);`,
@@ -96,7 +81,7 @@ function finishLines(src: string, dst: string, indent: string): string[] {
   ];
 }
 
-/** The block for subtable `k`. */
+/** The block for subtable `k`: hash the masked words (checking stage filters), probe, compare. */
 function subtableBlock<P>(k: number, s: Subtable<P>, opts: CodegenOptions): string {
   const { words, masks, stride } = s;
   const n = words.length;
@@ -107,71 +92,67 @@ function subtableBlock<P>(k: number, s: Subtable<P>, opts: CodegenOptions): stri
       m === -1 ? WORD_NAMES[words[j]!]! : `${WORD_NAMES[words[j]!]!}/0x${(m >>> 0).toString(16)}`,
     );
   }
-  const ind = "      ";
+  const ind = "    ";
   const lines: string[] = [];
-  lines.push(`    // subtable ${k}: ${n === 0 ? "(catch-all)" : fields.join(" ")}`);
-  lines.push(`    if (S${k}.maxPriority <= bestPri) break walk;`);
-  lines.push(`    s${k}: {`);
+  lines.push(`  // subtable ${k}: ${n === 0 ? "(catch-all)" : fields.join(" ")}`);
+  lines.push(`  if (S${k}.maxPriority <= bestPri) return best;`);
+  lines.push(`  s${k}: {`);
+  const keyVars: string[] = [];
   const terms: string[] = [];
   for (let j = 0; j < n; j++) {
     lines.push(`${ind}const k${j} = ${maskedExpr(words[j]!, masks[j]!)};`);
+    keyVars.push(`k${j}`);
     terms.push(productExpr(`k${j}`, words[j]!));
   }
-  // Hash sum, stage by stage; with staged lookup, a filter check after each intermediate stage.
-  let from = 0;
+  // The hash sum, stage by stage; with staged lookup, a filter check after each intermediate stage.
   const ends = opts.staged ? Array.from(s.stageEnds) : [];
   ends.push(n);
+  let from = 0;
   ends.forEach((end, si) => {
-    if (end > from) lines.push(...sumLines(terms.slice(from, end), from === 0, ind));
+    lines.push(...sumLines(terms.slice(from, end), from === 0, ind));
     if (end < n) {
-      const stage = STAGE_NAMES[stageOf(words[end - 1]!)]!;
-      lines.push(`${ind}// ${stage} stage: leave when no entry has this partial key`);
+      lines.push(
+        `${ind}// ${STAGE_NAMES[stageOf(words[end - 1]!)]!} stage: leave if no entry has this partial key`,
+      );
       lines.push(...finishLines("h", "f", ind));
-      lines.push(`${ind}if (((F${k}_${si}[(f >>> 5) & G${k}_${si}] >>> f) & 1) === 0) break s${k};`);
+      lines.push(
+        `${ind}if (((F${k}_${si}[(f >>> 5) & G${k}_${si}] >>> f) & 1) === 0) break s${k};`,
+      );
     }
     from = end;
   });
   if (n === 0) lines.push(`${ind}h = 0;`);
   lines.push(...finishLines("h", "h", ind));
-  lines.push(`${ind}i = h & M${k};`);
-  lines.push(`${ind}b = i * ${stride};`);
-  lines.push(`${ind}p = E${k}[b + ${ROW_PRIORITY}];`);
-  const xors: string[] = [];
-  const eqs: string[] = [];
-  for (let j = 0; j < n; j++) {
-    xors.push(`(E${k}[b + ${ROW_KEY + j}] ^ k${j})`);
-    eqs.push(`E${k}[b + ${ROW_KEY + j}] === k${j}`);
-  }
-  lines.push(`${ind}x = ${n === 0 ? "0" : xors.join(" | ")};`);
-  if (n > 0) {
-    lines.push(`${ind}if (((x | -x) & ~p) < 0) {`);
-    lines.push(`${ind}  // The home slot holds another key: continue the linear probe.`);
-    lines.push(`${ind}  for (;;) {`);
-    lines.push(`${ind}    i = (i + 1) & M${k};`);
-    lines.push(`${ind}    b = i * ${stride};`);
-    lines.push(`${ind}    p = E${k}[b + ${ROW_PRIORITY}];`);
-    lines.push(`${ind}    if (p < 0 || (${eqs.join(" && ")})) break;`);
-    lines.push(`${ind}  }`);
-    lines.push(`${ind}  x = 0;`);
-    lines.push(`${ind}}`);
-  }
-  lines.push(`${ind}c = p | ((x | -x) >> 31);`);
-  lines.push(`${ind}g = (bestPri - c) >> 31;`);
-  lines.push(`${ind}bestPri ^= (bestPri ^ c) & g;`);
-  lines.push(`${ind}ref ^= (ref ^ (${k << REF_SHIFT} | i)) & g;`);
-  lines.push(`    }`);
+  lines.push(`${ind}tag = h | 1;`);
+  lines.push(`${ind}i = (h >>> 1) & M${k};`);
+  // Slot layout (subtable.ts): tag in T; [head priority, key words...] in D, `stride` int32s.
+  lines.push(`${ind}while ((t = T${k}[i]) !== 0) {`);
+  lines.push(`${ind}  if (t === tag) {`);
+  lines.push(`${ind}    b = i * ${stride};`);
+  const cmp: string[] = [];
+  for (let j = 0; j < n; j++) cmp.push(`D${k}[b + ${SLOT_KEY + j}] === ${keyVars[j]!}`);
+  lines.push(`${ind}    if (${cmp.length === 0 ? "true" : cmp.join(" && ")}) {`);
+  lines.push(
+    `${ind}      if (D${k}[b + ${SLOT_PRIORITY}] > bestPri) { best = H${k}[i]; bestPri = D${k}[b + ${SLOT_PRIORITY}]; }`,
+  );
+  lines.push(`${ind}      break;`);
+  lines.push(`${ind}    }`);
+  lines.push(`${ind}  }`);
+  lines.push(`${ind}  i = (i + 1) & M${k};`);
+  lines.push(`${ind}}`);
+  lines.push(`  }`);
   return lines.join("\n");
 }
 
 /** Parameter names bound for subtable k, in order. */
 function paramsFor<P>(k: number, s: Subtable<P>, opts: CodegenOptions): string[] {
-  const p = [`S${k}`, `M${k}`, `E${k}`];
+  const p = [`S${k}`, `T${k}`, `D${k}`, `H${k}`, `M${k}`];
   if (opts.staged) for (let si = 0; si < s.stageEnds.length; si++) p.push(`F${k}_${si}`, `G${k}_${si}`);
   return p;
 }
 
 function argsFor<P>(s: Subtable<P>, opts: CodegenOptions): unknown[] {
-  const a: unknown[] = [s, s.capMask, s.rows];
+  const a: unknown[] = [s, s.tags, s.data, s.heads, s.capMask];
   if (opts.staged) for (const f of s.filters) a.push(f.bits, f.wordMask);
   return a;
 }
@@ -182,14 +163,16 @@ function argsFor<P>(s: Subtable<P>, opts: CodegenOptions): unknown[] {
  *
  * Every key word any unrolled subtable reads is loaded once, at the top: the
  * loads are independent, so the cache misses of a cold key overlap instead of
- * stalling block after block.
+ * stalling block after block. (Hoisting the masked values and hash products
+ * that several subtables share was measured too: no gain, more register
+ * pressure, so it is not done.)
  */
 export function lookupSource<P>(
   subtables: readonly Subtable<P>[],
   unrolled: number,
   opts: CodegenOptions,
 ): string {
-  const u = Math.min(unrolled, subtables.length, MAX_UNROLL);
+  const u = Math.min(unrolled, subtables.length);
   const used = new Set<number>();
   for (let k = 0; k < u; k++) for (const w of subtables[k]!.words) used.add(w);
   const out: string[] = [];
@@ -202,15 +185,11 @@ export function lookupSource<P>(
   out.push(`return function classifierLookup(w, o) {`);
   for (const w of [...used].sort((a, b) => a - b))
     out.push(`  const ${wordVar(w)} = w[o + ${w}] | 0; // ${WORD_NAMES[w]!}`);
+  out.push(`  let best = null;`);
   out.push(`  let bestPri = -1;`);
-  out.push(`  // Winner so far: (subtable << ${REF_SHIFT}) | slot, -1 for none.`);
-  out.push(`  let ref = -1;`);
-  out.push(`  let h = 0, f = 0, i = 0, b = 0, p = 0, x = 0, c = 0, g = 0;`);
-  out.push(`  walk: {`);
+  out.push(`  let h = 0, f = 0, i = 0, t = 0, b = 0, tag = 0;`);
   for (let k = 0; k < u; k++) out.push(subtableBlock(k, subtables[k]!, opts));
-  out.push(`  }`);
-  const best = `ref < 0 ? null : R[ref >>> ${REF_SHIFT}][ref & ${REF_ENTRY_MASK}]`;
-  out.push(u < subtables.length ? `  return TAIL(w, o, ${best});` : `  return ${best};`);
+  out.push(u < subtables.length ? `  return TAIL(w, o, best);` : `  return best;`);
   out.push(`};`);
   return out.join("\n");
 }
@@ -222,24 +201,19 @@ export function generateLookup<P>(
   tail: TailFn<P>,
   opts: CodegenOptions,
 ): { fn: LookupFn<P>; source: string } {
-  const u = Math.min(unrolled, subtables.length, MAX_UNROLL);
+  const u = Math.min(unrolled, subtables.length);
   const source = lookupSource(subtables, u, opts);
   let factory = factoryCache.get(source);
   if (factory === undefined) {
     const params: string[] = [];
     for (let k = 0; k < u; k++) params.push(...paramsFor(k, subtables[k]!, opts));
-    params.push("R", "TAIL");
+    params.push("TAIL");
     factory = new Function(...params, source) as Factory;
     if (factoryCache.size >= FACTORY_CACHE_LIMIT) factoryCache.clear();
     factoryCache.set(source, factory);
   }
   const args: unknown[] = [];
-  const heads: unknown[] = [];
-  for (let k = 0; k < u; k++) {
-    const s = subtables[k]!;
-    args.push(...argsFor(s, opts));
-    heads.push(s.heads);
-  }
-  args.push(heads, tail);
+  for (let k = 0; k < u; k++) args.push(...argsFor(subtables[k]!, opts));
+  args.push(tail);
   return { fn: factory(...args) as LookupFn<P>, source };
 }

@@ -1,36 +1,35 @@
 /**
  * One subtable: every rule whose match has one particular mask (OVS
- * `cls_subtable`), as an open-addressing hash table over typed arrays laid
- * out for a branch-free probe.
+ * `cls_subtable`), in an open-addressing hash table over typed arrays.
  *
- * Layout: one row of `stride = nWords + 1` int32s per slot in `rows`: the
- * priority of the slot's head rule (-1 when the slot is empty), then the
- * masked key words. `heads[slot]` is the head rule itself (the highest
- * priority with that match; lower ones hang off `rule.next`, OVS's chained
- * rules). Linear probing from `hash & capMask`, load at most 1/2, deletion by
- * backward shift (no tombstones: probe lengths never degrade under churn).
- *
- * Why this shape (measured; bench/README.md):
- *  - A multi-mask lookup misses in some subtables and hits in others, at
- *    random, so a branch on "hit or miss" is mispredicted often. Reading the
- *    home slot's row unconditionally lets the generated code compute
- *    "priority if all key words are equal, else -1" with xor/or arithmetic (an
- *    empty row has priority -1, so it needs no test either) and keep the best
- *    with a sign-mask select. The only data-dependent branch left is the
- *    continued probe when the home slot holds another key.
- *  - The row address depends on the hash alone, not on a loaded value, so
- *    the key-word loads of every subtable start as soon as its hash is known
- *    (an index array pointing at dense rows was measured slower: one more
- *    dependent load per subtable).
+ * Layout: one slot per distinct masked value.
+ *  - `tags[slot]`: `hash | 1`, 0 = empty. A separate, small array: most
+ *    probes of a multi-mask lookup are misses, and they touch only this (4
+ *    bytes a slot, so the tags of many subtables stay in cache).
+ *  - `data[slot * stride]` (stride = nWords + 1): the priority of the slot's
+ *    head rule, so that a lookup can reject a worse match without touching
+ *    the rule object; then `data[slot * stride + 1 + j]`, the masked value of
+ *    the j-th word. Read only on a 31-bit tag match, and then one cache line
+ *    usually holds all of it. Its address depends on the hash alone, so the
+ *    CPU can fetch it speculatively while the tag is still being compared.
+ *  - `heads[slot]`: the highest-priority rule with that match; lower ones hang
+ *    off `rule.next` (same match, different priority, OVS's chained rules).
+ * Linear probing from `(hash >>> 1) & capMask`; deletion shifts later entries
+ * back (no tombstones, so probe lengths never degrade under churn); the table
+ * doubles at load 1/4. The low load keeps the expected probe length of a miss
+ * (the common case) near 1.4 instead of 2.5 at load 1/2; the untouched rows of
+ * `data` cost address space, not cache. Growing replaces the arrays, which is
+ * why the classifier rebinds its lookup function on `arraysVersion` changes.
  *
  * Staged lookup (stages.ts, OVS lib/classifier.c): for every intermediate
- * stage of the mask a {@link StageFilter} holds the partial-key hashes of
+ * stage of the mask, a {@link StageFilter} holds the partial-key hashes of
  * the entries, so a lookup can leave the subtable at the first stage whose
- * partial key no entry has — and a lookup that reports wildcards then only
+ * partial key no entry has, and a lookup that reports wildcards then only
  * un-wildcards the stages it looked at.
  *
- * Growing replaces arrays, which bumps `arraysVersion` (generated code binds
- * the arrays and must be rebound).
+ * Field grouping (style.md §2.5): mask description and counters are only
+ * touched by writers; `tags`/`data`/`heads`/`capMask`/`maxPriority`/`filters`
+ * are what a lookup reads.
  */
 import type { CompiledMatch } from "./compiled-match.js";
 import { HASH_MULT, hashFinish, hashValues } from "./hash.js";
@@ -47,32 +46,24 @@ import { stageBoundaries } from "./stages.js";
 const MULT = HASH_MULT;
 const finish = hashFinish;
 
-/** Offsets inside a row. */
-export const ROW_PRIORITY = 0;
-export const ROW_KEY = 1;
-/** Priority of an empty row: lower than any rule's, so it never wins. */
-const EMPTY = -1;
-
-/** Capacity ≥ distinct matches << LOAD_SHIFT. */
-const LOAD_SHIFT = 1;
 const MIN_CAPACITY = 8;
-/** Stage-filter buckets per slot (≥ 4 per entry at load ≤ 1/2). */
-const FILTER_BUCKETS_PER_SLOT = 4;
-/**
- * Slots per subtable are < 2^25 so that generated code can pack
- * (subtable number, slot) into one int32 (codegen.ts).
- */
-export const MAX_CAPACITY = 1 << 25;
+/** Capacity ≥ distinct matches << LOAD_SHIFT (load ≤ 1/4). */
+const LOAD_SHIFT = 2;
+/** Stage-filter buckets per slot (≥ 8 per entry at load ≤ 1/4: ≤ 1/8 false positives). */
+const FILTER_BUCKETS_PER_SLOT = 2;
+/** Offsets inside a slot. */
+export const SLOT_PRIORITY = 0;
+export const SLOT_KEY = 1;
 
 export class Subtable<P> {
-  // ---- set at creation ----
+  // ---- set at creation (writers) ----
   /** Creation sequence number: breaks ties between equal max priorities deterministically. */
   readonly id: number;
   readonly maskKey: string;
   readonly words: Int32Array;
   readonly masks: Int32Array;
   readonly nWords: number;
-  /** Int32s per row in `rows`: head priority, key words. */
+  /** Int32s per slot in `data`: head priority, key words. */
   readonly stride: number;
   /** Word counts of the partial keys of the intermediate stages (stages.ts), ascending. */
   readonly stageEnds: Int32Array;
@@ -86,7 +77,8 @@ export class Subtable<P> {
   readonly trieSlots: Int32Array;
 
   // ---- read per lookup ----
-  rows: Int32Array;
+  tags: Int32Array;
+  data: Int32Array;
   heads: (ClsRule<P> | null)[];
   capMask: number;
   /** One per intermediate stage, parallel to `stageEnds`. */
@@ -101,10 +93,8 @@ export class Subtable<P> {
   nRules = 0;
   /** Rules at `maxPriority` (so removal knows when to rescan, OVS `max_count`). */
   private maxCount = 0;
-  /** Bumped whenever a lookup-side array is replaced (generated code binds them). */
+  /** Bumped whenever the arrays are replaced (generated code binds them). */
   arraysVersion = 0;
-  /** Full hash of each slot's key (for rehashing and deletion). */
-  private hashes: Int32Array;
   /** Partial hash of each slot's key at each intermediate stage: `phash[slot * nStages + s]`. */
   private phash: Int32Array;
   /** Scratch for the generic lookup's masked key (no allocation per lookup). */
@@ -116,7 +106,7 @@ export class Subtable<P> {
     this.words = m.words.slice();
     this.masks = m.masks.slice();
     this.nWords = m.words.length;
-    this.stride = this.nWords + ROW_KEY;
+    this.stride = this.nWords + SLOT_KEY;
     this.stageEnds = Int32Array.from(stageBoundaries(this.words));
     this.triePlens = new Int32Array(TRIE_FIELDS.length);
     this.trieSlots = new Int32Array(TRIE_FIELDS.length);
@@ -126,9 +116,9 @@ export class Subtable<P> {
       this.triePlens[f] = j < 0 ? 0 : prefixLength(this.masks[j]!);
     }
     this.scratch = new Int32Array(Math.max(1, this.nWords));
-    this.rows = Subtable.emptyRows(MIN_CAPACITY, this.stride);
+    this.tags = new Int32Array(MIN_CAPACITY);
+    this.data = new Int32Array(MIN_CAPACITY * this.stride);
     this.heads = new Array<ClsRule<P> | null>(MIN_CAPACITY).fill(null);
-    this.hashes = new Int32Array(MIN_CAPACITY);
     this.phash = new Int32Array(MIN_CAPACITY * this.stageEnds.length);
     this.capMask = MIN_CAPACITY - 1;
     this.filters = [];
@@ -137,25 +127,23 @@ export class Subtable<P> {
     }
   }
 
-  private static emptyRows(capacity: number, stride: number): Int32Array {
-    const rows = new Int32Array(capacity * stride);
-    for (let i = 0; i < capacity; i++) rows[i * stride + ROW_PRIORITY] = EMPTY;
-    return rows;
-  }
-
-  /** Slot holding exactly the masked values `kv[0..nWords)` (hash `h`), or -1. */
+  /** Slot holding exactly the masked values `kv[0..nWords)`, or -1. */
   private probe(kv: ArrayLike<number>, h: number): number {
     const n = this.nWords;
     const stride = this.stride;
-    const rows = this.rows;
-    const heads = this.heads;
+    const tags = this.tags;
+    const data = this.data;
     const cm = this.capMask;
-    let i = h & cm;
-    while (heads[i] !== null) {
-      const b = i * stride + ROW_KEY;
-      let j = 0;
-      while (j < n && rows[b + j] === kv[j]) j++;
-      if (j === n) return i;
+    const tag = h | 1;
+    let i = (h >>> 1) & cm;
+    let t: number;
+    while ((t = tags[i]!) !== 0) {
+      if (t === tag) {
+        const b = i * stride + SLOT_KEY;
+        let j = 0;
+        while (j < n && data[b + j] === kv[j]) j++;
+        if (j === n) return i;
+      }
       i = (i + 1) & cm;
     }
     return -1;
@@ -165,7 +153,7 @@ export class Subtable<P> {
     return this.probe(values, hashValues(this.words, values));
   }
 
-  /** Hashes the masked words `[from, to)` of the key into `kv`, continuing the sum `h`. */
+  /** Masks the key words `[from, to)` into the scratch key and adds them to the hash sum `h`. */
   private hashRange(w: Uint32Array, o: number, from: number, to: number, h: number): number {
     const words = this.words;
     const masks = this.masks;
@@ -183,17 +171,17 @@ export class Subtable<P> {
    * (highest priority) whose match equals the masked key, or null.
    */
   lookup(w: Uint32Array, o: number): ClsRule<P> | null {
-    const h = this.hashRange(w, o, 0, this.nWords, 0);
-    const slot = this.probe(this.scratch, finish(h));
+    const slot = this.probe(this.scratch, finish(this.hashRange(w, o, 0, this.nWords, 0)));
     return slot < 0 ? null : this.heads[slot]!;
   }
 
   /**
    * Staged lookup of one key (OVS `find_match_wc`): checks the stage filters
    * in order and leaves at the first stage whose partial key no entry has.
-   * Sets `out.rule` to the head rule or null, and returns the number of mask
-   * words the answer depends on: the partial key of the failing stage, or
-   * all of them. (A key equal to this one on those words gets the same answer.)
+   * Sets `out.rule` to the head rule or null, and returns how many of the
+   * mask's words the answer depends on: those of the stages looked at, all
+   * of them when the whole key was probed. (A key equal to this one on those
+   * words gets the same answer.)
    */
   lookupStaged(w: Uint32Array, o: number, out: { rule: ClsRule<P> | null }): number {
     const ends = this.stageEnds;
@@ -231,18 +219,13 @@ export class Subtable<P> {
    */
   insert(rule: ClsRule<P>): ClsRule<P> | null {
     const values = rule.match.values;
-    const h = hashValues(this.words, values);
-    let slot = this.probe(values, h);
+    let slot = this.findSlot(values);
     if (slot < 0) {
-      if ((this.nMatches + 1) << LOAD_SHIFT > this.capMask + 1) {
-        if (this.capMask + 1 >= MAX_CAPACITY) {
-          throw new RangeError(`more than ${MAX_CAPACITY >> LOAD_SHIFT} distinct matches in one mask`);
-        }
-        this.resize((this.capMask + 1) * 2);
-      }
-      slot = this.claimSlot(values, h);
+      if ((this.nMatches + 1) << LOAD_SHIFT > this.capMask + 1) this.resize((this.capMask + 1) * 2);
+      slot = this.claimSlot(values);
       rule.next = null;
       this.setHead(slot, rule);
+      this.nMatches++;
       this.countIn(rule.priority);
       return null;
     }
@@ -298,7 +281,7 @@ export class Subtable<P> {
 
   private setHead(slot: number, rule: ClsRule<P>): void {
     this.heads[slot] = rule;
-    this.rows[slot * this.stride + ROW_PRIORITY] = rule.priority;
+    this.data[slot * this.stride + SLOT_PRIORITY] = rule.priority;
   }
 
   private countIn(priority: number): void {
@@ -340,20 +323,22 @@ export class Subtable<P> {
     return finish(h);
   }
 
-  /** Writes `values` (absent, hash `h`) into the first free slot of its probe sequence. */
-  private claimSlot(values: Int32Array, h: number): number {
+  /** Writes `values` into the first free slot of its probe sequence (the value must be absent). */
+  private claimSlot(values: Int32Array): number {
+    const n = this.nWords;
+    const stride = this.stride;
+    const h = hashValues(this.words, values);
     const cm = this.capMask;
-    let i = h & cm;
-    while (this.heads[i] !== null) i = (i + 1) & cm;
-    this.rows.set(values.subarray(0, this.nWords), i * this.stride + ROW_KEY);
-    this.hashes[i] = h;
+    let i = (h >>> 1) & cm;
+    while (this.tags[i] !== 0) i = (i + 1) & cm;
+    this.tags[i] = h | 1;
+    this.data.set(values.subarray(0, n), i * stride + SLOT_KEY);
     const ns = this.stageEnds.length;
     for (let s = 0; s < ns; s++) {
       const ph = this.partialHash(values, s);
       this.phash[i * ns + s] = ph;
       this.filters[s]!.add(ph);
     }
-    this.nMatches++;
     return i;
   }
 
@@ -361,9 +346,9 @@ export class Subtable<P> {
   private releaseSlot(slot: number): void {
     const stride = this.stride;
     const ns = this.stageEnds.length;
-    const rows = this.rows;
+    const tags = this.tags;
+    const data = this.data;
     const heads = this.heads;
-    const hashes = this.hashes;
     const phash = this.phash;
     for (let s = 0; s < ns; s++) this.filters[s]!.remove(phash[slot * ns + s]!);
     const cm = this.capMask;
@@ -371,19 +356,20 @@ export class Subtable<P> {
     let j = slot;
     for (;;) {
       j = (j + 1) & cm;
-      if (heads[j] === null) break;
-      const home = hashes[j]! & cm;
+      const t = tags[j]!;
+      if (t === 0) break;
+      const home = (t >>> 1) & cm;
       // Entry j may move into the hole when its home is not cyclically in (hole, j].
       const inRange = hole <= j ? home > hole && home <= j : home > hole || home <= j;
       if (inRange) continue;
-      rows.copyWithin(hole * stride, j * stride, j * stride + stride);
+      tags[hole] = t;
+      data.copyWithin(hole * stride, j * stride, j * stride + stride);
       heads[hole] = heads[j]!;
-      hashes[hole] = hashes[j]!;
       phash.copyWithin(hole * ns, j * ns, j * ns + ns);
       hole = j;
     }
-    rows.fill(0, hole * stride, hole * stride + stride);
-    rows[hole * stride + ROW_PRIORITY] = EMPTY;
+    tags[hole] = 0;
+    data.fill(0, hole * stride, hole * stride + stride);
     heads[hole] = null;
     this.nMatches--;
   }
@@ -391,34 +377,33 @@ export class Subtable<P> {
   private resize(capacity: number): void {
     const stride = this.stride;
     const ns = this.stageEnds.length;
-    const oldRows = this.rows;
+    const oldTags = this.tags;
+    const old = this.data;
     const oldHeads = this.heads;
-    const oldHashes = this.hashes;
     const oldPhash = this.phash;
     const cm = capacity - 1;
-    const rows = Subtable.emptyRows(capacity, stride);
+    const tags = new Int32Array(capacity);
+    const data = new Int32Array(capacity * stride);
     const heads = new Array<ClsRule<P> | null>(capacity).fill(null);
-    const hashes = new Int32Array(capacity);
     const phash = new Int32Array(capacity * ns);
     for (let s = 0; s < oldHeads.length; s++) {
-      const r = oldHeads[s]!;
-      if (r === null) continue;
-      const h = oldHashes[s]!;
-      let i = h & cm;
-      while (heads[i] !== null) i = (i + 1) & cm;
-      rows.set(oldRows.subarray(s * stride, s * stride + stride), i * stride);
-      heads[i] = r;
-      hashes[i] = h;
+      const t = oldTags[s]!;
+      if (t === 0) continue;
+      let i = (t >>> 1) & cm;
+      while (tags[i] !== 0) i = (i + 1) & cm;
+      tags[i] = t;
+      data.set(old.subarray(s * stride, s * stride + stride), i * stride);
+      heads[i] = oldHeads[s]!;
       phash.set(oldPhash.subarray(s * ns, s * ns + ns), i * ns);
     }
-    this.rows = rows;
+    this.tags = tags;
+    this.data = data;
     this.heads = heads;
-    this.hashes = hashes;
     this.phash = phash;
     this.capMask = cm;
     for (let s = 0; s < ns; s++) {
       const ph: number[] = [];
-      for (let i = 0; i < capacity; i++) if (heads[i] !== null) ph.push(phash[i * ns + s]!);
+      for (let i = 0; i < capacity; i++) if (tags[i] !== 0) ph.push(phash[i * ns + s]!);
       this.filters[s]!.rebuild(capacity * FILTER_BUCKETS_PER_SLOT, ph);
     }
     this.arraysVersion++;

@@ -58,7 +58,12 @@ export interface DemoHost {
   readonly brTunDpid: bigint;
   /** The topology's tunnel IP (names the tunnel ports: `vxlan-<hex>`). */
   readonly tunnelIp: number;
-  /** Where this host's VXLAN socket is bound: the tunnel IP when it is a loopback address, else 127.0.0.(11+index). */
+  /**
+   * Where this host's VXLAN socket is bound: the tunnel IP when it is a
+   * loopback address, else 127.0.0.(11+index) (one machine plays every host;
+   * the tunnel IP still names the tunnel ports, so the flows are the ones
+   * `dvrflow compile` prints).
+   */
   readonly underlayIp: string;
 }
 

@@ -39,7 +39,7 @@ import { loadTopologyFile } from "../topology/loader.js";
 import { startRun, type RunningController } from "../cli/commands/run.js";
 import { arpRequest, describeFrame, isEchoRequest } from "./frames.js";
 import { macFromString } from "../../codec/packet/index.js";
-import { planDemo, type DemoCase, type DemoHost, type DemoPlan } from "./plan.js";
+import { planDemo, type DemoCase, type DemoPlan } from "./plan.js";
 import { buildReplica, tracePath, type HostReplica, type PathTrace } from "./replica.js";
 import { endTable, endedAt, formatHops, frameEdits, ip, progressBar } from "./report.js";
 import type { CaseOutcome } from "./report.js";
@@ -220,8 +220,8 @@ async function demo(
   );
   if (plan.remapped.length > 0) {
     out(
-      `            (tunnel IPs of ${plan.remapped.join(", ")} are not loopback addresses: ` +
-        `their VXLAN sockets use 127.0.0.x instead)\n`,
+      `            one machine plays every host: the VXLAN sockets of ${plan.remapped.join(", ")} ` +
+        `sit on 127.0.0.x; their tunnel IPs still name the tunnel ports\n`,
     );
   }
 
@@ -250,22 +250,25 @@ async function demo(
     res.switches.push(new SwitchChild(h.name, layout, launch.command));
   }
   const timeoutMs = (o.syncTimeoutS ?? 40) * 1000;
-  await withTimeout(
-    Promise.all(res.switches.map((s) => s.started())),
-    timeoutMs,
-    "the switch processes did not start",
-  );
+  // Each switch is shown as soon as it is up (their order varies).
   const listen = new Map<string, Record<BridgeName, number>>();
-  for (const s of res.switches) {
+  const startOne = async (s: SwitchChild): Promise<void> => {
+    await s.started();
     const ports = { "br-int": s.listenPort("br-int"), "br-tun": s.listenPort("br-tun") };
     listen.set(s.host, ports);
     const h = plan.hosts.find((x) => x.name === s.host)!;
     out(
       `  ${pad(s.host, 10)} pid ${pad(String(s.pid), 7)} underlay ${pad(h.underlayIp, 11)} ` +
         `DVR MAC ${snap.hostMacs.get(s.host)}   ` +
-        `br-int ptcp:${ports["br-int"]}  br-tun ptcp:${ports["br-tun"]}\n`,
+        `br-int ptcp:${ports["br-int"]}  br-tun ptcp:${ports["br-tun"]}  ` +
+        `[${listen.size}/${plan.hosts.length}] ${elapsed()}\n`,
     );
-  }
+  };
+  await withTimeout(
+    Promise.all(res.switches.map(startOne)),
+    timeoutMs,
+    "the switch processes did not start",
+  );
 
   // ---------------------------------------------------------------- sync
   out(`\nsyncing     the controller compiles each host's flows and reconciles every bridge\n`);
@@ -539,7 +542,7 @@ async function runCase(
   let trace: PathTrace | undefined;
   if (ping.request !== undefined) {
     trace = tracePath(replicas, c.from.host, inPortOf(plan, c), ping.request, c.to?.host);
-    printTrace(o, trace, c, plan, snap, frames);
+    printTrace(o, trace, c, snap, frames);
   }
 
   // What arrived, for real.
@@ -645,7 +648,6 @@ function printTrace(
   o: DemoOptions,
   t: PathTrace,
   c: DemoCase,
-  plan: DemoPlan,
   snap: StoreSnapshot,
   frames: readonly WireFrame[],
 ): void {
@@ -700,7 +702,4 @@ function printTrace(
     out(`  ${pad(dst.host, 10)} ${formatHops(dst.hops)}  ${fate2}\n`);
     if (note2.length > 0) out(`  ${pad("", 10)} ${note2.join(", ")}\n`);
   }
-  void plan;
 }
-
-export type { DemoHost };

@@ -80,8 +80,6 @@ function inSubnet(ip: number, s: VmSpec["subnet"]): boolean {
   return (ip & mask) >>> 0 === (s.address & mask) >>> 0;
 }
 
-const delay = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
-
 export class SimVm {
   readonly spec: VmSpec;
   readonly received: Received[] = [];
@@ -321,5 +319,3 @@ function payloadOf(bytes: Uint8Array): Uint8Array {
   const total = (bytes[o + 2]! << 8) | bytes[o + 3]!;
   return bytes.slice(o + ihl + 8, o + total);
 }
-
-export { delay };

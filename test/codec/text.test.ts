@@ -4,7 +4,9 @@
  * and recorded in shared/docs/ecosystem.md), refusals, and the two CLI
  * commands. The differential tests against ovs-ofctl live in test/ovs/.
  */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { SHARED } from "../shared-path.js";
 import { decodeMessage, encodeMessage } from "../../codec/message.js";
 import type { FlowModMessage } from "../../codec/messages/flow-mod.js";
 import {
@@ -238,6 +240,154 @@ describe("CLI commands", () => {
     expect(b.out.join("")).toBe("OFPT_BARRIER_REQUEST (OF1.3) (xid=0x7):\n");
     expect(ofpPrint(Uint8Array.from([4, 14, 0, 8, 0, 0, 0, 0]))).toBe(
       "***decode error: OFPBRC_BAD_LEN***\n00000000  04 0e 00 08 00 00 00 00-                        |........        |\n",
+    );
+  });
+});
+
+/** Hex of a FLOW_MOD from parseFlow, xid 1 (to compare with ovs-ofctl -mmmmm parse-flows output). */
+function flowHex(text: string): string {
+  return Buffer.from(encodeMessage(flowModMessage(parseFlow(text), 1))).toString("hex");
+}
+
+/** The `ofp_match` bytes (header and TLVs, without its pad) of a parsed flow's FLOW_MOD. */
+function matchHex(text: string): string {
+  const hex = flowHex(text);
+  // ofp_header 8 + flow_mod fixed part 40 = byte 48 (hex offset 96); ofp_match length at +2.
+  const len = parseInt(hex.slice(100, 104), 16);
+  return hex.slice(96, 96 + len * 2);
+}
+
+describe("TEXT-2 coverage, golden against ovs-ofctl 3.1 output", () => {
+  it("packet_type: OVS's field first; Ethertype-space types stand for eth_type", () => {
+    // Bytes from `ovs-ofctl -O OpenFlow13 -mmmmm parse-flows`.
+    expect(matchHex("packet_type=(1,0x800),ip_src=1.2.3.4,actions=drop")).toBe(
+      "00010014" + "80005804" + "00010800" + "80001604" + "01020304",
+    );
+    expect(matchHex("eth,reg1=2,actions=drop")).toBe(
+      "00010014" + "80005804" + "00000000" + "00010204" + "00000002",
+    );
+    expect(matchHex("vlan_tci=0x2000/0xe000,actions=drop")).toBe("0001000c8000580400000000");
+    const pt = ofpPrint(parseHex(flowHex("priority=5,packet_type=(1,0x800),reg0=1,actions=drop"))!);
+    expect(pt).toBe(
+      "OFPT_FLOW_MOD (OF1.3) (xid=0x1): ADD priority=5,packet_type=(1,0x800),reg0=0x1 actions=drop\n",
+    );
+    expect(() => parseFlow("packet_type=(1),actions=drop")).toThrow(
+      "1): bad syntax for packet type missing ','",
+    );
+  });
+
+  it("xreg/xxreg are written as the registers they cover in an OF1.3 match", () => {
+    expect(matchHex("xreg0=0x100000002,actions=drop")).toBe(
+      "00010014" + "00010004" + "00000001" + "00010204" + "00000002",
+    );
+    const p = ofpPrint(parseHex(flowHex("xxreg1=0x1/0x1,actions=set_field:0x5->xreg0"))!);
+    expect(p).toBe(
+      "OFPT_FLOW_MOD (OF1.3) (xid=0x1): ADD reg7=0x1/0x1 actions=set_field:0x5->xreg0\n",
+    );
+  });
+
+  it("enqueue becomes set_queue, output (max_len 0xffff), pop_queue as OVS encodes it", () => {
+    const p = ofpPrint(parseHex(flowHex("actions=enqueue:1:2"))!);
+    expect(p).toBe("OFPT_FLOW_MOD (OF1.3) (xid=0x1): ADD actions=set_queue:2,output:1,pop_queue\n");
+    expect(flowHex("actions=enqueue(1,2)")).toContain("00000010" + "00000001" + "ffff");
+    expect(() => parseFlow("actions=enqueue:CONTROLLER:1")).toThrow(/OFPBAC_BAD_OUT_PORT/);
+    expect(() => parseFlow("actions=enqueue:1")).toThrow(/"enqueue" syntax is/);
+  });
+
+  it("output_trunc, sample and push/pop round-trip through the opaque Nicira action", () => {
+    const cases: [string, string][] = [
+      ["actions=output(port=8080,max_len=1024)", "output(port=8080,max_len=1024)"],
+      [
+        "actions=sample(probability=3,collector_set_id=1,obs_domain_id=2,obs_point_id=3,sampling_port=8080)",
+        "sample(probability=3,collector_set_id=1,obs_domain_id=2,obs_point_id=3,sampling_port=8080)",
+      ],
+      [
+        "actions=sample(probability=5,egress)",
+        "sample(probability=5,collector_set_id=0,obs_domain_id=0,obs_point_id=0,egress)",
+      ],
+      ["actions=push:NXM_NX_REG2[1..5]", "push:NXM_NX_REG2[1..5]"],
+      ["actions=pop:NXM_NX_REG0", "pop:NXM_NX_REG0[]"],
+    ];
+    for (const [flow, action] of cases) {
+      const bytes = encodeMessage(flowModMessage(parseFlow(flow), 1));
+      expect(ofpPrint(bytes), flow).toBe(
+        `OFPT_FLOW_MOD (OF1.3) (xid=0x1): ADD actions=${action}\n`,
+      );
+      // The codec keeps them opaque: decode∘encode is byte-identical.
+      expect(Buffer.from(encodeMessage(decodeMessage(bytes))).toString("hex")).toBe(
+        Buffer.from(bytes).toString("hex"),
+      );
+    }
+    // OVS's golden bytes for `push:NXM_NX_REG2[1..5]` (Ryu vector ovs-ofctl-of13-action_stack_push).
+    expect(flowHex("priority=100,actions=push:NXM_NX_REG2[1..5]")).toContain(
+      "ffff001800002320001b0001000104040005000000000000",
+    );
+    expect(() => parseFlow("actions=output(port=1,max_len=10)")).toThrow(
+      "max_len 10 is less than the minimum value 14",
+    );
+    expect(() => parseFlow("actions=pop:NXM_OF_ETH_TYPE[]")).toThrow(/OFPBAC_BAD_SET_ARGUMENT/);
+  });
+
+  it("an output_trunc OVS would refuse prints as OVS's decode error", () => {
+    // NXAST_OUTPUT_TRUNC to port 1 with max_len 10 (< ETH_HEADER_LEN): OFPBAC_BAD_ARGUMENT.
+    const hex =
+      "040e005000000000000000000000000000000000000000000000000000000064ffffffffffffffffffffffff" +
+      "0000000000010004000000000004001800000000ffff001000002320002700010000000a";
+    expect(ofpPrint(parseHex(hex)!).split("\n")[0]).toBe(
+      "OFPT_FLOW_MOD (OF1.3) (xid=0x0): ***decode error: OFPBAC_BAD_ARGUMENT***",
+    );
+  });
+
+  it("tun_metadata takes the width of its value, as ovs-ofctl does without a TLV map", () => {
+    expect(matchHex("tun_metadata0=0x5,actions=drop")).toBe("00010009" + "00015001" + "05");
+    expect(matchHex("tun_metadata3=0x1234/0xff00,actions=drop")).toBe(
+      "0001000c" + "00015704" + "1200" + "ff00",
+    );
+    expect(
+      ofpPrint(
+        parseHex(flowHex("tun_metadata5=0x00ff,tun_metadata4=0x1,tun_flags=+oam,actions=drop"))!,
+      ),
+    ).toBe(
+      "OFPT_FLOW_MOD (OF1.3) (xid=0x1): ADD tun_flags=+oam,tun_metadata4=0x1,tun_metadata5=0xff actions=drop\n",
+    );
+    expect(() => parseFlow("tun_metadata1=1,tun_metadata1=2,actions=drop")).toThrow(
+      "field tun_metadata1 set multiple times",
+    );
+  });
+
+  it("prints a set_field whose OXM the registry does not know in a faithful hex form", () => {
+    const fm = {
+      ...flowModMessage(parseFlow("actions=drop"), 1),
+      instructions: [
+        {
+          type: "apply_actions" as const,
+          actions: [
+            {
+              type: "set_field" as const,
+              entry: {
+                field: undefined,
+                header: 0xffff0e04,
+                experimenter: undefined,
+                payload: Uint8Array.of(1, 2, 3),
+              },
+            },
+          ],
+        },
+      ],
+    };
+    expect(formatFlow(fm)).toBe("actions=set_field:0x010203->65535:7");
+  });
+
+  it("prints table features in a readable form (names, table ranges)", () => {
+    const b = readFileSync(
+      `${SHARED}/openflow-vectors/ryu-of13/packet/4-56-ofp_table_features_reply.packet`,
+    );
+    const text = ofpPrint(Uint8Array.from(b));
+    expect(text.split("\n")[0]).toBe("OFPST_TABLE_FEATURES reply (OF1.3) (xid=0x0): flags=[more]");
+    expect(text).toContain('  table 0 ("私のテーブル"):\n');
+    expect(text).toContain("    next tables: 1-254\n");
+    expect(text).toContain(
+      "    instructions: goto_table write_metadata write_actions apply_actions clear_actions meter\n",
     );
   });
 });

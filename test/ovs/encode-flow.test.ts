@@ -169,6 +169,18 @@ describe("encode-flow vs ovs-ofctl", () => {
       ],
       ["priority=1", /must specify an action/],
       ["actions=learn(table=255)", /table id 255 not valid/],
+      ["actions=enqueue:CONTROLLER:1", /OFPBAC_BAD_OUT_PORT/],
+      ["actions=enqueue:1", /"enqueue" syntax is/],
+      ["packet_type=(0x10000,0),actions=drop", /bad syntax for packet type ns/],
+      ["packet_type=eth,actions=drop", /bad syntax for packet type missing '\('/],
+      ["actions=sample(probability=0)", /invalid probability value "0"/],
+      ["actions=output(port=NONE,max_len=100)", /output to unsupported truncate port: NONE/],
+      ["actions=push:NXM_NX_REG0[]x", /trailing garbage following push or pop/],
+      [
+        "actions=pop:NXM_NX_REG0[0..40]",
+        /ending bit 40 is not valid because field is only 32 bits wide/,
+      ],
+      ["tun_metadata1=1,tun_metadata1=2,actions=drop", /field tun_metadata1 set multiple times/],
     ];
     const ovs = ovsParseFlows(cases.map(([f]) => f));
     cases.forEach(([flow, reason], i) => {

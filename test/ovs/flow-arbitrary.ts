@@ -376,7 +376,8 @@ function actionArb(m: MatchGen, table: number): fc.Arbitrary<string[]> {
       .map(([i, v]) => `set_field:0x${v.toString(16)}->tun_metadata${i}`),
     fc
       .tuple(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 1, max: 0xffff }))
-      .map(([i, v]) => `set_field:0x${v.toString(16)}/0xff0f->tun_metadata${i}`),
+      // Value within its mask: OVS writes the value unmasked and then refuses its own bytes.
+      .map(([i, v]) => `set_field:0x${(v & 0xff0f).toString(16)}/0xff0f->tun_metadata${i}`),
     fc
       .tuple(fc.integer({ min: 0, max: 63 }), fc.integer({ min: 0, max: 100 }))
       .map(([i, b]) => `load:0x3->NXM_NX_TUN_METADATA${i}[${b}..${b + 3}]`),
