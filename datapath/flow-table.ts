@@ -162,6 +162,25 @@ export class FlowTable {
     }
   }
 
+  /**
+   * True when the classifier's probe order (its subtables and their max
+   * priorities) differs from the last time this was asked (or it never was).
+   * Among overlapping flows of equal priority the classifier returns the one
+   * in the subtable it probes first (OpenFlow leaves the choice undefined),
+   * so an order change can change a lookup's result even for packets no
+   * added or removed flow matches: megaflows that looked this table up must
+   * then go (megaflow.ts).
+   */
+  shapeChanged(): boolean {
+    const subs = this.cls.describeSubtables();
+    let sig = "";
+    for (const s of subs) sig += `${s.maskKey}@${s.maxPriority};`;
+    const changed = sig !== this.lastShape;
+    this.lastShape = sig;
+    return changed;
+  }
+  private lastShape: string | null = null;
+
   /** Cumulative subtable masks in probe order (from the classifier's description). */
   private buildWildcards(): void {
     const subs = this.cls.describeSubtables();

@@ -31,7 +31,10 @@
  *    megaflow determines: a consulted input bit or a bit written before the
  *    lookup) and whose hit there had a priority not above it;
  *  - a flow removed or modified invalidates the megaflows that hit it;
- *  - conjunctive (soft) flows invalidate every megaflow that looked up T.
+ *  - conjunctive (soft) flows, and changes of T's classifier probe order
+ *    (a new or emptied subtable, a changed max priority: the order decides
+ *    ties between overlapping flows of equal priority), invalidate every
+ *    megaflow that looked up T.
  * Group, port and configuration changes flush everything (Datapath.version).
  *
  * Lookups allocate nothing; install and invalidation (the slow path) do.
@@ -572,7 +575,7 @@ export class MegaflowCache {
   flowAdded(table: FlowTable, e: FlowEntry): void {
     const set = this.byTable.get(table);
     if (set === undefined || set.size === 0) return;
-    const soft = e.program.conjunctions !== null || e.conjId >= 0;
+    const soft = e.program.conjunctions !== null || e.conjId >= 0 || table.shapeChanged();
     for (const mf of [...set]) {
       for (const v of mf.visits) {
         if (v.table !== table) continue;
@@ -591,7 +594,7 @@ export class MegaflowCache {
   flowRemoved(table: FlowTable, e: FlowEntry): void {
     const set = this.byTable.get(table);
     if (set === undefined || set.size === 0) return;
-    const soft = e.program.conjunctions !== null || e.conjId >= 0;
+    const soft = e.program.conjunctions !== null || e.conjId >= 0 || table.shapeChanged();
     for (const mf of [...set]) {
       for (const v of mf.visits) {
         if (v.table === table && (soft || v.entry === e)) {
