@@ -267,18 +267,13 @@ export class Datapath {
     for (let i = 0; i < n; i++) {
       const st = status[i]!;
       if (st < 0) continue;
-      let mf: Megaflow | null = found[i]!;
+      const mf = found[i]!;
       found[i] = null;
       const off = offs[i]!;
       const len = lens[i]!;
-      if (mf !== null && !mf.valid) mf = null;
-      if (mf === null && cache !== null && !br.failOpen) {
-        // A miss earlier in this batch may have installed it.
-        if (cache.version !== this.version) cache.clear(this.version);
-        const k = i * KEY_WORDS;
-        mf = cache.lookup(keys, k, keys[k + FK.IN_PORT]!, st);
-      }
-      if (mf !== null) {
+      // A megaflow invalidated since the lookup (a learn() earlier in the batch) is a miss.
+      if (mf !== null && mf.valid) {
+        cache!.hits++;
         this.account(mf, len, nowMs);
         if (mf.fast !== null) {
           this.runFast(mf, data, off, len, batch, i);
@@ -289,6 +284,7 @@ export class Datapath {
         }
         continue;
       }
+      // The walk (process() looks again first: a miss earlier in the batch may have installed it).
       this.fullParse(data, off, len, keys[i * KEY_WORDS + FK.IN_PORT]!);
       this.process(br, data, off, len, st, true, nowMs);
     }
@@ -338,6 +334,7 @@ export class Datapath {
     const w = x.key.w;
     const mf = cache.lookup(this.keyI32, 0, w[FK.IN_PORT]! | 0, status);
     if (mf !== null) {
+      cache.hits++;
       this.lastFromCache = true;
       this.account(mf, len, nowMs);
       // The walk state reports the flows this packet hit (as after a walk).
@@ -363,6 +360,7 @@ export class Datapath {
       }
       return;
     }
+    cache.misses++;
     this.lastFromCache = false;
     if (!loaded) x.pkt.load(src, off, len);
     const version = this.version;

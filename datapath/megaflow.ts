@@ -425,6 +425,7 @@ export class MegaflowCache {
   version = 0;
   readonly limit: number;
   count = 0;
+  /** Packets handled from a megaflow, and packets that walked (counted by the Datapath). */
   hits = 0;
   misses = 0;
   inserts = 0;
@@ -465,15 +466,7 @@ export class MegaflowCache {
         ? this.small[(inPort << STATUS_BITS) | status]
         : this.large.get(inPort * 16 + status);
     this.sinceRank++;
-    if (p !== undefined) {
-      const mf = p.lookup(w, o);
-      if (mf !== null) {
-        this.hits++;
-        return mf;
-      }
-    }
-    this.misses++;
-    return null;
+    return p === undefined ? null : p.lookup(w, o);
   }
 
   /** Installs `mf` (flushing everything first when the cache is full). */

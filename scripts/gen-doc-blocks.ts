@@ -25,8 +25,9 @@
  *     (replaced by what the snippet logged)
  *     ```
  *
- *   The snippet is a module whose relative imports are relative to the
- *   repository root (save it there and `node --import tsx file.ts` runs it);
+ *   The snippet is a module importing the package's entry points
+ *   (`dvrflow/codec`, `dvrflow/codec/text`, `dvrflow/codec/packet`, which
+ *   run here from the sources) or files relative to the repository root;
  *   its `console.log` output replaces the text block.
  *
  * Usage: `node --import tsx scripts/gen-doc-blocks.ts [--write] [FILE.md…]`
@@ -143,11 +144,18 @@ let snippetCount = 0;
  */
 export async function runSnippet(source: string): Promise<string> {
   snippetDir ??= mkdtempSync(join(tmpdir(), "dvrflow-doc-"));
-  const rooted = source.replace(
-    /(from\s+|import\s*\(\s*)(["'])\.\//g,
-    // A plain absolute path: vitest maps "x.js" to "x.ts" for paths, not for file: URLs.
-    (_m, lead: string, q: string) => `${lead}${q}${ROOT}/`,
-  );
+  const rooted = source
+    // The package's own entry points, taken from the sources (not dist/).
+    .replace(
+      /(from\s+|import\s*\(\s*)(["'])dvrflow\/codec(\/text|\/packet)?\2/g,
+      (_m, lead: string, q: string, sub: string | undefined) =>
+        `${lead}${q}${ROOT}/codec${sub ?? ""}/index.js${q}`,
+    )
+    .replace(
+      /(from\s+|import\s*\(\s*)(["'])\.\//g,
+      // A plain absolute path: vitest maps "x.js" to "x.ts" for paths, not for file: URLs.
+      (_m, lead: string, q: string) => `${lead}${q}${ROOT}/`,
+    );
   const file = join(snippetDir, `snippet-${process.pid}-${snippetCount++}.ts`);
   writeFileSync(file, rooted);
   const lines: string[] = [];

@@ -21,6 +21,13 @@
  * `data` cost address space, not cache. Growing replaces the arrays, which is
  * why the classifier rebinds its lookup function on `arraysVersion` changes.
  *
+ * Key lanes: the masked words are stored and hashed as *lanes* of one int32.
+ * Two words whose masks fit in 16 bits (eth_type, vlan_tci, the high half of
+ * a MAC, nw_proto, nw_tos, L4 ports) share a lane, `(a << 16) | b`, so a
+ * 17-word match costs 13 multiplies and 13 compares instead of 17, and its
+ * rows are 22% smaller. Lanes never straddle a stage boundary, so the staged
+ * hash stays a prefix of the full one.
+ *
  * Staged lookup (stages.ts, OVS lib/classifier.c): for every intermediate
  * stage of the mask, a {@link StageFilter} holds the partial-key hashes of
  * the entries, so a lookup can leave the subtable at the first stage whose
@@ -32,11 +39,11 @@
  * are what a lookup reads.
  */
 import type { CompiledMatch } from "./compiled-match.js";
-import { HASH_MULT, hashFinish, hashValues } from "./hash.js";
+import { HASH_MULT, hashFinish } from "./hash.js";
 import { TRIE_FIELDS, prefixLength } from "./prefix-trie.js";
 import type { ClsRule } from "./rule.js";
 import { StageFilter } from "./stage-filter.js";
-import { stageBoundaries } from "./stages.js";
+import { stageBoundaries, stageOf } from "./stages.js";
 
 /**
  * Module-local aliases of the hash helpers: some TypeScript loaders (tsx,
@@ -47,6 +54,8 @@ const MULT = HASH_MULT;
 const finish = hashFinish;
 
 const MIN_CAPACITY = 8;
+/** A word whose mask has none of these bits can share a lane (subtable.ts "Key lanes"). */
+const WIDE_BITS = 0xffff0000 | 0;
 /** Capacity ≥ distinct matches << LOAD_SHIFT (load ≤ 1/4). */
 const LOAD_SHIFT = 2;
 /** Stage-filter buckets per slot (≥ 8 per entry at load ≤ 1/4: ≤ 1/8 false positives). */
@@ -54,6 +63,30 @@ const FILTER_BUCKETS_PER_SLOT = 2;
 /** Offsets inside a slot. */
 export const SLOT_PRIORITY = 0;
 export const SLOT_KEY = 1;
+
+/**
+ * Groups a mask's words into lanes: [word index, partner index or -1]. Two
+ * narrow words (mask within the low 16 bits) of the same stage share a lane;
+ * lanes keep the words' order, so each stage's lanes are contiguous.
+ */
+function packLanes(words: Int32Array, masks: Int32Array): [number, number][] {
+  const lanes: [number, number][] = [];
+  let open = -1; // lane holding one narrow word, waiting for a partner of the same stage
+  for (let j = 0; j < words.length; j++) {
+    if ((masks[j]! & WIDE_BITS) !== 0) {
+      lanes.push([j, -1]);
+      continue;
+    }
+    if (open >= 0 && stageOf(words[lanes[open]![0]]!) === stageOf(words[j]!)) {
+      lanes[open]![1] = j;
+      open = -1;
+    } else {
+      lanes.push([j, -1]);
+      open = lanes.length - 1;
+    }
+  }
+  return lanes;
+}
 
 export class Subtable<P> {
   // ---- set at creation (writers) ----
@@ -63,10 +96,17 @@ export class Subtable<P> {
   readonly words: Int32Array;
   readonly masks: Int32Array;
   readonly nWords: number;
-  /** Int32s per slot in `data`: head priority, key words. */
+  /** Int32s per slot in `data`: head priority, key lanes. */
   readonly stride: number;
+  /** Lanes: lane l holds word `laneHi[l]` (an index into `words`), shifted up 16 when `laneLo[l] >= 0`. */
+  readonly laneHi: Int32Array;
+  /** Index into `words` of the word in a lane's low 16 bits, or -1 when the lane holds one word. */
+  readonly laneLo: Int32Array;
+  readonly nLanes: number;
   /** Word counts of the partial keys of the intermediate stages (stages.ts), ascending. */
   readonly stageEnds: Int32Array;
+  /** Lane counts of the same partial keys. */
+  readonly stageLaneEnds: Int32Array;
   /**
    * Per trie field (prefix-trie.ts `TRIE_FIELDS`): the prefix length this
    * mask has on it, 0 when it does not match the field, -1 when its mask on
@@ -97,8 +137,9 @@ export class Subtable<P> {
   arraysVersion = 0;
   /** Partial hash of each slot's key at each intermediate stage: `phash[slot * nStages + s]`. */
   private phash: Int32Array;
-  /** Scratch for the generic lookup's masked key (no allocation per lookup). */
+  /** Scratch for the generic lookup's masked key words and lanes (no allocation per lookup). */
   private readonly scratch: Int32Array;
+  private readonly laneScratch: Int32Array;
 
   constructor(id: number, m: CompiledMatch) {
     this.id = id;
@@ -106,8 +147,17 @@ export class Subtable<P> {
     this.words = m.words.slice();
     this.masks = m.masks.slice();
     this.nWords = m.words.length;
-    this.stride = this.nWords + SLOT_KEY;
     this.stageEnds = Int32Array.from(stageBoundaries(this.words));
+    const lanes = packLanes(this.words, this.masks);
+    this.laneHi = Int32Array.from(lanes.map((l) => l[0]));
+    this.laneLo = Int32Array.from(lanes.map((l) => l[1]));
+    this.nLanes = lanes.length;
+    this.stride = this.nLanes + SLOT_KEY;
+    this.stageLaneEnds = Int32Array.from(this.stageEnds, (end) => {
+      let l = 0;
+      while (l < this.nLanes && this.laneHi[l]! < end) l++;
+      return l;
+    });
     this.triePlens = new Int32Array(TRIE_FIELDS.length);
     this.trieSlots = new Int32Array(TRIE_FIELDS.length);
     for (let f = 0; f < TRIE_FIELDS.length; f++) {
@@ -116,6 +166,7 @@ export class Subtable<P> {
       this.triePlens[f] = j < 0 ? 0 : prefixLength(this.masks[j]!);
     }
     this.scratch = new Int32Array(Math.max(1, this.nWords));
+    this.laneScratch = new Int32Array(Math.max(1, this.nLanes));
     this.tags = new Int32Array(MIN_CAPACITY);
     this.data = new Int32Array(MIN_CAPACITY * this.stride);
     this.heads = new Array<ClsRule<P> | null>(MIN_CAPACITY).fill(null);
@@ -127,9 +178,9 @@ export class Subtable<P> {
     }
   }
 
-  /** Slot holding exactly the masked values `kv[0..nWords)`, or -1. */
+  /** Slot holding exactly the lanes `kv[0..nLanes)` (hash `h`), or -1. */
   private probe(kv: ArrayLike<number>, h: number): number {
-    const n = this.nWords;
+    const n = this.nLanes;
     const stride = this.stride;
     const tags = this.tags;
     const data = this.data;
@@ -149,21 +200,49 @@ export class Subtable<P> {
     return -1;
   }
 
-  private findSlot(values: Int32Array): number {
-    return this.probe(values, hashValues(this.words, values));
+  /** The lanes of the masked values `values[0..nWords)`, into `out`. */
+  private lanesOf(values: ArrayLike<number>, out: Int32Array): Int32Array {
+    for (let l = 0; l < this.nLanes; l++) {
+      const lo = this.laneLo[l]!;
+      const hi = values[this.laneHi[l]!]!;
+      out[l] = lo < 0 ? hi : (hi << 16) | values[lo]!;
+    }
+    return out;
   }
 
-  /** Masks the key words `[from, to)` into the scratch key and adds them to the hash sum `h`. */
+  /** Hash sum of lanes `[from, to)` of `lanes`, continuing `h` (hash.ts; one multiplier per lane's first word). */
+  private sumLanes(lanes: Int32Array, from: number, to: number, h: number): number {
+    for (let l = from; l < to; l++) {
+      h = (h + Math.imul(lanes[l]!, MULT[this.words[this.laneHi[l]!]!]!)) | 0;
+    }
+    return h;
+  }
+
+  /** Full hash of a match's masked values (what insert, remove and find probe with). */
+  private hashOf(values: Int32Array): number {
+    const lanes = this.lanesOf(values, this.laneScratch);
+    return finish(this.sumLanes(lanes, 0, this.nLanes, 0));
+  }
+
+  private findSlot(values: Int32Array): number {
+    const h = this.hashOf(values);
+    return this.probe(this.laneScratch, h);
+  }
+
+  /** Masks the key words of lanes `[from, to)` into the scratch lanes and adds them to the hash sum `h`. */
   private hashRange(w: Uint32Array, o: number, from: number, to: number, h: number): number {
     const words = this.words;
     const masks = this.masks;
     const kv = this.scratch;
-    for (let j = from; j < to; j++) {
-      const k = w[o + words[j]!]! & masks[j]!;
-      kv[j] = k;
-      h = (h + Math.imul(k, MULT[words[j]!]!)) | 0;
+    const lanes = this.laneScratch;
+    for (let l = from; l < to; l++) {
+      const a = this.laneHi[l]!;
+      const b = this.laneLo[l]!;
+      kv[a] = w[o + words[a]!]! & masks[a]!;
+      if (b >= 0) kv[b] = w[o + words[b]!]! & masks[b]!;
+      lanes[l] = b < 0 ? kv[a]! : (kv[a]! << 16) | kv[b]!;
     }
-    return h;
+    return this.sumLanes(lanes, from, to, h);
   }
 
   /**
@@ -171,7 +250,7 @@ export class Subtable<P> {
    * (highest priority) whose match equals the masked key, or null.
    */
   lookup(w: Uint32Array, o: number): ClsRule<P> | null {
-    const slot = this.probe(this.scratch, finish(this.hashRange(w, o, 0, this.nWords, 0)));
+    const slot = this.probe(this.laneScratch, finish(this.hashRange(w, o, 0, this.nLanes, 0)));
     return slot < 0 ? null : this.heads[slot]!;
   }
 
@@ -184,7 +263,7 @@ export class Subtable<P> {
    * words gets the same answer.)
    */
   lookupStaged(w: Uint32Array, o: number, out: { rule: ClsRule<P> | null }): number {
-    const ends = this.stageEnds;
+    const ends = this.stageLaneEnds;
     let h = 0;
     let from = 0;
     for (let s = 0; s < ends.length; s++) {
@@ -193,11 +272,11 @@ export class Subtable<P> {
       from = end;
       if (!this.filters[s]!.has(finish(h))) {
         out.rule = null;
-        return end;
+        return this.stageEnds[s]!;
       }
     }
-    h = this.hashRange(w, o, from, this.nWords, h);
-    const slot = this.probe(this.scratch, finish(h));
+    h = this.hashRange(w, o, from, this.nLanes, h);
+    const slot = this.probe(this.laneScratch, finish(h));
     out.rule = slot < 0 ? null : this.heads[slot]!;
     return this.nWords;
   }
@@ -315,27 +394,20 @@ export class Subtable<P> {
     }
   }
 
-  /** Partial hash of stage `s` of `values` (a prefix of the full hash sum). */
-  private partialHash(values: Int32Array, s: number): number {
-    const end = this.stageEnds[s]!;
-    let h = 0;
-    for (let j = 0; j < end; j++) h = (h + Math.imul(values[j]!, MULT[this.words[j]!]!)) | 0;
-    return finish(h);
-  }
-
   /** Writes `values` into the first free slot of its probe sequence (the value must be absent). */
   private claimSlot(values: Int32Array): number {
-    const n = this.nWords;
     const stride = this.stride;
-    const h = hashValues(this.words, values);
+    const h = this.hashOf(values);
+    const lanes = this.laneScratch;
     const cm = this.capMask;
     let i = (h >>> 1) & cm;
     while (this.tags[i] !== 0) i = (i + 1) & cm;
     this.tags[i] = h | 1;
-    this.data.set(values.subarray(0, n), i * stride + SLOT_KEY);
+    this.data.set(lanes.subarray(0, this.nLanes), i * stride + SLOT_KEY);
     const ns = this.stageEnds.length;
     for (let s = 0; s < ns; s++) {
-      const ph = this.partialHash(values, s);
+      // Partial hash of stage s: a prefix of the full lane sum (incremental hashing).
+      const ph = finish(this.sumLanes(lanes, 0, this.stageLaneEnds[s]!, 0));
       this.phash[i * ns + s] = ph;
       this.filters[s]!.add(ph);
     }

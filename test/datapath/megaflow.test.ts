@@ -76,7 +76,7 @@ function counters(dp: Datapath): unknown {
   return [...dp.bridges.values()].map((br) => ({
     flows: br.tables.flatMap((t) =>
       [...t.entries()]
-        .map((e) => `${t.id}/${e.priority}/${e.match.entries.map((x) => x.field.name).join("+")}:${e.packetCount}:${e.byteCount}`)
+        .map((e) => `${t.id}/${e.priority}/${e.match.entries.map((x) => x.field?.name).join("+")}:${e.packetCount}:${e.byteCount}`)
         .sort(),
     ),
     tables: br.tables.map((t) => [t.lookupCount, t.matchedCount]),

@@ -44,7 +44,7 @@ describe("generated documentation blocks", () => {
 
   it("runs snippets against the repository's modules", async () => {
     const out = await runSnippet(
-      'import { decodeMessage } from "./codec/index.js";\n' +
+      'import { decodeMessage } from "dvrflow/codec";\n' +
         "console.log(decodeMessage(new Uint8Array([4, 2, 0, 8, 0, 0, 0, 9])).type);\n",
     );
     expect(out).toBe("echo_request\n");

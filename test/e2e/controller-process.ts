@@ -61,7 +61,10 @@ export class ControllerProcess {
     const exited = new Promise<void>((r) => child.on("exit", () => r()));
     const urls = await new Promise<{ apiUrl: string; metricsUrl: string }>((resolve, reject) => {
       let out = "";
-      const t = setTimeout(() => reject(new Error(`controller did not start (see ${logFile})`)), 30_000);
+      const t = setTimeout(
+        () => reject(new Error(`controller did not start (see ${logFile})`)),
+        30_000,
+      );
       child.stdout!.setEncoding("utf8").on("data", (d: string) => {
         out += d;
         const nl = out.indexOf("\n");
@@ -109,11 +112,7 @@ export class ControllerProcess {
     return (await this.get<{ ready: boolean }>("/readyz")).body.ready;
   }
 
-  async write(
-    method: "PUT" | "DELETE",
-    path: string,
-    body?: unknown,
-  ): Promise<WriteReply> {
+  async write(method: "PUT" | "DELETE", path: string, body?: unknown): Promise<WriteReply> {
     const started = performance.now();
     const r = await fetch(`${this.apiUrl}${path}`, {
       method,

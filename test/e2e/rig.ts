@@ -224,7 +224,13 @@ export class Rig {
     writeFileSync(file, await this.compiled(host, bridge));
     let out: string;
     try {
-      out = run("ovs-ofctl", ["-O", "OpenFlow13", "diff-flows", this.host(host).mgmt(bridge), file]);
+      out = run("ovs-ofctl", [
+        "-O",
+        "OpenFlow13",
+        "diff-flows",
+        this.host(host).mgmt(bridge),
+        file,
+      ]);
     } catch (e) {
       // Exit status 2 = "differences found"; stdout still holds them.
       const x = e as { status?: number; stdout?: string; stderr?: string };
@@ -259,7 +265,13 @@ export class Rig {
 
   /** `ovs-ofctl dump-flows --no-stats` of a bridge. */
   dumpFlows(host: string, bridge: Bridge): string {
-    return run("ovs-ofctl", ["-O", "OpenFlow13", "dump-flows", "--no-stats", this.host(host).mgmt(bridge)]);
+    return run("ovs-ofctl", [
+      "-O",
+      "OpenFlow13",
+      "dump-flows",
+      "--no-stats",
+      this.host(host).mgmt(bridge),
+    ]);
   }
 
   diagnostics(): string {

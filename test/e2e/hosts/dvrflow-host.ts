@@ -13,7 +13,12 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { stringify } from "yaml";
-import { defaultOfports, PATCH_INT, PATCH_TUN, tunnelPortName } from "../../../src/dvr/compile/ports.js";
+import {
+  defaultOfports,
+  PATCH_INT,
+  PATCH_TUN,
+  tunnelPortName,
+} from "../../../src/dvr/compile/ports.js";
 import { indexTopology } from "../../../src/topology/indexed.js";
 import { SwitchProcess } from "../../switch/switch-process.js";
 import { inNs, ip, linkMac } from "../sys.js";
