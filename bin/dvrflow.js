@@ -3,6 +3,13 @@
 // `prepare` script). Kept as plain JS so it works without a TypeScript loader.
 import { main } from "../dist/src/cli/main.js";
 
+// `dvrflow dump-flows … | head` closes our stdout early: stop quietly, as
+// ovs-ofctl does, instead of dying on an unhandled EPIPE.
+process.stdout.on("error", (err) => {
+  if (err.code === "EPIPE") process.exit(0);
+  throw err;
+});
+
 main(process.argv).then(
   (code) => {
     process.exitCode = code;

@@ -172,14 +172,27 @@ export class FlowTable {
    * then go (megaflow.ts).
    */
   shapeChanged(): boolean {
-    const subs = this.cls.describeSubtables();
-    let sig = "";
-    for (const s of subs) sig += `${s.maskKey}@${s.maxPriority};`;
+    const sig = this.shape();
     const changed = sig !== this.lastShape;
     this.lastShape = sig;
+    this.shapeVersion = this.version;
     return changed;
   }
+
+  /** Records the probe order as the baseline for {@link shapeChanged} (once per table version). */
+  noteShape(): void {
+    if (this.shapeVersion === this.version) return;
+    this.lastShape = this.shape();
+    this.shapeVersion = this.version;
+  }
+
+  private shape(): string {
+    let sig = "";
+    for (const s of this.cls.describeSubtables()) sig += `${s.maskKey}@${s.maxPriority};`;
+    return sig;
+  }
   private lastShape: string | null = null;
+  private shapeVersion = -1;
 
   /** Cumulative subtable masks in probe order (from the classifier's description). */
   private buildWildcards(): void {

@@ -496,6 +496,7 @@ export class MegaflowCache {
     if (old !== null) this.forget(old);
     else this.count++;
     for (const v of mf.visits) {
+      v.table.noteShape();
       let set = this.byTable.get(v.table);
       if (set === undefined) this.byTable.set(v.table, (set = new Set()));
       set.add(mf);

@@ -107,22 +107,28 @@ function subtableBlock<P>(k: number, s: Subtable<P>, opts: CodegenOptions): stri
   lines.push(`  // subtable ${k}: ${n === 0 ? "(catch-all)" : fields.join(" ")}`);
   lines.push(`  if (P${k} <= bestPri) return best;`);
   lines.push(`  s${k}: {`);
+  // Key lanes (subtable.ts): one word, or two narrow words packed as (a << 16) | b.
+  const nl = s.nLanes;
   const keyVars: string[] = [];
   const terms: string[] = [];
-  for (let j = 0; j < n; j++) {
-    lines.push(`${ind}const k${j} = ${maskedExpr(words[j]!, masks[j]!)};`);
-    keyVars.push(`k${j}`);
-    terms.push(productExpr(`k${j}`, words[j]!));
+  for (let l = 0; l < nl; l++) {
+    const a = s.laneHi[l]!;
+    const bIdx = s.laneLo[l]!;
+    const hi = maskedExpr(words[a]!, masks[a]!);
+    const expr = bIdx < 0 ? hi : `((${hi}) << 16) | (${maskedExpr(words[bIdx]!, masks[bIdx]!)})`;
+    lines.push(`${ind}const k${l} = ${expr};`);
+    keyVars.push(`k${l}`);
+    terms.push(productExpr(`k${l}`, words[a]!));
   }
   // The hash sum, stage by stage; with staged lookup, a filter check after each intermediate stage.
-  const ends = opts.staged ? Array.from(s.stageEnds) : [];
-  ends.push(n);
+  const ends = opts.staged ? Array.from(s.stageLaneEnds) : [];
+  ends.push(nl);
   let from = 0;
   ends.forEach((end, si) => {
     lines.push(...sumLines(terms.slice(from, end), from === 0, ind));
-    if (end < n) {
+    if (end < nl) {
       lines.push(
-        `${ind}// ${STAGE_NAMES[stageOf(words[end - 1]!)]!} stage: leave if no entry has this partial key`,
+        `${ind}// ${STAGE_NAMES[stageOf(words[s.stageEnds[si]! - 1]!)]!} stage: leave if no entry has this partial key`,
       );
       lines.push(...finishLines("h", "f", ind));
       lines.push(
@@ -135,12 +141,12 @@ function subtableBlock<P>(k: number, s: Subtable<P>, opts: CodegenOptions): stri
   lines.push(...finishLines("h", "h", ind));
   lines.push(`${ind}tag = h | 1;`);
   lines.push(`${ind}i = (h >>> 1) & M${k};`);
-  // Slot layout (subtable.ts): tag in T; [head priority, key words...] in D, `stride` int32s.
+  // Slot layout (subtable.ts): tag in T; [head priority, key lanes...] in D, `stride` int32s.
   lines.push(`${ind}while ((t = T${k}[i]) !== 0) {`);
   lines.push(`${ind}  if (t === tag) {`);
   lines.push(`${ind}    b = i * ${stride};`);
   const cmp: string[] = [];
-  for (let j = 0; j < n; j++) cmp.push(`D${k}[b + ${SLOT_KEY + j}] === ${keyVars[j]!}`);
+  for (let l = 0; l < nl; l++) cmp.push(`D${k}[b + ${SLOT_KEY + l}] === ${keyVars[l]!}`);
   lines.push(`${ind}    if (${cmp.length === 0 ? "true" : cmp.join(" && ")}) {`);
   lines.push(
     `${ind}      if (D${k}[b + ${SLOT_PRIORITY}] > bestPri) { best = H${k}[i]; bestPri = D${k}[b + ${SLOT_PRIORITY}]; }`,

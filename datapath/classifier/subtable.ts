@@ -481,3 +481,4 @@ export class Subtable<P> {
     this.arraysVersion++;
   }
 }
+

@@ -25,10 +25,19 @@ function collect(value: string, previous: string[]): string[] {
 }
 
 function version(): string {
-  const pkg = JSON.parse(
-    readFileSync(new URL("../../../package.json", import.meta.url), "utf8"),
-  ) as { version: string };
-  return pkg.version;
+  // dist/src/cli/main.js and src/cli/main.ts sit at different depths below package.json.
+  for (const rel of ["../../../package.json", "../../package.json"]) {
+    try {
+      const pkg = JSON.parse(readFileSync(new URL(rel, import.meta.url), "utf8")) as {
+        name?: string;
+        version?: string;
+      };
+      if (pkg.name === "dvrflow" && typeof pkg.version === "string") return pkg.version;
+    } catch {
+      // Try the next layout.
+    }
+  }
+  throw new Error("package.json not found");
 }
 
 /** Runs the CLI; resolves to the process exit status. */
@@ -251,9 +260,7 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
 
   program
     .command("tour")
-    .description(
-      "round-trip the embedded Neutron DVR flows through the codec (what npm start runs)",
-    )
+    .description("round-trip the embedded Neutron DVR flows through the codec and print them")
     .action(async () => {
       const { runTour } = await import("./commands/tour.js");
       status = await runTour([], io);

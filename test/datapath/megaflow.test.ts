@@ -250,7 +250,7 @@ describe("megaflow cache", () => {
     expect(cb).toEqual(cw);
     // Most packets came from the cache, and most megaflows have a fast program.
     const c = sws[2]!.dp.cache!;
-    expect(c.hits).toBeGreaterThan(c.misses * 4);
+    expect(c.hits).toBeGreaterThan(c.misses * 2);
     const all = [...c.megaflows()];
     expect(all.filter((m) => m.fast !== null).length).toBeGreaterThan(all.length / 2);
   });
@@ -277,43 +277,59 @@ describe("megaflow invalidation", () => {
     const eastWest = udp(1, vm(2), ip(2));
     const routed = udp(1, gw(1), ip(6));
     const routed7 = udp(1, gw(1), ip(7));
-    for (const f of [eastWest, routed, routed7]) br.receive(1, f, 0);
-    sink.take();
+    const routed99 = udp(1, gw(1), ipv4FromString("10.0.2.99"));
+    for (const f of [eastWest, routed, routed7, routed99]) br.receive(1, f, 0);
+    expect(sink.take().map((s) => s.port)).toEqual([2, 6, 7]);
     const cache = dp.cache!;
-    expect(cache.count).toBe(3);
+    expect(cache.count).toBe(4);
     // A flow in a table no walk visited: nothing goes.
     addFlows(br, ["table=3,priority=9,dl_dst=fa:16:3e:ff:00:01,actions=drop"]);
+    expect(cache.count).toBe(4);
+    // A new route (same mask and priority as the others in table 61): only the
+    // megaflow of the packet to 10.0.2.99 could match it, and only it goes.
+    addFlows(br, [
+      "table=61,priority=10,ip,dl_vlan=1,nw_dst=10.0.2.99,actions=set_field:fa:16:3e:ff:00:02->eth_src,goto_table:62",
+    ]);
     expect(cache.count).toBe(3);
-    // A higher-priority route for 10.0.2.16 only: the megaflow routed to .16 goes, .17 and east-west stay.
-    addFlows(br, ["table=61,priority=20,ip,nw_dst=10.0.2.16,actions=output:8"]);
-    expect(cache.count).toBe(2);
-    br.receive(1, routed, 0);
+    for (const f of [routed, routed7, eastWest]) {
+      br.receive(1, f, 0);
+      expect(dp.lastFromCache).toBe(true);
+    }
+    br.receive(1, routed99, 0);
     expect(dp.lastFromCache).toBe(false);
-    expect(sink.take().map((s) => s.port)).toEqual([8]);
-    br.receive(1, routed7, 0);
-    expect(dp.lastFromCache).toBe(true);
-    br.receive(1, eastWest, 0);
-    expect(dp.lastFromCache).toBe(true);
     sink.take();
-    // A lower-priority flow that the hit entries beat: nothing goes.
+    // A flow of an existing mask that no cached lookup key can match: nothing goes.
     const before = cache.count;
-    addFlows(br, ["table=60,priority=1,actions=output:5"]);
+    addFlows(br, ["table=60,priority=3,dl_vlan=2,dl_dst=fa:16:3e:00:00:09,actions=output:5"]);
     expect(cache.count).toBe(before);
-    // Deleting the flow the east-west packet hit in table 60 drops its megaflow (only).
+    // Deleting the flow the east-west packet hit in table 60 drops its megaflow only.
     addFlows(br, ["table=60,priority=3,dl_vlan=1,dl_dst=fa:16:3e:00:00:02"], 0, "delete_strict");
     expect(cache.count).toBe(before - 1);
     br.receive(1, eastWest, 0);
     expect(dp.lastFromCache).toBe(false);
-    // Now the priority-1 flow of table 60 sends it (still tagged) to port 5.
-    expect(sink.take().map((s) => s.port)).toEqual([5]);
-    // Modifying a flow's actions drops what was cached from it.
+    expect(sink.take()).toEqual([]); // table 60's catch-all drops it now
     br.receive(1, routed7, 0);
     expect(dp.lastFromCache).toBe(true);
-    sink.take();
-    addFlows(br, ["table=62,priority=2,dl_vlan=2,dl_dst=fa:16:3e:00:00:07,actions=pop_vlan,output:6"], 0, "modify_strict");
+    // Modifying a flow's actions drops what was cached from it.
+    addFlows(
+      br,
+      ["table=62,priority=2,dl_vlan=2,dl_dst=fa:16:3e:00:00:07,actions=pop_vlan,output:6"],
+      0,
+      "modify_strict",
+    );
     br.receive(1, routed7, 0);
     expect(dp.lastFromCache).toBe(false);
-    expect(sink.take().map((s) => s.port)).toEqual([6]);
+    expect(sink.take().map((s) => s.port)).toEqual([7, 6]);
+    // A flow that changes table 61's probe order (a new mask above the others)
+    // may change how ties resolve there: every megaflow that looked up 61 goes.
+    br.receive(1, routed, 0);
+    expect(dp.lastFromCache).toBe(true);
+    addFlows(br, ["table=61,priority=20,ip,nw_dst=10.0.2.16,actions=output:8"]);
+    br.receive(1, routed, 0);
+    expect(dp.lastFromCache).toBe(false);
+    expect(sink.take().map((s) => s.port)).toEqual([6, 8]);
+    br.receive(1, eastWest, 0);
+    expect(dp.lastFromCache).toBe(true);
   });
 
   it("flushes everything on a port change", () => {
