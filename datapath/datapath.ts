@@ -129,7 +129,7 @@ export class Datapath {
 
   /** @internal Flow `e` was added to `table`: drop the megaflows it could change. */
   flowAdded(table: FlowTable, e: FlowEntry): void {
-    void table; void e; // MUTANT
+    this.cache?.flowAdded(table, e);
   }
 
   /** @internal Flow `e` left `table` or its instructions changed: drop the megaflows that hit it. */
