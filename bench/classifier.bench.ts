@@ -10,12 +10,16 @@
  *     a 1M-packet batch, 95% hits. Results are also given as a ratio to it so
  *     runs on different machines compare.
  *  2. Side by side with OVS (§4): for each `.rules` file, the exact OVS loop —
- *     10,000,000 lookups of `flow[xorshift32() % 8192]` — with generated
- *     matchers and with the data-driven loop. The hit/miss count is checked
- *     against the file's oracle on every run; ns/lookup is the median of the
- *     runs (wall clock and process CPU time; CPU time is the steadier figure on
- *     a shared 2-core box). OVS's figure is the file header's "without
- *     wildcards" lookups/s, measured on the project machine type.
+ *     10,000,000 lookups of `flow[xorshift32() % 8192]` — with four engines:
+ *     generated matchers (the default), generated with the stage filters
+ *     checked (`staged: true`), the data-driven loop, and the megaflow path
+ *     (`lookupWithWildcards`, a cleared wildcard buffer per lookup). The
+ *     hit/miss count is checked against the file's oracle on every run;
+ *     ns/lookup is the median of the runs (wall clock and process CPU time;
+ *     CPU time is the steadier figure on a shared 2-core box). OVS's figure is
+ *     the file header's "without wildcards" lookups/s ("with wildcards" for
+ *     the megaflow path), measured on the project machine type. The run ends
+ *     with the C1 verdict per rule file.
  *  3. The same lookups under benny (a batch of 8,192 lookups per benny op).
  *  4. (Run first, on a clean process.) Memory and update rate: RSS for
  *     100,000 flows in one table (target well under 200 MB), and flow churn
@@ -35,7 +39,9 @@ import {
   benchRules,
   parseRulesFile,
   runBenchLookups,
+  runBenchLookupsWithWildcards,
 } from "../datapath/classifier/ovs-bench-workload.js";
+import type { ClassifierOptions } from "../datapath/classifier/classifier.js";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
@@ -157,12 +163,22 @@ function loadWorkloads(): Workload[] {
   });
 }
 
-function build(w: Workload, codegen: boolean): Classifier<number> {
-  const c = new Classifier<number>({ codegen });
+/** The engines of part 2 (the first is the default classifier, the one goal C1 is about). */
+const ENGINES: readonly { name: string; opts: ClassifierOptions; wildcards: boolean }[] = [
+  { name: "generated", opts: {}, wildcards: false },
+  { name: "gen. staged", opts: { staged: true }, wildcards: false },
+  { name: "data-driven", opts: { codegen: false }, wildcards: false },
+  { name: "wildcards", opts: {}, wildcards: true },
+];
+
+function build(w: Workload, opts: ClassifierOptions): Classifier<number> {
+  const c = new Classifier<number>(opts);
   for (const r of w.rules) c.insert(new ClsRule(r.match, r.priority, r.line));
   c.lookup(w.flows[0]!); // compile now, outside the timed loop
   return c;
 }
+
+const wcBuffer = new Uint32Array(FK.SIZE);
 
 interface Row {
   name: string;
@@ -177,14 +193,18 @@ interface Row {
 function sideBySide(workloads: readonly Workload[]): Row[] {
   const rows: Row[] = [];
   for (const w of workloads) {
-    for (const codegen of [true, false]) {
-      const c = build(w, codegen);
+    for (const engine of ENGINES) {
+      const c = build(w, engine.opts);
+      const run = (n: number) =>
+        engine.wildcards
+          ? runBenchLookupsWithWildcards(n, w.buf, c, wcBuffer)
+          : runBenchLookups(n, w.buf, c);
       const walls: number[] = [];
       const cpus: number[] = [];
       let ok = true;
-      runBenchLookups(LOOKUPS / 10, w.buf, c); // warm-up
+      run(LOOKUPS / 10); // warm-up
       for (let r = 0; r < RUNS; r++) {
-        const t = timeIt(LOOKUPS, () => runBenchLookups(LOOKUPS, w.buf, c));
+        const t = timeIt(LOOKUPS, () => run(LOOKUPS));
         // The oracle counts exactly 10M lookups; --quick runs fewer and cannot check it.
         if (LOOKUPS === N_BENCH_LOOKUPS && t.result !== w.file.hits) ok = false;
         walls.push(t.wall);
@@ -192,11 +212,12 @@ function sideBySide(workloads: readonly Workload[]): Row[] {
       }
       const row: Row = {
         name: w.name,
-        engine: codegen ? "generated" : "data-driven",
+        engine: engine.name,
         masks: c.subtableCount,
         wall: median(walls),
         cpu: median(cpus),
-        ovs: 1e9 / w.file.ovsLookupsPerSec,
+        ovs:
+          1e9 / (engine.wildcards ? w.file.ovsLookupsPerSecWithWildcards : w.file.ovsLookupsPerSec),
         ok,
       };
       rows.push(row);
@@ -215,7 +236,7 @@ function sideBySide(workloads: readonly Workload[]): Row[] {
 async function bennySuite(workloads: readonly Workload[]): Promise<void> {
   const cases = workloads.flatMap((w) =>
     [true, false].map((codegen) => {
-      const c = build(w, codegen);
+      const c = build(w, { codegen });
       return b.add(
         `${w.name} ${codegen ? "generated" : "data-driven"} (${N_LOOKUP_FLOWS} lookups/op)`,
         () => {
@@ -333,6 +354,16 @@ console.log(
 for (const r of rows) {
   console.log(
     `| ${r.name} | ${r.masks} | ${r.engine} | ${r.cpu.toFixed(1)} | ${r.wall.toFixed(1)} | ${(1e3 / r.cpu).toFixed(1)} | ${(r.cpu / calib).toFixed(1)} | ${r.ovs.toFixed(1)} | ${(r.ovs / r.cpu).toFixed(2)}× | ${LOOKUPS === N_BENCH_LOOKUPS ? (r.ok ? "yes" : "NO") : "n/a (quick)"} |`,
+  );
+}
+console.log("");
+// Goal C1 (performance.md §5): the default engine ≥ 2× OVS without wildcards at 1–10 masks, ≥ 1.5× at 20.
+for (const r of rows) {
+  if (r.engine !== ENGINES[0]!.name) continue;
+  const need = r.masks <= 10 ? 2 : 1.5;
+  const got = r.ovs / r.cpu;
+  console.log(
+    `C1 ${r.name} (${r.masks} mask${r.masks === 1 ? "" : "s"}): ×${got.toFixed(2)} vs OVS, need ×${need.toFixed(1)}: ${got >= need ? "met" : "NOT met"}`,
   );
 }
 console.log("");

@@ -27,7 +27,8 @@ const { data, port, len } = init;
 const s = dvrSwitch();
 const mine: number[] = [];
 for (let i = 0; i < init.n; i++) {
-  if (shardOf(data, i * RING_SLOT + RING_HEADROOM, len[i]!, init.shards) === init.index) mine.push(i);
+  if (shardOf(data, i * RING_SLOT + RING_HEADROOM, len[i]!, init.shards) === init.index)
+    mine.push(i);
 }
 // The shard's frames are received in batches: each step copies the next
 // `batch` frames of the shard from the shared ring into the worker's own
@@ -70,4 +71,9 @@ const deadline = init.seconds * 1e9;
 while (Number(process.hrtime.bigint() - t0) < deadline) packets += run(1);
 const wallNs = Number(process.hrtime.bigint() - t0);
 const c = process.cpuUsage(c0);
-parentPort!.postMessage({ packets, wallNs, cpuNs: (c.user + c.system) * 1000, sent: s.sink.packets });
+parentPort!.postMessage({
+  packets,
+  wallNs,
+  cpuNs: (c.user + c.system) * 1000,
+  sent: s.sink.packets,
+});

@@ -109,7 +109,11 @@ export function dvrFlowSet(seed = 1, flowsPerPort = FLOWS_PER_PORT): MixFlow[][]
           frame: udpFrame(vmMac(p), gwMac(netOf(p)), vmIp(p), vmIp(q), sport, 5001),
         });
       } else {
-        flows.push({ inPort: p, kind: "arp", frame: arpFrame(vmMac(p), vmIp(p), vmIp(pick(same))) });
+        flows.push({
+          inPort: p,
+          kind: "arp",
+          frame: arpFrame(vmMac(p), vmIp(p), vmIp(pick(same))),
+        });
       }
     }
     perPort.push(flows);

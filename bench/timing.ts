@@ -11,7 +11,10 @@ export function median(xs: readonly number[]): number {
 }
 
 /** Wall and CPU nanoseconds per unit of `fn()` (which returns a checksum to keep it live). */
-export function timeIt(units: number, fn: () => number): { wall: number; cpu: number; result: number } {
+export function timeIt(
+  units: number,
+  fn: () => number,
+): { wall: number; cpu: number; result: number } {
   const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const result = fn();

@@ -38,6 +38,7 @@ import { learnedFlowMod } from "./learn.js";
 import { formatInstructions } from "../codec/text/actions-format.js";
 import { MacTable } from "./normal.js";
 import { PacketBuffer } from "./packet.js";
+import { ProgramCache } from "./program-intern.js";
 import { MAX_OFPORT, Port, type PortSpec } from "./ports.js";
 import type { Datapath } from "./datapath.js";
 import type { StagedTunnel } from "./pipeline.js";
@@ -126,6 +127,8 @@ export class Bridge {
    */
   failOpen = false;
   readonly compileContext: CompileContext;
+  /** Compiled instructions shared by flows with equal ones (cleared when groups change). */
+  readonly programs = new ProgramCache();
   private readonly timed = new Set<FlowEntry>();
   private readonly encap = new PacketBuffer();
   readonly createdMs: number;
@@ -290,6 +293,8 @@ export class Bridge {
   // ------------------------------------------------------------ groups
 
   groupMod(m: GroupModMessage, nowMs: number): void {
+    // Compiling checks group existence: programs compiled before this change may not hold after it.
+    this.programs.clear();
     const id = m.groupId >>> 0;
     switch (m.command) {
       case OFPGC.ADD: {

@@ -25,6 +25,7 @@
 import { OfpError } from "../codec/errors.js";
 import type { PacketOutMessage } from "../codec/messages/packet-out.js";
 import { OFPPC } from "../codec/messages/port.js";
+import { HDR, VLAN } from "../codec/packet/constants.js";
 import { FK, FlowKey } from "../codec/packet/flow-key.js";
 import {
   ParseCounters,
@@ -37,24 +38,42 @@ import { OFPP } from "../codec/ports.js";
 import type { Action } from "../codec/actions.js";
 import { compileActions as compileOps, type Op } from "./actions/compile.js";
 import { syncHeader } from "./actions/rewrite.js";
-import { KEY_WORDS, type PacketBatch } from "./batch.js";
+import { KEY_WORDS, PacketBatch } from "./batch.js";
 import { Bridge, type BridgeOptions } from "./bridge.js";
 import { EXTRACT_FALLBACK, extractKey } from "./extract.js";
 import type { FlowEntry } from "./flow-entry.js";
 import type { FlowTable } from "./flow-table.js";
-import { Megaflow, MegaflowCache } from "./megaflow.js";
-import {
-  MFOP,
-  compileActions,
-  popTag,
-  pushTag,
-  putMacAt,
-  setIpv4Ttl,
-} from "./megaflow-program.js";
+import { Megaflow, MegaflowCache, MegaflowPlan } from "./megaflow.js";
+import { MFOP, compileActions, popTag, pushTag, setIpv4Ttl } from "./megaflow-program.js";
 import { PACKET_CAPACITY } from "./packet.js";
 import { Xlate } from "./pipeline.js";
 import type { Port } from "./ports.js";
 import type { Recording } from "./recorder.js";
+
+/** A growable int32 list (plan signatures are built without allocating when the plan exists). */
+class IntList {
+  private buf = new Int32Array(256);
+  private n = 0;
+  reset(): void {
+    this.n = 0;
+  }
+  push(v: number): void {
+    if (this.n === this.buf.length) {
+      const b = new Int32Array(this.buf.length * 2);
+      b.set(this.buf);
+      this.buf = b;
+    }
+    this.buf[this.n++] = v;
+  }
+  pushAll(a: Int32Array): void {
+    this.push(a.length);
+    for (let i = 0; i < a.length; i++) this.push(a[i]!);
+  }
+  /** The current contents (a view: valid until the next push). */
+  view(): Int32Array {
+    return this.buf.subarray(0, this.n);
+  }
+}
 
 const NORMAL_ACTIONS: readonly Action[] = [{ type: "output", port: OFPP.NORMAL, maxLen: 0 }];
 
@@ -94,8 +113,14 @@ export class Datapath {
   private readonly inKey = new Uint32Array(FK.SIZE);
   /** A single received frame, with headroom, when a program rewrites it. */
   private readonly rxBuf = new Uint8Array(RX_HEADROOM + PACKET_CAPACITY);
+  /** The batch {@link receive} uses: one frame of up to PACKET_CAPACITY bytes, with headroom. */
+  private readonly one = new PacketBatch(1, RX_HEADROOM + PACKET_CAPACITY, RX_HEADROOM);
+  private readonly rxView = new DataView(this.rxBuf.buffer);
   /** For sinks without transmitAt: the frame copied to index 0. */
   private readonly txScratch = new Uint8Array(PACKET_CAPACITY + RX_HEADROOM);
+  /** Scratch for megaflow plan signatures. */
+  private readonly sig = new IntList();
+  private readonly sigRefs: object[] = [];
   /** Megaflows with counters not yet credited. */
   private readonly dirty: (Megaflow | null)[] = [];
   private nDirty = 0;
@@ -162,27 +187,18 @@ export class Datapath {
       port.counters.rxDropped++;
       return false;
     }
-    const len = frame.length;
-    if (len > PACKET_CAPACITY) {
+    if (frame.length > PACKET_CAPACITY) {
       br.counters.rxTooBig++;
       port.counters.rxDropped++;
       return false;
     }
-    port.counters.rxPackets++;
-    port.counters.rxBytes += len;
-    const key = this.xlate.key;
-    // parseFrame zeroes the packet section itself; only the metadata needs clearing.
-    key.w.fill(0, 0, FK.PACKET_START);
-    key.w[FK.IN_PORT] = port.no;
-    const status = parseFrame(frame, key, this.parseOptions);
-    if (status === PARSE_STATUS.ETH_TRUNCATED) {
-      br.counters.rxMalformed++;
-      port.counters.rxErrors++;
-      return false;
-    }
-    this.process(br, frame, 0, len, status, false, nowMs);
+    // The batch path with a batch of one (the same code, the same counters).
+    const one = this.one;
+    one.clear();
+    one.add(portNo, frame);
+    this.receiveBatch(br, one, nowMs);
     this.flushStats();
-    return true;
+    return one.status[0]! >= 0;
   }
 
   /**
@@ -204,6 +220,9 @@ export class Datapath {
     const status = batch.status;
     const dirty = batch.dirty;
     const counts = this.parseCounters.counts;
+    const cache = this.cache;
+    // Without the cache every frame walks, and the walk parses it fully itself.
+    const useCache = cache !== null && !br.failOpen;
     // 1. parse all
     let last: Port | undefined;
     let lastNo = -1;
@@ -229,6 +248,16 @@ export class Datapath {
       }
       port.counters.rxPackets++;
       port.counters.rxBytes += len;
+      if (!useCache) {
+        if (len < HDR.ETH) {
+          counts[PARSE_STATUS.ETH_TRUNCATED]!++;
+          br.counters.rxMalformed++;
+          port.counters.rxErrors++;
+          continue;
+        }
+        status[i] = PARSE_STATUS.OK; // parsed for real before the walk
+        continue;
+      }
       const k = i * KEY_WORDS;
       if (dirty[i] !== 0) {
         keys.fill(0, k, k + KEY_WORDS);
@@ -251,9 +280,8 @@ export class Datapath {
       status[i] = st;
     }
     // 2. look all up
-    const cache = this.cache;
     const found = batch.found;
-    if (cache !== null && !br.failOpen) {
+    if (useCache) {
       if (cache.version !== this.version) cache.clear(this.version);
       for (let i = 0; i < n; i++) {
         const st = status[i]!;
@@ -263,32 +291,47 @@ export class Datapath {
     } else {
       for (let i = 0; i < n; i++) found[i] = null;
     }
-    // 3. act on all, in order
+    // 3. act on all, in order (found[] keeps its references until the next batch overwrites them)
+    let hits = 0;
     for (let i = 0; i < n; i++) {
       const st = status[i]!;
       if (st < 0) continue;
       const mf = found[i]!;
-      found[i] = null;
       const off = offs[i]!;
       const len = lens[i]!;
       // A megaflow invalidated since the lookup (a learn() earlier in the batch) is a miss.
       if (mf !== null && mf.valid) {
-        cache!.hits++;
+        hits++;
         this.account(mf, len, nowMs);
-        if (mf.fast !== null) {
-          this.runFast(mf, data, off, len, batch, i);
+        if (batch === this.one) this.reportHit(mf.plan);
+        if (mf.plan.fast !== null) {
+          this.runFast(mf.plan, data, view, off, len, batch, i);
         } else {
           // The generic replay needs the whole key with its header offsets.
           this.fullParse(data, off, len, keys[i * KEY_WORDS + FK.IN_PORT]!);
-          this.replayGeneric(mf);
+          this.replayGeneric(mf.plan);
         }
         continue;
       }
       // The walk (process() looks again first: a miss earlier in the batch may have installed it).
-      this.fullParse(data, off, len, keys[i * KEY_WORDS + FK.IN_PORT]!);
-      this.process(br, data, off, len, st, true, nowMs);
+      const inPort = useCache ? keys[i * KEY_WORDS + FK.IN_PORT]! : br.port(ports[i]!)!.no;
+      const full = this.fullParse(data, off, len, inPort);
+      this.process(br, data, off, len, full, true, nowMs);
     }
+    if (cache !== null) cache.hits += hits;
     if (this.pending >= STATS_FLUSH_PACKETS) this.flushStats();
+  }
+
+  /** For receive(): the walk state reports the flows the packet hit, as after a walk. */
+  private reportHit(plan: MegaflowPlan): void {
+    const x = this.xlate;
+    this.lastFromCache = true;
+    const hits = plan.hits;
+    for (let i = 0; i < hits.length; i++) {
+      if (i < x.hits.length) x.hits[i] = hits[i]!;
+      else x.hits.push(hits[i]!);
+    }
+    x.nHits = hits.length;
   }
 
   /** parseFrame of `data[off, off+len)` into the walk key (metadata cleared, in_port set); returns the status. */
@@ -338,25 +381,27 @@ export class Datapath {
       this.lastFromCache = true;
       this.account(mf, len, nowMs);
       // The walk state reports the flows this packet hit (as after a walk).
-      const hits = mf.hits;
+      const plan = mf.plan;
+      const hits = plan.hits;
       for (let i = 0; i < hits.length; i++) {
         if (i < x.hits.length) x.hits[i] = hits[i]!;
         else x.hits.push(hits[i]!);
       }
       x.nHits = hits.length;
-      if (mf.fast !== null) {
-        if (mf.modifies) {
+      if (plan.fast !== null) {
+        if (plan.modifies) {
           const buf = this.rxBuf;
           buf.set(loaded ? x.pkt.buf.subarray(0, len) : src.subarray(off, off + len), RX_HEADROOM);
-          this.runFast(mf, buf, RX_HEADROOM, len, null, 0);
+          this.runFast(plan, buf, this.rxView, RX_HEADROOM, len, null, 0);
         } else if (loaded) {
-          this.runFast(mf, x.pkt.buf, 0, len, null, 0);
+          // Outputs only: the view is not used.
+          this.runFast(plan, x.pkt.buf, this.rxView, 0, len, null, 0);
         } else {
-          this.runFast(mf, src, off, len, null, 0);
+          this.runFast(plan, src, this.rxView, off, len, null, 0);
         }
       } else {
         if (!loaded) x.pkt.load(src, off, len);
-        this.replayGeneric(mf);
+        this.replayGeneric(plan);
       }
       return;
     }
@@ -373,56 +418,82 @@ export class Datapath {
     if (rec !== null && this.version === version) this.install(rec, status);
   }
 
-  /** Builds and installs the megaflow of a recorded walk. */
+  /** Builds and installs the megaflow of a recorded walk (sharing the plan of an identical walk). */
   private install(rec: Recording, status: number): void {
     const input = this.startKey;
-    const wc = rec.wc;
-    const mask = new Int32Array(FK.SIZE);
-    const value = new Int32Array(FK.SIZE);
-    for (let i = 0; i < FK.SIZE; i++) {
-      mask[i] = wc[i]!;
-      value[i] = input[i]! & wc[i]!;
-    }
-    const actions = compileActions(rec.outputs, input, status);
-    const txPorts: Port[] = [];
-    const txDelta: number[] = [];
-    if (actions.fast !== null) {
-      for (const out of rec.outputs) {
-        txPorts.push(out.port);
-        txDelta.push(out.lenDelta);
-      }
-    }
-    for (let i = 0; i < rec.patchTx.length; i++) {
-      txPorts.push(rec.patchTx[i]!);
-      txDelta.push(rec.patchLenDelta[i]!);
-    }
-    const tables: FlowTable[] = [];
-    const matched: number[] = [];
+    const cache = this.cache!;
+    // The signature: every number and object the plan depends on.
+    const sig = this.sig;
+    sig.reset();
+    sig.push(status);
+    sig.push(input[FK.VLAN_TCI]! & VLAN.CFI);
+    sig.push(input[FK.VLAN_TPID]!);
+    sig.push(input[FK.ETH_TYPE]!);
+    sig.push(rec.visits.length);
+    const refs = this.sigRefs;
+    refs.length = 0;
     for (const v of rec.visits) {
-      tables.push(v.table);
-      matched.push(v.entry === null ? 0 : 1);
+      sig.push(v.entry === null ? -1 : v.entry.id);
+      sig.pushAll(v.writes);
+      refs.push(v.table);
     }
-    const mf = new Megaflow({
-      mask,
-      value,
-      inPort: input[FK.IN_PORT]! | 0,
-      status,
-      fast: actions.fast,
-      outPorts: actions.outPorts,
-      outBridges: actions.outBridges,
-      modifies: actions.modifies,
-      generic: actions.generic,
-      hits: rec.hits,
-      hitLenDelta: Int32Array.from(rec.hitLenDelta),
-      tables,
-      tableMatched: Uint8Array.from(matched),
-      txPorts,
-      txLenDelta: Int32Array.from(txDelta),
-      rxPorts: rec.patchRx,
-      rxLenDelta: Int32Array.from(rec.patchLenDelta),
-      visits: rec.visits,
+    sig.push(rec.outputs.length);
+    for (const out of rec.outputs) {
+      sig.push(out.lenDelta);
+      sig.pushAll(out.writes);
+      const t = out.tunnel;
+      if (t === null) sig.push(0);
+      else {
+        sig.push(1);
+        sig.push(t.tunIdHi);
+        sig.push(t.tunIdLo);
+        sig.push(t.src);
+        sig.push(t.dst);
+      }
+      refs.push(out.port, out.bridge);
+    }
+    for (const d of rec.hitLenDelta) sig.push(d);
+    sig.push(rec.patchTx.length);
+    for (let i = 0; i < rec.patchTx.length; i++) {
+      sig.push(rec.patchLenDelta[i]!);
+      refs.push(rec.patchTx[i]!, rec.patchRx[i]!);
+    }
+    const plan = cache.plan(sig.view(), refs, (hash, sigInts, sigRefs) => {
+      const actions = compileActions(rec.outputs, input, status);
+      const txPorts: Port[] = [];
+      const txDelta: number[] = [];
+      if (actions.fast !== null) {
+        for (const out of rec.outputs) {
+          txPorts.push(out.port);
+          txDelta.push(out.lenDelta);
+        }
+      }
+      for (let i = 0; i < rec.patchTx.length; i++) {
+        txPorts.push(rec.patchTx[i]!);
+        txDelta.push(rec.patchLenDelta[i]!);
+      }
+      return new MegaflowPlan({
+        hash,
+        sigInts,
+        sigRefs,
+        fast: actions.fast,
+        outPorts: actions.outPorts,
+        outBridges: actions.outBridges,
+        modifies: actions.modifies,
+        generic: actions.generic,
+        hits: rec.hits,
+        hitLenDelta: Int32Array.from(rec.hitLenDelta),
+        tables: rec.visits.map((v) => v.table),
+        tableMatched: Uint8Array.from(rec.visits, (v) => (v.entry === null ? 0 : 1)),
+        visitEntries: rec.visits.map((v) => v.entry),
+        visitWrites: rec.visits.map((v) => v.writes),
+        txPorts,
+        txLenDelta: Int32Array.from(txDelta),
+        rxPorts: rec.patchRx,
+        rxLenDelta: Int32Array.from(rec.patchLenDelta),
+      });
     });
-    this.cache!.insert(mf);
+    cache.insert(rec.wc, input, status, plan);
   }
 
   /** Counts a packet of `len` bytes against `mf` (credited to flows, tables and ports at the flush). */
@@ -440,13 +511,14 @@ export class Datapath {
   }
 
   /**
-   * Runs a fast program on the frame at `buf[off, off+len)`, in place. When
-   * the frame belongs to `batch` (slot `slot`), its new start and length are
-   * written back.
+   * Runs a fast program on the frame at `buf[off, off+len)` (`v` a DataView
+   * of the same bytes), in place. When the frame belongs to `batch` (slot
+   * `slot`), its new start and length are written back.
    */
   private runFast(
-    mf: Megaflow,
+    mf: MegaflowPlan,
     buf: Uint8Array,
+    v: DataView,
     off: number,
     len: number,
     batch: PacketBatch | null,
@@ -475,11 +547,13 @@ export class Datapath {
           break;
         }
         case MFOP.ETH_DST:
-          putMacAt(buf, off, p[pc + 1]!, p[pc + 2]!);
+          v.setUint16(off, p[pc + 1]!);
+          v.setInt32(off + 2, p[pc + 2]!);
           pc += 3;
           break;
         case MFOP.ETH_SRC:
-          putMacAt(buf, off + 6, p[pc + 1]!, p[pc + 2]!);
+          v.setUint16(off + 6, p[pc + 1]!);
+          v.setInt32(off + 8, p[pc + 2]!);
           pc += 3;
           break;
         case MFOP.PUSH_VLAN:
@@ -494,15 +568,12 @@ export class Datapath {
           break;
         case MFOP.SET_TCI: {
           const t = off + 14;
-          const m = p[pc + 1]!;
-          const tci = ((((buf[t]! << 8) | buf[t + 1]!) & ~m) | p[pc + 2]!) & 0xefff;
-          buf[t] = tci >>> 8;
-          buf[t + 1] = tci;
+          v.setUint16(t, ((v.getUint16(t) & ~p[pc + 1]!) | p[pc + 2]!) & 0xefff);
           pc += 3;
           break;
         }
         case MFOP.IPV4_TTL:
-          setIpv4Ttl(buf, off + p[pc + 1]!, p[pc + 2]!);
+          setIpv4Ttl(v, off + p[pc + 1]!, p[pc + 2]!);
           pc += 3;
           break;
         default:
@@ -516,7 +587,7 @@ export class Datapath {
   }
 
   /** Replays a generic megaflow on the packet in the walk state (frame in `xlate.pkt`, key parsed). */
-  private replayGeneric(mf: Megaflow): void {
+  private replayGeneric(mf: MegaflowPlan): void {
     const x = this.xlate;
     const key = x.key;
     const w = key.w;
@@ -543,19 +614,20 @@ export class Datapath {
     this.pending = 0;
     const dirty = this.dirty;
     for (let d = 0; d < this.nDirty; d++) {
-      const mf = dirty[d]!;
+      const flow = dirty[d]!;
       dirty[d] = null;
-      const n = mf.packets;
-      const bytes = mf.bytes;
-      mf.packets = 0;
-      mf.bytes = 0;
-      mf.dirty = false;
+      const n = flow.packets;
+      const bytes = flow.bytes;
+      flow.packets = 0;
+      flow.bytes = 0;
+      flow.dirty = false;
+      const mf = flow.plan;
       const hits = mf.hits;
       for (let i = 0; i < hits.length; i++) {
         const e = hits[i]!;
         e.packetCount += n;
         e.byteCount += bytes + n * mf.hitLenDelta[i]!;
-        if (mf.usedMs > e.usedMs) e.usedMs = mf.usedMs;
+        if (flow.usedMs > e.usedMs) e.usedMs = flow.usedMs;
       }
       const tables = mf.tables;
       for (let i = 0; i < tables.length; i++) {

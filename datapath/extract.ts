@@ -133,7 +133,8 @@ export function extractKey(
     if (rem < IPV4_MIN) status = PARSE_STATUS.IPV4_TRUNCATED;
     else if (ihl < IPV4_MIN) status = PARSE_STATUS.IPV4_BAD_LENGTH;
     else if (rem < ihl) status = PARSE_STATUS.IPV4_TRUNCATED;
-    else if (totLen > rem || ihl > totLen || rem - totLen > 0xffff) status = PARSE_STATUS.IPV4_BAD_LENGTH;
+    else if (totLen > rem || ihl > totLen || rem - totLen > 0xffff)
+      status = PARSE_STATUS.IPV4_BAD_LENGTH;
     else {
       src = v.getInt32(p + 12);
       dst = v.getInt32(p + 16);

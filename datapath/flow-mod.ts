@@ -221,7 +221,11 @@ export function applyFlowMod(br: Bridge, fm: FlowModMessage, nowMs: number): voi
   if (inconsistent !== undefined) {
     throw new OfpError(inconsistent, "actions inconsistent with the match");
   }
-  const program = compileInstructions(fm.instructions, fm.tableId, br.compileContext);
+  // Flows with the same instructions share them and their compiled program (program-intern.ts).
+  const shared = br.programs.get(fm.instructions, fm.tableId, () =>
+    compileInstructions(fm.instructions, fm.tableId, br.compileContext),
+  );
+  const program = shared.program;
   if (fm.bufferId !== OFP_NO_BUFFER) {
     throw new OfpError("OFPBRC_BUFFER_UNKNOWN", `buffer ${fm.bufferId} (no buffers here)`);
   }
@@ -245,7 +249,7 @@ export function applyFlowMod(br: Bridge, fm: FlowModMessage, nowMs: number): voi
       compiled: match.compiled,
       conjId: match.conjId,
       cookie: fm.cookie,
-      instructions: fm.instructions,
+      instructions: shared.instructions,
       program,
       idleTimeout: fm.idleTimeout,
       hardTimeout: fm.hardTimeout,
@@ -276,7 +280,7 @@ export function applyFlowMod(br: Bridge, fm: FlowModMessage, nowMs: number): voi
   });
   for (const e of selected) {
     // Each flow keeps its own table: goto checks against it (same table here, fm has one table).
-    e.instructions = fm.instructions;
+    e.instructions = shared.instructions;
     e.program = program;
     e.modifiedMs = nowMs;
     if ((fm.flags & OFPFF.RESET_COUNTS) !== 0) {

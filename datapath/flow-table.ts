@@ -19,6 +19,13 @@ import { Classifier, ClsRule } from "./classifier/classifier.js";
 import { matchEquals, matchesWords, type CompiledMatch } from "./classifier/compiled-match.js";
 import type { FlowEntry } from "./flow-entry.js";
 
+/** (word, mask) pairs of the nonzero words of a dense mask. */
+function sparse(dense: Int32Array): Int32Array {
+  const out: number[] = [];
+  for (let i = 0; i < dense.length; i++) if (dense[i] !== 0) out.push(i, dense[i]!);
+  return Int32Array.from(out);
+}
+
 /** OVS's default table size: unlimited in practice; we cap at 1M flows per table. */
 export const DEFAULT_MAX_ENTRIES = 1_000_000;
 
@@ -39,7 +46,7 @@ export class FlowTable {
   version = 0;
   /** Priority of the classifier's (hard) match in the last lookup, -1 for none (for {@link unwildcard}). */
   private lastHardPriority = -1;
-  /** Subtable masks for {@link unwildcard}, valid for `wcVersion`. */
+  /** Cumulative subtable masks (sparse word, mask pairs) for {@link unwildcard}, valid for `wcVersion`. */
   private wcPriorities: Int32Array = new Int32Array(0);
   private wcPrefix: Int32Array[] = [];
   private wcSoft: Int32Array | null = null;
@@ -151,14 +158,18 @@ export class FlowTable {
     const pris = this.wcPriorities;
     let k = 0;
     while (k < pris.length && pris[k]! >= pri) k++;
+    // Sparse (word, mask) pairs: a few words per table, not the whole key.
     const m = this.wcPrefix[k]!;
-    for (let i = 0; i < FK.SIZE; i++) {
-      const b = m[i]!;
-      if (b !== 0) wc[i] = wc[i]! | (b & ~written[i]!);
+    for (let j = 0; j < m.length; j += 2) {
+      const i = m[j]!;
+      wc[i] = wc[i]! | (m[j + 1]! & ~written[i]!);
     }
     const soft = this.wcSoft;
     if (soft !== null) {
-      for (let i = 0; i < FK.SIZE; i++) wc[i] = wc[i]! | (soft[i]! & ~written[i]!);
+      for (let j = 0; j < soft.length; j += 2) {
+        const i = soft[j]!;
+        wc[i] = wc[i]! | (soft[j + 1]! & ~written[i]!);
+      }
     }
   }
 
@@ -198,28 +209,29 @@ export class FlowTable {
   private buildWildcards(): void {
     const subs = this.cls.describeSubtables();
     const pris = new Int32Array(subs.length);
-    const prefix: Int32Array[] = [new Int32Array(FK.SIZE)];
+    const dense = new Int32Array(FK.SIZE);
+    const prefix: Int32Array[] = [sparse(dense)];
     for (let s = 0; s < subs.length; s++) {
       const sub = subs[s]!;
       pris[s] = sub.maxPriority;
-      const m = prefix[s]!.slice();
       if (sub.maskKey !== "") {
         for (const part of sub.maskKey.split(",")) {
           const [word, mask] = part.split(":");
-          m[Number(word)] = m[Number(word)]! | (parseInt(mask!, 16) | 0);
+          dense[Number(word)] = dense[Number(word)]! | (parseInt(mask!, 16) | 0);
         }
       }
-      prefix.push(m);
+      prefix.push(sparse(dense));
     }
     let soft: Int32Array | null = null;
     if (this.soft.length !== 0 || this.conjTargets.size !== 0) {
-      soft = new Int32Array(FK.SIZE);
+      const d = new Int32Array(FK.SIZE);
       const add = (e: FlowEntry): void => {
         const c = e.compiled;
-        for (let j = 0; j < c.words.length; j++) soft![c.words[j]!] = soft![c.words[j]!]! | c.masks[j]!;
+        for (let j = 0; j < c.words.length; j++) d[c.words[j]!] = d[c.words[j]!]! | c.masks[j]!;
       };
       for (const e of this.soft) add(e);
       for (const list of this.conjTargets.values()) for (const e of list) add(e);
+      soft = sparse(d);
     }
     this.wcPriorities = pris;
     this.wcPrefix = prefix;

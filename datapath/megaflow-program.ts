@@ -21,7 +21,6 @@
  * synced is rewritten from the same key values with the same incremental
  * checksum arithmetic.
  */
-import { csumReplace16 } from "../codec/packet/checksum.js";
 import { ETH_TYPE, HDR, VLAN } from "../codec/packet/constants.js";
 import { FK } from "../codec/packet/flow-key.js";
 import { PARSE_STATUS } from "../codec/packet/parse.js";
@@ -84,6 +83,12 @@ function dense(writes: Int32Array, m: Int32Array, v: Int32Array): void {
 
 const TAG_OFS = 12;
 
+/** Scratch key states for compilation (previous and current output; compilation is not re-entrant). */
+const PM = new Int32Array(FK.SIZE);
+const PV = new Int32Array(FK.SIZE);
+const CM = new Int32Array(FK.SIZE);
+const CV = new Int32Array(FK.SIZE);
+
 /**
  * Compiles the outputs of a recording. `input` is the key the walk started
  * from (the megaflow fixes its VLAN structure, eth_type and parse status).
@@ -95,7 +100,13 @@ export function compileActions(
 ): CompiledActions {
   const fast = compileFast(outputs, input, status);
   if (fast !== null) return fast;
-  return { fast: null, outPorts: [], outBridges: [], modifies: true, generic: compileGeneric(outputs) };
+  return {
+    fast: null,
+    outPorts: [],
+    outBridges: [],
+    modifies: true,
+    generic: compileGeneric(outputs),
+  };
 }
 
 function compileFast(
@@ -106,10 +117,10 @@ function compileFast(
   const prog: number[] = [];
   const outPorts: Port[] = [];
   const outBridges: Bridge[] = [];
-  const pm = new Int32Array(FK.SIZE);
-  const pv = new Int32Array(FK.SIZE);
-  const cm = new Int32Array(FK.SIZE);
-  const cv = new Int32Array(FK.SIZE);
+  const pm = PM.fill(0);
+  const pv = PV.fill(0);
+  const cm = CM;
+  const cv = CV;
   const inputTagged = (input[FK.VLAN_TCI]! & VLAN.CFI) !== 0;
   let tagged = inputTagged;
   let modifies = false;
@@ -137,7 +148,8 @@ function compileFast(
       const after = (tciM & VLAN.CFI) !== 0 ? (tciV & VLAN.CFI) !== 0 : inputTagged;
       if (!tagged && after) {
         const tpidM = cm[FK.VLAN_TPID]!;
-        const tpid = tpidM === -1 ? cv[FK.VLAN_TPID]! : (input[FK.VLAN_TPID]! & ~tpidM) | cv[FK.VLAN_TPID]!;
+        const tpid =
+          tpidM === -1 ? cv[FK.VLAN_TPID]! : (input[FK.VLAN_TPID]! & ~tpidM) | cv[FK.VLAN_TPID]!;
         // The TCI must be all constants: an untagged input has TCI 0; a tagged one
         // (popped by an earlier output) needs every bit written.
         if (inputTagged && (tciM & 0xffff) !== 0xffff) return null;
@@ -186,10 +198,10 @@ function compileFast(
 
 function compileGeneric(outputs: readonly RecordedOutput[]): GenericOutput[] {
   const result: GenericOutput[] = [];
-  const pm = new Int32Array(FK.SIZE);
-  const pv = new Int32Array(FK.SIZE);
-  const cm = new Int32Array(FK.SIZE);
-  const cv = new Int32Array(FK.SIZE);
+  const pm = PM.fill(0);
+  const pv = PV.fill(0);
+  const cm = CM;
+  const cv = CV;
   for (const out of outputs) {
     dense(out.writes, cm, cv);
     const writes: number[] = [];
@@ -217,30 +229,31 @@ function compileGeneric(outputs: readonly RecordedOutput[]): GenericOutput[] {
   return result;
 }
 
-/** Writes a MAC (hi16, lo32) at `o`. */
-export function putMacAt(b: Uint8Array, o: number, hi: number, lo: number): void {
-  b[o] = hi >>> 8;
-  b[o + 1] = hi;
-  b[o + 2] = lo >>> 24;
-  b[o + 3] = lo >>> 16;
-  b[o + 4] = lo >>> 8;
-  b[o + 5] = lo;
-}
-
-/** IPv4 TTL rewrite at `l3` with the incremental header checksum, as codec writeNwTtl does. */
-export function setIpv4Ttl(b: Uint8Array, l3: number, ttl: number): void {
+/**
+ * IPv4 TTL rewrite at `l3` with the incremental header checksum (RFC 1624
+ * eqn. 3, the same arithmetic as codec `csumReplace16`, which writeNwTtl
+ * uses: a sum of three 16-bit words folds in two steps).
+ */
+export function setIpv4Ttl(v: DataView, l3: number, ttl: number): void {
   const o = l3 + 8;
-  const oldWord = (b[o]! << 8) | b[o + 1]!;
+  const oldWord = v.getUint16(o);
   const newWord = (ttl << 8) | (oldWord & 0xff);
-  b[o] = ttl;
+  v.setUint16(o, newWord);
   const hc = l3 + 10;
-  const c = csumReplace16((b[hc]! << 8) | b[hc + 1]!, oldWord, newWord);
-  b[hc] = c >>> 8;
-  b[hc + 1] = c;
+  let sum = (~v.getUint16(hc) & 0xffff) + (~oldWord & 0xffff) + newWord;
+  sum = (sum & 0xffff) + (sum >>> 16);
+  sum = (sum & 0xffff) + (sum >>> 16);
+  v.setUint16(hc, ~sum & 0xffff);
 }
 
 /** Opens a 4-byte tag after the MACs: moves the MACs into the headroom when there is some, else the tail right. */
-export function pushTag(b: Uint8Array, off: number, len: number, tpid: number, tci: number): number {
+export function pushTag(
+  b: Uint8Array,
+  off: number,
+  len: number,
+  tpid: number,
+  tci: number,
+): number {
   let start = off;
   if (off >= HDR.VLAN_TAG) {
     start = off - HDR.VLAN_TAG;

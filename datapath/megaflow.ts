@@ -44,7 +44,6 @@ import type { Bridge } from "./bridge.js";
 import type { FlowEntry } from "./flow-entry.js";
 import type { FlowTable } from "./flow-table.js";
 import type { Port } from "./ports.js";
-import type { RecordedVisit } from "./recorder.js";
 import type { GenericOutput } from "./megaflow-program.js";
 
 /** Parse statuses fit in 4 bits (codec PARSE_STATUS_COUNT is 12). */
@@ -76,14 +75,18 @@ function finish(h: number): number {
   return h ^ (h >>> 16);
 }
 
-/** One installed datapath flow. */
-export class Megaflow {
-  // ---- match ----
-  /** Dense consulted mask and masked value per FlowKey word (invalidation checks). */
-  readonly mask: Int32Array;
-  readonly value: Int32Array;
-  readonly inPort: number;
-  readonly status: number;
+/**
+ * What a megaflow does, shared by every megaflow whose walk did the same:
+ * the compiled program, the counters to credit and the lookups made (OVS
+ * keeps one `dp_netdev_actions` per flow; here walks that differ only in
+ * the packet bits they consulted share one plan, so a megaflow is just its
+ * match and a reference, and 50,000 of them stay small).
+ */
+export class MegaflowPlan {
+  /** Identity: hash and the numbers and objects it was computed from. */
+  readonly hash: number;
+  readonly sigInts: Int32Array;
+  readonly sigRefs: readonly object[];
 
   // ---- program (megaflow-program.ts) ----
   /** Flat program run in place on the frame, or null when the generic replay is needed. */
@@ -99,51 +102,25 @@ export class Megaflow {
   // ---- counters the walk touched (credited in bulk by Datapath.flushStats) ----
   readonly hits: readonly FlowEntry[];
   readonly hitLenDelta: Int32Array;
+  /** Every table lookup: the table, whether it matched, the entry hit and the written key bits it saw. */
   readonly tables: readonly FlowTable[];
   readonly tableMatched: Uint8Array;
+  readonly visitEntries: readonly (FlowEntry | null)[];
+  readonly visitWrites: readonly Int32Array[];
   /** Ports whose tx counters the replay does not count itself (fast outputs, patch ports). */
   readonly txPorts: readonly Port[];
   readonly txLenDelta: Int32Array;
   /** Patch peers (rx counters). */
   readonly rxPorts: readonly Port[];
   readonly rxLenDelta: Int32Array;
-  /** The lookups of the walk, for precise invalidation. */
-  readonly visits: readonly RecordedVisit[];
 
-  // ---- state ----
-  valid = true;
-  /** Packets and bytes since the last flush, and the time of the last one. */
-  packets = 0;
-  bytes = 0;
-  usedMs = 0;
-  dirty = false;
-  /** Where it lives (for removal). */
-  subtable: MfSubtable | null = null;
+  /** The megaflows using this plan. */
+  readonly flows = new Set<Megaflow>();
 
-  constructor(init: {
-    mask: Int32Array;
-    value: Int32Array;
-    inPort: number;
-    status: number;
-    fast: Int32Array | null;
-    outPorts: readonly Port[];
-    outBridges: readonly Bridge[];
-    modifies: boolean;
-    generic: readonly GenericOutput[] | null;
-    hits: readonly FlowEntry[];
-    hitLenDelta: Int32Array;
-    tables: readonly FlowTable[];
-    tableMatched: Uint8Array;
-    txPorts: readonly Port[];
-    txLenDelta: Int32Array;
-    rxPorts: readonly Port[];
-    rxLenDelta: Int32Array;
-    visits: readonly RecordedVisit[];
-  }) {
-    this.mask = init.mask;
-    this.value = init.value;
-    this.inPort = init.inPort;
-    this.status = init.status;
+  constructor(init: Omit<MegaflowPlan, "flows">) {
+    this.hash = init.hash;
+    this.sigInts = init.sigInts;
+    this.sigRefs = init.sigRefs;
     this.fast = init.fast;
     this.outPorts = init.outPorts;
     this.outBridges = init.outBridges;
@@ -153,11 +130,58 @@ export class Megaflow {
     this.hitLenDelta = init.hitLenDelta;
     this.tables = init.tables;
     this.tableMatched = init.tableMatched;
+    this.visitEntries = init.visitEntries;
+    this.visitWrites = init.visitWrites;
     this.txPorts = init.txPorts;
     this.txLenDelta = init.txLenDelta;
     this.rxPorts = init.rxPorts;
     this.rxLenDelta = init.rxLenDelta;
-    this.visits = init.visits;
+  }
+}
+
+/** One installed datapath flow: a match (in its subtable) and a plan. */
+export class Megaflow {
+  readonly plan: MegaflowPlan;
+  /** Masked key values, in the subtable's word order. */
+  readonly vals: Int32Array;
+  readonly inPort: number;
+  readonly status: number;
+  /** Where it lives (its mask). */
+  readonly subtable: MfSubtable;
+  valid = true;
+  /** Packets and bytes since the last flush, and the time of the last one. */
+  packets = 0;
+  bytes = 0;
+  usedMs = 0;
+  dirty = false;
+
+  constructor(
+    plan: MegaflowPlan,
+    subtable: MfSubtable,
+    vals: Int32Array,
+    inPort: number,
+    status: number,
+  ) {
+    this.plan = plan;
+    this.subtable = subtable;
+    this.vals = vals;
+    this.inPort = inPort;
+    this.status = status;
+  }
+
+  /** The consulted mask and value of key word `word` (diagnostics, invalidation). */
+  maskOf(word: number): number {
+    if (word === FK.IN_PORT) return -1;
+    const st = this.subtable;
+    for (let j = 0; j < st.n; j++) if (st.words[j] === word) return st.masks[j]!;
+    return 0;
+  }
+
+  valueOf(word: number): number {
+    if (word === FK.IN_PORT) return this.inPort;
+    const st = this.subtable;
+    for (let j = 0; j < st.n; j++) if (st.words[j] === word) return this.vals[j]!;
+    return 0;
   }
 }
 
@@ -227,11 +251,16 @@ export class MfSubtable {
     return finish(h);
   }
 
-  /** Masked values of `mf` in this subtable's word order. */
-  valuesOf(mf: Megaflow): Int32Array {
-    const v = new Int32Array(this.n);
-    for (let j = 0; j < this.n; j++) v[j] = mf.value[this.words[j]!]!;
-    return v;
+  /** True when this subtable's mask is the dense mask `m` (in_port aside). */
+  hasMask(m: Int32Array): boolean {
+    let k = 0;
+    for (let i = 0; i < FK.SIZE; i++) {
+      const b = m[i]!;
+      if (b === 0 || i === FK.IN_PORT) continue;
+      if (k >= this.n || this.words[k] !== i || this.masks[k] !== b) return false;
+      k++;
+    }
+    return k === this.n;
   }
 
   private slotOf(vals: Int32Array, h: number): number {
@@ -252,13 +281,12 @@ export class MfSubtable {
 
   /** Adds `mf`; an existing megaflow with the same match is replaced (and returned). */
   insert(mf: Megaflow): Megaflow | null {
-    const vals = this.valuesOf(mf);
+    const vals = mf.vals;
     const h = this.hashOf(vals);
     const at = this.slotOf(vals, h);
     if (at >= 0) {
       const old = this.flows[at]!;
       this.flows[at] = mf;
-      mf.subtable = this;
       return old;
     }
     if ((this.count + 1) * 2 > this.capMask + 1) this.resize((this.capMask + 1) * 2);
@@ -269,13 +297,12 @@ export class MfSubtable {
     this.data.set(vals, i * this.n);
     this.flows[i] = mf;
     this.count++;
-    mf.subtable = this;
     return null;
   }
 
   /** Removes `mf` (by identity); false when absent. Backward-shift deletion, no tombstones. */
   remove(mf: Megaflow): boolean {
-    const vals = this.valuesOf(mf);
+    const vals = mf.vals;
     const slot = this.slotOf(vals, this.hashOf(vals));
     if (slot < 0 || this.flows[slot] !== mf) return false;
     const n = this.n;
@@ -298,7 +325,6 @@ export class MfSubtable {
     tags[hole] = 0;
     this.flows[hole] = null;
     this.count--;
-    mf.subtable = null;
     return true;
   }
 
@@ -364,7 +390,9 @@ function probeSource(subs: readonly MfSubtable[]): string {
     out.push(`        b = i * ${Math.max(1, n)};`);
     const cmp: string[] = [];
     for (let j = 0; j < n; j++) cmp.push(`D${k}[b + ${j}] === k${j}`);
-    out.push(`        if (${cmp.length === 0 ? "true" : cmp.join(" && ")}) { S${k}.hits++; return F${k}[i]; }`);
+    out.push(
+      `        if (${cmp.length === 0 ? "true" : cmp.join(" && ")}) { S${k}.hits++; return F${k}[i]; }`,
+    );
     out.push("      }", `      i = (i + 1) & C${k};`, "    }", "  }");
   });
   out.push("  return null;", "};");
@@ -392,7 +420,8 @@ const UNROLL = 16;
 /** The subtables of one (in_port, parse status). */
 class Partition {
   subs: MfSubtable[] = [];
-  readonly byMask = new Map<string, MfSubtable>();
+  /** Subtables by a hash of their mask. */
+  readonly byMask = new Map<number, MfSubtable[]>();
   /** The generated probe, or null when it must be rebuilt. */
   probe: ProbeFn | null = null;
   /** Index in the partition array, or -1 when it lives in the Map. */
@@ -413,14 +442,41 @@ class Partition {
   }
 }
 
+/** Hash of a dense mask (in_port aside). */
+function maskHash(m: Int32Array): number {
+  let h = 0x2c1b3c6d;
+  for (let i = 0; i < FK.SIZE; i++) {
+    const b = m[i]!;
+    if (b !== 0 && i !== FK.IN_PORT) h = Math.imul(h ^ (i + Math.imul(b, 0x27d4eb2f)), 0x165667b1);
+  }
+  return finish(h);
+}
+
+/** Hash of a plan signature. */
+function sigHash(ints: Int32Array): number {
+  let h = ints.length;
+  for (let i = 0; i < ints.length; i++) h = Math.imul(h ^ ints[i]!, 0x01000193);
+  return finish(h);
+}
+
+function sameSig(p: MegaflowPlan, ints: Int32Array, refs: readonly object[]): boolean {
+  const a = p.sigInts;
+  if (a.length !== ints.length || p.sigRefs.length !== refs.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== ints[i]) return false;
+  for (let i = 0; i < refs.length; i++) if (p.sigRefs[i] !== refs[i]) return false;
+  return true;
+}
+
 export class MegaflowCache {
   private readonly small: (Partition | undefined)[] = new Array<Partition | undefined>(
     PORT_ARRAY << STATUS_BITS,
   );
   private readonly large = new Map<number, Partition>();
   private readonly partitions: Partition[] = [];
-  /** Megaflows that looked up each table (for precise invalidation). */
-  private readonly byTable = new Map<FlowTable, Set<Megaflow>>();
+  /** Plans by signature hash. */
+  private readonly plans = new Map<number, MegaflowPlan[]>();
+  /** Plans that looked up each table (for precise invalidation). */
+  private readonly byTable = new Map<FlowTable, Set<MegaflowPlan>>();
   /** The Datapath.version the cache was built under; a different one flushes it. */
   version = 0;
   readonly limit: number;
@@ -469,51 +525,99 @@ export class MegaflowCache {
     return p === undefined ? null : p.lookup(w, o);
   }
 
-  /** Installs `mf` (flushing everything first when the cache is full). */
-  insert(mf: Megaflow): void {
-    if (this.count >= this.limit) this.clear(this.version);
-    const words: number[] = [];
-    const masks: number[] = [];
-    const parts: string[] = [];
-    for (let i = 0; i < FK.SIZE; i++) {
-      const m = mf.mask[i]!;
-      if (m === 0 || i === FK.IN_PORT) continue;
-      words.push(i);
-      masks.push(m);
-      parts.push(`${i}:${(m >>> 0).toString(16)}`);
+  /**
+   * The plan with this signature (`ints`: every number the walk's effects
+   * depend on; `refs`: the objects, compared by identity), made by `make`
+   * (given copies of both) when there is none yet.
+   */
+  plan(
+    ints: Int32Array,
+    refs: readonly object[],
+    make: (hash: number, ints: Int32Array, refs: readonly object[]) => MegaflowPlan,
+  ): MegaflowPlan {
+    const h = sigHash(ints);
+    let list = this.plans.get(h);
+    if (list !== undefined) {
+      for (const p of list) if (sameSig(p, ints, refs)) return p;
+    } else {
+      this.plans.set(h, (list = []));
     }
-    const maskKey = parts.join(",");
-    const p = this.partition(mf.inPort, mf.status, true)!;
-    let st = p.byMask.get(maskKey);
+    // `ints` and `refs` may be the caller's scratch: the plan keeps copies.
+    const p = make(h, ints.slice(), [...refs]);
+    list.push(p);
+    for (const t of p.tables) {
+      let set = this.byTable.get(t);
+      if (set === undefined) this.byTable.set(t, (set = new Set()));
+      set.add(p);
+    }
+    return p;
+  }
+
+  /**
+   * Installs the megaflow matching `input` on the bits of `mask` (dense, per
+   * FlowKey word), with `plan`; flushes everything first when the cache is full.
+   */
+  insert(mask: Int32Array, input: Uint32Array, status: number, plan: MegaflowPlan): Megaflow {
+    if (this.count >= this.limit) this.clear(this.version);
+    const inPort = input[FK.IN_PORT]! | 0;
+    const p = this.partition(inPort, status, true)!;
+    const mh = maskHash(mask);
+    let list = p.byMask.get(mh);
+    let st: MfSubtable | undefined;
+    if (list !== undefined) {
+      for (const x of list) if (x.hasMask(mask)) st = x;
+    } else {
+      p.byMask.set(mh, (list = []));
+    }
     if (st === undefined) {
-      st = new MfSubtable(maskKey, Int32Array.from(words), Int32Array.from(masks));
-      p.byMask.set(maskKey, st);
+      const words: number[] = [];
+      const masks: number[] = [];
+      const parts: string[] = [];
+      for (let i = 0; i < FK.SIZE; i++) {
+        const m = mask[i]!;
+        if (m === 0 || i === FK.IN_PORT) continue;
+        words.push(i);
+        masks.push(m);
+        parts.push(`${i}:${(m >>> 0).toString(16)}`);
+      }
+      st = new MfSubtable(parts.join(","), Int32Array.from(words), Int32Array.from(masks));
+      list.push(st);
       p.subs.push(st);
     }
+    const vals = new Int32Array(st.n);
+    for (let j = 0; j < st.n; j++) vals[j] = input[st.words[j]!]! & st.masks[j]!;
+    const mf = new Megaflow(plan, st, vals, inPort, status);
     const cap = st.capMask;
     const old = st.insert(mf);
     if (st.capMask !== cap || st.count === 1) p.probe = null;
     if (old !== null) this.forget(old);
     else this.count++;
-    for (const v of mf.visits) {
-      v.table.noteShape();
-      let set = this.byTable.get(v.table);
-      if (set === undefined) this.byTable.set(v.table, (set = new Set()));
-      set.add(mf);
-    }
+    plan.flows.add(mf);
+    // The probe order these lookups saw is the baseline for later flow-mods (cheap when current).
+    for (const t of plan.tables) t.noteShape();
     this.inserts++;
+    return mf;
   }
 
-  /** Drops `mf` from the index of tables (it has left its subtable). */
+  /** Marks `mf` gone and drops its plan when no megaflow uses it any more. */
   private forget(mf: Megaflow): void {
     mf.valid = false;
-    for (const v of mf.visits) this.byTable.get(v.table)?.delete(mf);
+    const plan = mf.plan;
+    plan.flows.delete(mf);
+    if (plan.flows.size !== 0) return;
+    const list = this.plans.get(plan.hash);
+    if (list !== undefined) {
+      const i = list.indexOf(plan);
+      if (i >= 0) list.splice(i, 1);
+      if (list.length === 0) this.plans.delete(plan.hash);
+    }
+    for (const t of plan.tables) this.byTable.get(t)?.delete(plan);
   }
 
   /** Removes one megaflow. */
   remove(mf: Megaflow): void {
-    const st = mf.subtable;
-    if (st !== null && st.remove(mf)) this.count--;
+    if (!mf.valid) return;
+    if (mf.subtable.remove(mf)) this.count--;
     this.forget(mf);
     this.invalidations++;
   }
@@ -526,6 +630,7 @@ export class MegaflowCache {
     }
     this.large.clear();
     this.partitions.length = 0;
+    this.plans.clear();
     this.byTable.clear();
     this.count = 0;
     this.version = version;
@@ -542,9 +647,19 @@ export class MegaflowCache {
       for (const st of p.subs) {
         st.hits = 0;
         if (st.count > 0) p.subs[live++] = st;
-        else p.byMask.delete(st.maskKey);
       }
-      p.subs.length = live;
+      if (live !== p.subs.length) {
+        p.subs.length = live;
+        p.byMask.clear();
+        for (const st of p.subs) {
+          const m = new Int32Array(FK.SIZE);
+          for (let j = 0; j < st.n; j++) m[st.words[j]!] = st.masks[j]!;
+          const h = maskHash(m);
+          const list = p.byMask.get(h);
+          if (list === undefined) p.byMask.set(h, [st]);
+          else list.push(st);
+        }
+      }
       p.probe = null;
     }
   }
@@ -563,40 +678,48 @@ export class MegaflowCache {
     return n;
   }
 
+  /** Number of distinct plans (diagnostics). */
+  get planCount(): number {
+    let n = 0;
+    for (const list of this.plans.values()) n += list.length;
+    return n;
+  }
+
   // ---------------------------------------------------------------- invalidation
 
   /** `e` was added to its table. */
   flowAdded(table: FlowTable, e: FlowEntry): void {
-    const set = this.byTable.get(table);
-    if (set === undefined || set.size === 0) return;
-    const soft = e.program.conjunctions !== null || e.conjId >= 0 || table.shapeChanged();
-    for (const mf of [...set]) {
-      for (const v of mf.visits) {
-        if (v.table !== table) continue;
-        if (
-          soft ||
-          ((v.entry === null || e.priority >= v.entry.priority) && mayMatch(e, mf, v.writes))
-        ) {
-          this.remove(mf);
+    const plans = this.byTable.get(table);
+    if (plans === undefined || plans.size === 0) return;
+    const all = e.program.conjunctions !== null || e.conjId >= 0 || table.shapeChanged();
+    for (const plan of [...plans]) {
+      const t = plan.tables;
+      for (let v = 0; v < t.length; v++) {
+        if (t[v] !== table) continue;
+        if (all) {
+          this.removeAll(plan);
           break;
         }
+        const hit = plan.visitEntries[v]!;
+        if (hit !== null && e.priority < hit.priority) continue;
+        const writes = plan.visitWrites[v]!;
+        for (const mf of [...plan.flows]) if (mayMatch(e, mf, writes)) this.remove(mf);
       }
     }
   }
 
   /** `e` left its table, or its instructions changed. */
   flowRemoved(table: FlowTable, e: FlowEntry): void {
-    const set = this.byTable.get(table);
-    if (set === undefined || set.size === 0) return;
-    const soft = e.program.conjunctions !== null || e.conjId >= 0 || table.shapeChanged();
-    for (const mf of [...set]) {
-      for (const v of mf.visits) {
-        if (v.table === table && (soft || v.entry === e)) {
-          this.remove(mf);
-          break;
-        }
-      }
+    const plans = this.byTable.get(table);
+    if (plans === undefined || plans.size === 0) return;
+    const all = e.program.conjunctions !== null || e.conjId >= 0 || table.shapeChanged();
+    for (const plan of [...plans]) {
+      if (all || plan.visitEntries.includes(e)) this.removeAll(plan);
     }
+  }
+
+  private removeAll(plan: MegaflowPlan): void {
+    for (const mf of [...plan.flows]) this.remove(mf);
   }
 }
 
@@ -622,8 +745,8 @@ export function mayMatch(e: FlowEntry, mf: Megaflow, writes: Int32Array): boolea
       }
     }
     if (((rv ^ wv) & rm & wm) !== 0) return false;
-    const im = mf.mask[word]! & ~wm;
-    if (((rv ^ mf.value[word]!) & rm & im) !== 0) return false;
+    const im = mf.maskOf(word) & ~wm;
+    if (((rv ^ mf.valueOf(word)) & rm & im) !== 0) return false;
   }
   return true;
 }

@@ -313,7 +313,8 @@ export class Xlate {
     const entry = table === undefined ? null : table.lookup(w, !this.dryRun);
     w[FK.IN_PORT] = inPort;
     const rec = this.rec;
-    if (rec !== null && table !== undefined) rec.lookup(table, entry, w, lookupInPort, this.pkt.len);
+    if (rec !== null && table !== undefined)
+      rec.lookup(table, entry, w, lookupInPort, this.pkt.len);
     this.trace?.table(tableId, entry);
     if (entry === null) {
       this.trace?.step("drop");

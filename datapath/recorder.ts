@@ -108,21 +108,32 @@ function lowMask(n: number): number {
   return n >= 32 ? ALL : (1 << n) - 1;
 }
 
-/** The (word, mask, value) triples of the words with written bits. */
-function writeTriples(w: Uint32Array, written: Uint32Array): Int32Array {
-  let n = 0;
-  for (let i = 0; i < FK.SIZE; i++) if (written[i] !== 0) n++;
-  const out = new Int32Array(n * 3);
+const EMPTY = new Int32Array(0);
+const tripleScratch = new Int32Array(FK.SIZE * 3);
+
+/**
+ * The (word, mask, value) triples of the words with written bits; `last` is
+ * returned instead of a new array when equal (consecutive lookups often see
+ * the same writes).
+ */
+function writeTriples(w: Uint32Array, written: Uint32Array, last: Int32Array): Int32Array {
+  const t = tripleScratch;
   let j = 0;
   for (let i = 0; i < FK.SIZE; i++) {
     const m = written[i]! | 0;
     if (m === 0) continue;
-    out[j] = i;
-    out[j + 1] = m;
-    out[j + 2] = w[i]! & m;
+    t[j] = i;
+    t[j + 1] = m;
+    t[j + 2] = w[i]! & m;
     j += 3;
   }
-  return out;
+  if (j === 0) return EMPTY;
+  if (j === last.length) {
+    let k = 0;
+    while (k < j && last[k] === t[k]) k++;
+    if (k === j) return last;
+  }
+  return t.slice(0, j);
 }
 
 export class Recorder {
@@ -138,6 +149,8 @@ export class Recorder {
   private patchTx: Port[] = [];
   private patchRx: Port[] = [];
   private patchLenDelta: number[] = [];
+  /** The last triples made (reused when the next are equal). */
+  private lastWrites: Int32Array = EMPTY;
 
   constructor(written: Uint32Array) {
     this.written = written;
@@ -156,6 +169,7 @@ export class Recorder {
     this.patchTx = [];
     this.patchRx = [];
     this.patchLenDelta = [];
+    this.lastWrites = EMPTY;
     // Always exact (OVS xlate_wc_init: in_port, dl_type, and nw_frag for IP). The
     // VLAN tag's presence and TPID and nw_proto also decide where headers sit and
     // how rewrites patch checksums, so every packet of a megaflow has the same layout.
@@ -196,9 +210,15 @@ export class Recorder {
   }
 
   /** A table lookup on key `w` (with `lookupInPort` in place of in_port when ≥ 0) hit `entry`. */
-  lookup(table: FlowTable, entry: FlowEntry | null, w: Uint32Array, lookupInPort: number, len: number): void {
+  lookup(
+    table: FlowTable,
+    entry: FlowEntry | null,
+    w: Uint32Array,
+    lookupInPort: number,
+    len: number,
+  ): void {
     table.unwildcard(this.wc, this.written);
-    let writes = writeTriples(w, this.written);
+    let writes = (this.lastWrites = writeTriples(w, this.written, this.lastWrites));
     if (lookupInPort >= 0) {
       // resubmit(port,table): the lookup saw this in_port (a constant of the action).
       const n = writes.length;
@@ -224,12 +244,18 @@ export class Recorder {
   }
 
   /** A frame leaves by `port` with key `w`. */
-  output(bridge: Bridge, port: Port, tunnel: StagedTunnel | null, w: Uint32Array, len: number): void {
+  output(
+    bridge: Bridge,
+    port: Port,
+    tunnel: StagedTunnel | null,
+    w: Uint32Array,
+    len: number,
+  ): void {
     this.outputs.push({
       bridge,
       port,
       tunnel: tunnel === null ? null : { ...tunnel },
-      writes: writeTriples(w, this.written),
+      writes: (this.lastWrites = writeTriples(w, this.written, this.lastWrites)),
       lenDelta: len - this.startLen,
     });
   }
@@ -241,9 +267,10 @@ export class Recorder {
     this.patchLenDelta.push(len - this.startLen);
   }
 
+  /** The recording (its `wc` is the recorder's own array: valid until the next walk). */
   finish(): Recording {
     return {
-      wc: this.wc.slice(),
+      wc: this.wc,
       outputs: this.outputs,
       visits: this.visits,
       hits: this.hits,

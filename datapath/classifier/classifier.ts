@@ -47,7 +47,14 @@
  */
 import type { FlowKey } from "../../codec/packet/flow-key.js";
 import type { CompiledMatch } from "./compiled-match.js";
-import { generateLookup, type LookupFn, type TailFn } from "./codegen.js";
+import {
+  generateLookup,
+  generateWildcardLookup,
+  type LookupFn,
+  type TailFn,
+  type WildcardLookupFn,
+  type WildcardTailFn,
+} from "./codegen.js";
 import { PrefixTrie, TRIE_FIELDS, prefixMask } from "./prefix-trie.js";
 import { ClsRule } from "./rule.js";
 import { Subtable } from "./subtable.js";
@@ -81,8 +88,18 @@ export class Classifier<P = unknown> {
   private source: string | null = null;
   private readonly generic: LookupFn<P>;
   private readonly tail: TailFn<P>;
+  /** The megaflow lookup, compiled at its first use after a rebuild (null until then). */
+  private wcFn: WildcardLookupFn<P> | null = null;
+  private readonly wcGeneric: WildcardLookupFn<P>;
+  private readonly wcTail: WildcardTailFn<P>;
   /** One prefix trie per {@link TRIE_FIELDS} entry, over every rule with a CIDR prefix on the field. */
   private readonly tries: PrefixTrie[] = TRIE_FIELDS.map(() => new PrefixTrie());
+  /**
+   * Whether stage filters and tries are maintained: from the first staged or
+   * wildcard lookup on (or from the start with `staged`). A classifier that
+   * never reports wildcards does not pay for them on insert and remove.
+   */
+  private tracking = false;
   /** Per-lookup trie results (lookupWithWildcards): plens, maskbits, and whether computed. */
   private readonly triePlens = new Int32Array(TRIE_FIELDS.length);
   private readonly trieBits = new Int32Array(TRIE_FIELDS.length);
@@ -94,8 +111,11 @@ export class Classifier<P = unknown> {
     this.useCodegen = options.codegen ?? true;
     this.unroll = Math.max(0, options.unroll ?? DEFAULT_UNROLL);
     this.staged = options.staged ?? false;
+    this.tracking = this.staged;
     this.generic = (w, o) => this.walkFrom(w, o, 0, null);
     this.tail = (w, o, best) => this.walkFrom(w, o, this.unroll, best);
+    this.wcGeneric = (w, o, wc) => this.walkWildcards(w, o, wc, 0, null);
+    this.wcTail = (w, o, wc, best) => this.walkWildcards(w, o, wc, this.unroll, best);
     this.fn = this.generic;
   }
 
@@ -119,6 +139,7 @@ export class Classifier<P = unknown> {
     let st = this.bySignature.get(m.maskKey);
     if (st === undefined) {
       st = new Subtable<P>(this.nextSubtableId++, m);
+      if (this.tracking) st.enableFilters();
       this.bySignature.set(m.maskKey, st);
       this.dirty = true;
     }
@@ -129,7 +150,7 @@ export class Classifier<P = unknown> {
     if (replaced !== null) replaced.owner = null;
     else {
       this.nRules++;
-      this.trackPrefixes(st, rule, true);
+      if (this.tracking) this.trackPrefixes(st, rule, true);
     }
     if (st.maxPriority !== maxBefore || st.arraysVersion !== arraysBefore) this.dirty = true;
     return replaced;
@@ -145,7 +166,7 @@ export class Classifier<P = unknown> {
     if (!st.remove(rule)) return false;
     rule.owner = null;
     this.nRules--;
-    this.trackPrefixes(st, rule, false);
+    if (this.tracking) this.trackPrefixes(st, rule, false);
     if (st.nRules === 0) {
       this.bySignature.delete(st.maskKey);
       this.dirty = true;
@@ -166,6 +187,7 @@ export class Classifier<P = unknown> {
     for (const r of this.rules()) r.owner = null;
     this.bySignature.clear();
     for (let f = 0; f < this.tries.length; f++) this.tries[f] = new PrefixTrie();
+    this.tracking = this.staged;
     this.nRules = 0;
     this.dirty = true;
   }
@@ -212,50 +234,10 @@ export class Classifier<P = unknown> {
 
   /** {@link lookupWithWildcards} on raw FlowKey words at `offset`. */
   lookupWordsWithWildcards(w: Uint32Array, wcOut: Uint32Array, offset = 0): ClsRule<P> | null {
+    if (!this.tracking) this.startTracking();
     if (this.dirty) this.rebuild();
-    const subs = this.sorted;
-    const tries = this.tries;
-    const nTries = tries.length;
-    const plens = this.triePlens;
-    const maskbits = this.trieBits;
-    const out = this.stagedOut;
-    let looked = 0;
-    let best: ClsRule<P> | null = null;
-    let bestPri = -1;
-    for (let s = 0; s < subs.length; s++) {
-      const st = subs[s]!;
-      if (st.maxPriority <= bestPri) break;
-      // Prefix tries first (OVS check_tries): no hashing when a trie rules the subtable out.
-      let skipped = false;
-      for (let f = 0; f < nTries; f++) {
-        const len = st.triePlens[f]!;
-        if (len <= 0) continue;
-        if ((looked & (1 << f)) === 0) {
-          const trie = tries[f]!;
-          trie.lookup(w[offset + TRIE_FIELDS[f]!]!);
-          plens[f] = trie.plens;
-          maskbits[f] = trie.maskbits;
-          looked |= 1 << f;
-        }
-        if ((plens[f]! & (1 << (len - 1))) === 0) {
-          wcOut[TRIE_FIELDS[f]!] = wcOut[TRIE_FIELDS[f]!]! | prefixMask(Math.min(len, maskbits[f]!));
-          skipped = true;
-          break;
-        }
-      }
-      if (skipped) continue;
-      const nUsed = st.lookupStaged(w, offset, out);
-      const words = st.words;
-      const masks = st.masks;
-      for (let j = 0; j < nUsed; j++) wcOut[words[j]!] = wcOut[words[j]!]! | masks[j]!;
-      const r = out.rule;
-      if (r !== null && r.priority > bestPri) {
-        best = r;
-        bestPri = r.priority;
-      }
-    }
-    out.rule = null;
-    return best;
+    if (this.wcFn === null) this.wcFn = this.compileWildcards();
+    return this.wcFn(w, offset, wcOut);
   }
 
   /** Every rule (subtable by subtable; order unspecified). */
@@ -286,6 +268,79 @@ export class Classifier<P = unknown> {
 
   // ---- compiled state ----
 
+  /** Builds the stage filters and tries from the current rules, and keeps them from now on. */
+  private startTracking(): void {
+    this.tracking = true;
+    for (const st of this.bySignature.values()) {
+      st.enableFilters();
+      for (const r of st.rules()) this.trackPrefixes(st, r, true);
+    }
+    this.dirty = true;
+  }
+
+  private compileWildcards(): WildcardLookupFn<P> {
+    if (!this.useCodegen || this.sorted.length === 0 || this.unroll === 0) return this.wcGeneric;
+    return generateWildcardLookup(this.sorted, this.unroll, this.wcTail, this.tries).fn;
+  }
+
+  /**
+   * The data-driven megaflow walk from subtable `start`, continuing from
+   * `best` (the generated one does the same with everything inlined):
+   * priority early exit, prefix tries (OVS `check_tries`: no hashing when a
+   * trie rules the subtable out), then the staged probe.
+   */
+  private walkWildcards(
+    w: Uint32Array,
+    o: number,
+    wcOut: Uint32Array,
+    start: number,
+    best: ClsRule<P> | null,
+  ): ClsRule<P> | null {
+    const subs = this.sorted;
+    const tries = this.tries;
+    const nTries = tries.length;
+    const plens = this.triePlens;
+    const maskbits = this.trieBits;
+    const out = this.stagedOut;
+    let looked = 0;
+    let bestPri = best === null ? -1 : best.priority;
+    for (let s = start; s < subs.length; s++) {
+      const st = subs[s]!;
+      if (st.maxPriority <= bestPri) break;
+      let skipped = false;
+      for (let f = 0; f < nTries; f++) {
+        const len = st.triePlens[f]!;
+        if (len <= 0) continue;
+        if ((looked & (1 << f)) === 0) {
+          const trie = tries[f]!;
+          trie.lookup(w[o + TRIE_FIELDS[f]!]!);
+          plens[f] = trie.plens;
+          maskbits[f] = trie.maskbits;
+          looked |= 1 << f;
+        }
+        if ((plens[f]! & (1 << (len - 1))) === 0) {
+          // Whether a /len prefix matches depends on the first len bits; the walk looked at maskbits.
+          const field = TRIE_FIELDS[f]!;
+          wcOut[field] = wcOut[field]! | prefixMask(Math.min(len, maskbits[f]!));
+          skipped = true;
+          break;
+        }
+      }
+      if (skipped) continue;
+      const nUsed = st.lookupStaged(w, o, out);
+      const words = st.words;
+      const masks = st.masks;
+      for (let j = 0; j < nUsed; j++) wcOut[words[j]!] = wcOut[words[j]!]! | masks[j]!;
+      const r = out.rule;
+      if (r !== null && r.priority > bestPri) {
+        best = r;
+        bestPri = r.priority;
+      }
+    }
+    out.rule = null;
+    return best;
+  }
+
   /** Adds (or removes) the rule's prefixes on the trie fields. */
   private trackPrefixes(st: Subtable<P>, rule: ClsRule<P>, add: boolean): void {
     for (let f = 0; f < TRIE_FIELDS.length; f++) {
@@ -302,13 +357,14 @@ export class Classifier<P = unknown> {
     subs.sort((a, b) => b.maxPriority - a.maxPriority || a.id - b.id);
     this.sorted = subs;
     if (this.useCodegen && subs.length > 0 && this.unroll > 0) {
-      const g = generateLookup(subs, this.unroll, this.tail, { staged: this.staged });
+      const g = generateLookup(subs, this.unroll, this.tail, this.staged);
       this.fn = g.fn;
       this.source = g.source;
     } else {
       this.fn = this.generic;
       this.source = null;
     }
+    this.wcFn = null;
     this.dirty = false;
     this.rebuilds++;
   }

@@ -25,6 +25,7 @@
 import { WORD_NAMES } from "./compiled-match.js";
 import { HASH_FINAL_MULT, HASH_MULT } from "./hash.js";
 import type { ClsRule } from "./rule.js";
+import { type PrefixTrie, TRIE_FIELDS, prefixMask } from "./prefix-trie.js";
 import { STAGE_NAMES, stageOf } from "./stages.js";
 import { SLOT_KEY, SLOT_PRIORITY, type Subtable } from "./subtable.js";
 
@@ -37,9 +38,25 @@ export type TailFn<P> = (w: Uint32Array, o: number, best: ClsRule<P> | null) => 
 export interface CodegenOptions {
   /** Check the stage filters (staged lookup) in the generated walk. */
   readonly staged: boolean;
+  /**
+   * Generate the megaflow variant `(w, o, wc) => rule`: staged, with prefix
+   * trie checks, OR-ing the consulted bits into `wc` (Classifier.lookupWithWildcards).
+   */
+  readonly wildcards: boolean;
 }
 
-type Factory = (...args: unknown[]) => LookupFn<unknown>;
+/** A generated lookup that also reports the consulted key bits into `wc`. */
+export type WildcardLookupFn<P> = (w: Uint32Array, o: number, wc: Uint32Array) => ClsRule<P> | null;
+
+/** Continues a wildcards walk at the first subtable not unrolled. */
+export type WildcardTailFn<P> = (
+  w: Uint32Array,
+  o: number,
+  wc: Uint32Array,
+  best: ClsRule<P> | null,
+) => ClsRule<P> | null;
+
+type Factory = (...args: unknown[]) => unknown;
 
 /**
  * Sequence number appended (as a comment) to every compiled source, so that
@@ -91,10 +108,51 @@ function finishLines(src: string, dst: string, indent: string): string[] {
   ];
 }
 
-/** The block for subtable `k`: hash the masked words (checking stage filters), probe, compare. */
+/** `wc[word] |= mask` for the mask words `[0, upTo)` of a subtable (wildcards mode). */
+function foldLines<P>(s: Subtable<P>, upTo: number, indent: string): string[] {
+  const out: string[] = [];
+  for (let j = 0; j < upTo; j++) {
+    const w = s.words[j]!;
+    out.push(`${indent}wc[${w}] |= ${int32Literal(s.masks[j]!)};`);
+  }
+  return out;
+}
+
+/** Trie checks of subtable `k` (wildcards mode): skip it when no rule of its prefix length can match. */
+function trieLines<P>(k: number, s: Subtable<P>, indent: string): string[] {
+  const out: string[] = [];
+  for (let f = 0; f < TRIE_FIELDS.length; f++) {
+    const len = s.triePlens[f]!;
+    if (len <= 0) continue;
+    const word = TRIE_FIELDS[f]!;
+    out.push(
+      `${indent}// ${WORD_NAMES[word]!} trie: is any rule's /${len} prefix equal to the address's?`,
+    );
+    out.push(
+      `${indent}if (tl${f} === 0) { TR${f}.lookup(w[o + ${word}]); pl${f} = TR${f}.plens; mb${f} = TR${f}.maskbits; tl${f} = 1; }`,
+    );
+    out.push(`${indent}if ((pl${f} & ${int32Literal(1 << (len - 1))}) === 0) {`);
+    // Only the bits the trie walk looked at (at most the prefix length) decided this.
+    out.push(
+      `${indent}  wc[${word}] |= mb${f} >= ${len} ? ${int32Literal(prefixMask(len))} : mb${f} === 0 ? 0 : -1 << (32 - mb${f});`,
+    );
+    out.push(`${indent}  break s${k};`);
+    out.push(`${indent}}`);
+  }
+  return out;
+}
+
+/**
+ * The block for subtable `k`: hash the masked lanes (checking stage filters
+ * when staged), probe, compare. In wildcards mode, also the trie checks and
+ * the `wc` updates: at a stage exit the words of the stages looked at, after
+ * a full probe the whole mask.
+ */
 function subtableBlock<P>(k: number, s: Subtable<P>, opts: CodegenOptions): string {
   const { words, masks, stride } = s;
   const n = words.length;
+  const wild = opts.wildcards;
+  const staged = opts.staged || wild;
   const fields: string[] = [];
   for (let j = 0; j < n; j++) {
     const m = masks[j]! | 0;
@@ -107,6 +165,7 @@ function subtableBlock<P>(k: number, s: Subtable<P>, opts: CodegenOptions): stri
   lines.push(`  // subtable ${k}: ${n === 0 ? "(catch-all)" : fields.join(" ")}`);
   lines.push(`  if (P${k} <= bestPri) return best;`);
   lines.push(`  s${k}: {`);
+  if (wild) lines.push(...trieLines(k, s, ind));
   // Key lanes (subtable.ts): one word, or two narrow words packed as (a << 16) | b.
   const nl = s.nLanes;
   const keyVars: string[] = [];
@@ -121,7 +180,7 @@ function subtableBlock<P>(k: number, s: Subtable<P>, opts: CodegenOptions): stri
     terms.push(productExpr(`k${l}`, words[a]!));
   }
   // The hash sum, stage by stage; with staged lookup, a filter check after each intermediate stage.
-  const ends = opts.staged ? Array.from(s.stageLaneEnds) : [];
+  const ends = staged ? Array.from(s.stageLaneEnds) : [];
   ends.push(nl);
   let from = 0;
   ends.forEach((end, si) => {
@@ -131,12 +190,19 @@ function subtableBlock<P>(k: number, s: Subtable<P>, opts: CodegenOptions): stri
         `${ind}// ${STAGE_NAMES[stageOf(words[s.stageEnds[si]! - 1]!)]!} stage: leave if no entry has this partial key`,
       );
       lines.push(...finishLines("h", "f", ind));
-      lines.push(
-        `${ind}if (((F${k}_${si}[(f >>> 5) & G${k}_${si}] >>> f) & 1) === 0) break s${k};`,
-      );
+      const test = `((F${k}_${si}[(f >>> 5) & G${k}_${si}] >>> f) & 1) === 0`;
+      if (wild) {
+        lines.push(`${ind}if (${test}) {`);
+        lines.push(...foldLines(s, s.stageEnds[si]!, `${ind}  `));
+        lines.push(`${ind}  break s${k};`);
+        lines.push(`${ind}}`);
+      } else {
+        lines.push(`${ind}if (${test}) break s${k};`);
+      }
     }
     from = end;
   });
+  if (wild) lines.push(...foldLines(s, n, ind));
   if (n === 0) lines.push(`${ind}h = 0;`);
   lines.push(...finishLines("h", "h", ind));
   lines.push(`${ind}tag = h | 1;`);
@@ -163,13 +229,15 @@ function subtableBlock<P>(k: number, s: Subtable<P>, opts: CodegenOptions): stri
 /** Parameter names bound for subtable k, in order. */
 function paramsFor<P>(k: number, s: Subtable<P>, opts: CodegenOptions): string[] {
   const p = [`P${k}`, `T${k}`, `D${k}`, `H${k}`, `M${k}`];
-  if (opts.staged) for (let si = 0; si < s.stageEnds.length; si++) p.push(`F${k}_${si}`, `G${k}_${si}`);
+  if (opts.staged || opts.wildcards) {
+    for (let si = 0; si < s.stageEnds.length; si++) p.push(`F${k}_${si}`, `G${k}_${si}`);
+  }
   return p;
 }
 
 function argsFor<P>(s: Subtable<P>, opts: CodegenOptions): unknown[] {
   const a: unknown[] = [s.maxPriority, s.tags, s.data, s.heads, s.capMask];
-  if (opts.staged) for (const f of s.filters) a.push(f.bits, f.wordMask);
+  if (opts.staged || opts.wildcards) for (const f of s.filters) a.push(f.bits, f.wordMask);
   return a;
 }
 
@@ -194,37 +262,75 @@ export function lookupSource<P>(
   const out: string[] = [];
   out.push(`"use strict";`);
   out.push(`// dvrflow classifier lookup (generated by datapath/classifier/codegen.ts).`);
+  const wild = opts.wildcards;
   out.push(
     `// ${subtables.length} subtable(s) in probe order (max priority, highest first); ${u} unrolled` +
-      `${opts.staged ? "; staged" : ""}.`,
+      `${wild ? "; staged, tries, reports wildcards" : opts.staged ? "; staged" : ""}.`,
   );
-  out.push(`return function classifierLookup(w, o) {`);
+  out.push(
+    wild
+      ? `return function classifierLookupWildcards(w, o, wc) {`
+      : `return function classifierLookup(w, o) {`,
+  );
   for (const w of [...used].sort((a, b) => a - b))
     out.push(`  const ${wordVar(w)} = w[o + ${w}] | 0; // ${WORD_NAMES[w]!}`);
   out.push(`  let best = null;`);
   out.push(`  let bestPri = -1;`);
   out.push(`  let h = 0, f = 0, i = 0, t = 0, b = 0, tag = 0;`);
+  if (wild) {
+    out.push(
+      `  // Per trie: looked up yet, matched prefix lengths, address bits examined (prefix-trie.ts).`,
+    );
+    for (let f = 0; f < TRIE_FIELDS.length; f++)
+      out.push(`  let tl${f} = 0, pl${f} = 0, mb${f} = 0;`);
+  }
   for (let k = 0; k < u; k++) out.push(subtableBlock(k, subtables[k]!, opts));
-  out.push(u < subtables.length ? `  return TAIL(w, o, best);` : `  return best;`);
+  const tailArgs = wild ? "w, o, wc, best" : "w, o, best";
+  out.push(u < subtables.length ? `  return TAIL(${tailArgs});` : `  return best;`);
   out.push(`};`);
   return out.join("\n");
 }
 
-/** Compiles the lookup function for `subtables` bound to their current arrays and max priorities. */
-export function generateLookup<P>(
+/** Compiles the walk for `subtables` bound to their current arrays and max priorities. */
+function compile<P>(
   subtables: readonly Subtable<P>[],
   unrolled: number,
-  tail: TailFn<P>,
+  tail: unknown,
   opts: CodegenOptions,
-): { fn: LookupFn<P>; source: string } {
+  tries: readonly PrefixTrie[],
+): { fn: unknown; source: string } {
   const u = Math.min(unrolled, subtables.length);
   const source = lookupSource(subtables, u, opts);
   const params: string[] = [];
   for (let k = 0; k < u; k++) params.push(...paramsFor(k, subtables[k]!, opts));
+  if (opts.wildcards) for (let f = 0; f < TRIE_FIELDS.length; f++) params.push(`TR${f}`);
   params.push("TAIL");
   const factory = new Function(...params, `${source}\n// bind ${++bindSequence}`) as Factory;
   const args: unknown[] = [];
   for (let k = 0; k < u; k++) args.push(...argsFor(subtables[k]!, opts));
+  if (opts.wildcards) args.push(...tries);
   args.push(tail);
-  return { fn: factory(...args) as LookupFn<P>, source };
+  return { fn: factory(...args), source };
+}
+
+/** The plain lookup function (`staged`: with stage-filter checks). */
+export function generateLookup<P>(
+  subtables: readonly Subtable<P>[],
+  unrolled: number,
+  tail: TailFn<P>,
+  staged: boolean,
+): { fn: LookupFn<P>; source: string } {
+  const g = compile(subtables, unrolled, tail, { staged, wildcards: false }, []);
+  return { fn: g.fn as LookupFn<P>, source: g.source };
+}
+
+/** The megaflow lookup function: staged, with `tries` (one per TRIE_FIELDS entry), reporting into `wc`. */
+export function generateWildcardLookup<P>(
+  subtables: readonly Subtable<P>[],
+  unrolled: number,
+  tail: WildcardTailFn<P>,
+  tries: readonly PrefixTrie[],
+): { fn: WildcardLookupFn<P>; source: string } {
+  const g = compile(subtables, unrolled, tail, { staged: true, wildcards: true }, tries);
+  return { fn: g.fn as WildcardLookupFn<P>, source: g.source };
 }

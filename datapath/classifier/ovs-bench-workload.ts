@@ -295,3 +295,30 @@ export function runBenchLookups(
   }
   return hits;
 }
+
+/**
+ * {@link runBenchLookups} through the megaflow path (OVS's "with wildcards"
+ * line): each lookup starts from an all-wildcard `wc` (FK.SIZE words,
+ * cleared every time, as OVS initialises its `flow_wildcards` per lookup) and
+ * reports the consulted bits into it.
+ */
+export function runBenchLookupsWithWildcards(
+  n: number,
+  buf: Uint32Array,
+  cls: { lookupWordsWithWildcards(w: Uint32Array, wc: Uint32Array, offset: number): unknown },
+  wc: Uint32Array,
+): number {
+  let x = 1;
+  let hits = 0;
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    wc.fill(0);
+    if (
+      cls.lookupWordsWithWildcards(buf, wc, (x & (N_LOOKUP_FLOWS - 1)) * BENCH_FLOW_STRIDE) !== null
+    )
+      hits++;
+  }
+  return hits;
+}

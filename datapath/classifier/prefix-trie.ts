@@ -75,6 +75,8 @@ class TrieNode {
 
 export class PrefixTrie {
   private readonly root = new TrieNode(0, 0, 0);
+  /** Scratch path for {@link remove} (no allocation per call). */
+  private readonly path: TrieNode[] = [];
   /** Prefixes held (with multiplicity). */
   size = 0;
   /** Result of the last {@link lookup}: matched prefix lengths (bit L-1 for /L). */
@@ -117,7 +119,8 @@ export class PrefixTrie {
   /** Removes one /`len` prefix of `value`; false when it is not held. */
   remove(value: number, len: number): boolean {
     const v = value & prefixMask(len);
-    const path: TrieNode[] = [];
+    const path = this.path;
+    path.length = 0;
     let n = this.root;
     for (;;) {
       if (n.end === len) break;

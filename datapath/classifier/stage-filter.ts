@@ -10,15 +10,18 @@
  *    int32: when the bit is clear, no entry of the subtable has this partial
  *    key, so nothing in the subtable can match. When it is set, the entry may
  *    exist (false positives are allowed and only cost the rest of the probe).
- *  - `counts`: entries per non-empty bucket, so that removal knows when to
- *    clear a bit. Only writers touch it; a Map keeps memory proportional to
- *    the distinct partial keys, which for early stages are few.
+ *  - `counts`: entries per bucket, so that removal knows when to clear a bit.
+ *    Only writers touch it. 16 bits a bucket; a count that reaches the top
+ *    sticks there and its bit stays set for good (a false positive, never a
+ *    false negative) — a rebuild recounts.
  *
- * The bits array is replaced on resize; its owner bumps its arrays version
+ * The bits array is replaced on rebuild; its owner bumps its arrays version
  * so generated code rebinds it.
  */
 
 const MIN_BUCKETS = 64;
+/** A count that has overflowed: never decremented again. */
+const STUCK = 0xffff;
 
 export class StageFilter {
   /** One bit per bucket, read by lookups. */
@@ -26,13 +29,14 @@ export class StageFilter {
   /** `bits.length - 1` (a power of two minus one). */
   wordMask: number;
   private bucketMask: number;
-  private readonly counts = new Map<number, number>();
+  private counts: Uint16Array;
 
   constructor(buckets = MIN_BUCKETS) {
     const n = Math.max(MIN_BUCKETS, buckets);
     this.bits = new Int32Array(n >>> 5);
     this.wordMask = this.bits.length - 1;
     this.bucketMask = n - 1;
+    this.counts = new Uint16Array(n);
   }
 
   /** Number of buckets (bits). */
@@ -47,20 +51,17 @@ export class StageFilter {
 
   add(h: number): void {
     const b = h & this.bucketMask;
-    const c = this.counts.get(b) ?? 0;
-    this.counts.set(b, c + 1);
+    const c = this.counts[b]!;
     if (c === 0) this.bits[b >>> 5]! |= 1 << b;
+    if (c !== STUCK) this.counts[b] = c + 1;
   }
 
   remove(h: number): void {
     const b = h & this.bucketMask;
-    const c = this.counts.get(b) ?? 0;
-    if (c <= 1) {
-      this.counts.delete(b);
-      this.bits[b >>> 5]! &= ~(1 << b);
-    } else {
-      this.counts.set(b, c - 1);
-    }
+    const c = this.counts[b]!;
+    if (c === STUCK || c === 0) return;
+    this.counts[b] = c - 1;
+    if (c === 1) this.bits[b >>> 5]! &= ~(1 << b);
   }
 
   /** Rebuilds with `buckets` buckets from the partial hashes of every entry. */
@@ -69,7 +70,7 @@ export class StageFilter {
     this.bits = new Int32Array(n >>> 5);
     this.wordMask = this.bits.length - 1;
     this.bucketMask = n - 1;
-    this.counts.clear();
+    this.counts = new Uint16Array(n);
     for (const h of hashes) this.add(h);
   }
 }

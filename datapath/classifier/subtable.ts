@@ -32,7 +32,10 @@
  * stage of the mask, a {@link StageFilter} holds the partial-key hashes of
  * the entries, so a lookup can leave the subtable at the first stage whose
  * partial key no entry has, and a lookup that reports wildcards then only
- * un-wildcards the stages it looked at.
+ * un-wildcards the stages it looked at. The filters are maintained only once
+ * {@link Subtable.enableFilters} has been called (the classifier does so at
+ * its first staged or wildcard lookup): until then inserts and removals
+ * skip that work.
  *
  * Field grouping (style.md §2.5): mask description and counters are only
  * touched by writers; `tags`/`data`/`heads`/`capMask`/`maxPriority`/`filters`
@@ -135,8 +138,10 @@ export class Subtable<P> {
   private maxCount = 0;
   /** Bumped whenever the arrays are replaced (generated code binds them). */
   arraysVersion = 0;
-  /** Partial hash of each slot's key at each intermediate stage: `phash[slot * nStages + s]`. */
-  private phash: Int32Array;
+  /** Whether the stage filters (and `phash`) are maintained. */
+  private filtersOn = false;
+  /** Partial hash of each slot's key at each intermediate stage: `phash[slot * nStages + s]` (filters on). */
+  private phash = new Int32Array(0);
   /** Scratch for the generic lookup's masked key words and lanes (no allocation per lookup). */
   private readonly scratch: Int32Array;
   private readonly laneScratch: Int32Array;
@@ -170,12 +175,45 @@ export class Subtable<P> {
     this.tags = new Int32Array(MIN_CAPACITY);
     this.data = new Int32Array(MIN_CAPACITY * this.stride);
     this.heads = new Array<ClsRule<P> | null>(MIN_CAPACITY).fill(null);
-    this.phash = new Int32Array(MIN_CAPACITY * this.stageEnds.length);
     this.capMask = MIN_CAPACITY - 1;
     this.filters = [];
     for (let s = 0; s < this.stageEnds.length; s++) {
       this.filters.push(new StageFilter(MIN_CAPACITY * FILTER_BUCKETS_PER_SLOT));
     }
+  }
+
+  /**
+   * Starts maintaining the stage filters, built from the current entries.
+   * Staged and wildcard lookups need them; the classifier calls this before
+   * it generates such code.
+   */
+  enableFilters(): void {
+    if (this.filtersOn) return;
+    this.filtersOn = true;
+    this.phash = new Int32Array((this.capMask + 1) * this.stageEnds.length);
+    const ns = this.stageEnds.length;
+    for (let i = 0; i <= this.capMask; i++) {
+      if (this.tags[i] === 0) continue;
+      const row = this.data.subarray(i * this.stride + SLOT_KEY, (i + 1) * this.stride);
+      for (let s = 0; s < ns; s++) this.phash[i * ns + s] = this.partialHash(row, s);
+    }
+    this.rebuildFilters();
+  }
+
+  /** Partial hash of stage `s` from a slot's lanes: a prefix of the full lane sum (incremental hashing). */
+  private partialHash(lanes: Int32Array, s: number): number {
+    return finish(this.sumLanes(lanes, 0, this.stageLaneEnds[s]!, 0));
+  }
+
+  private rebuildFilters(): void {
+    const ns = this.stageEnds.length;
+    const capacity = this.capMask + 1;
+    for (let s = 0; s < ns; s++) {
+      const ph: number[] = [];
+      for (let i = 0; i < capacity; i++) if (this.tags[i] !== 0) ph.push(this.phash[i * ns + s]!);
+      this.filters[s]!.rebuild(capacity * FILTER_BUCKETS_PER_SLOT, ph);
+    }
+    this.arraysVersion++;
   }
 
   /** Slot holding exactly the lanes `kv[0..nLanes)` (hash `h`), or -1. */
@@ -266,7 +304,7 @@ export class Subtable<P> {
     const ends = this.stageLaneEnds;
     let h = 0;
     let from = 0;
-    for (let s = 0; s < ends.length; s++) {
+    for (let s = 0; this.filtersOn && s < ends.length; s++) {
       const end = ends[s]!;
       h = this.hashRange(w, o, from, end, h);
       from = end;
@@ -404,12 +442,13 @@ export class Subtable<P> {
     while (this.tags[i] !== 0) i = (i + 1) & cm;
     this.tags[i] = h | 1;
     this.data.set(lanes.subarray(0, this.nLanes), i * stride + SLOT_KEY);
-    const ns = this.stageEnds.length;
-    for (let s = 0; s < ns; s++) {
-      // Partial hash of stage s: a prefix of the full lane sum (incremental hashing).
-      const ph = finish(this.sumLanes(lanes, 0, this.stageLaneEnds[s]!, 0));
-      this.phash[i * ns + s] = ph;
-      this.filters[s]!.add(ph);
+    if (this.filtersOn) {
+      const ns = this.stageEnds.length;
+      for (let s = 0; s < ns; s++) {
+        const ph = this.partialHash(lanes, s);
+        this.phash[i * ns + s] = ph;
+        this.filters[s]!.add(ph);
+      }
     }
     return i;
   }
@@ -422,7 +461,8 @@ export class Subtable<P> {
     const data = this.data;
     const heads = this.heads;
     const phash = this.phash;
-    for (let s = 0; s < ns; s++) this.filters[s]!.remove(phash[slot * ns + s]!);
+    const on = this.filtersOn;
+    if (on) for (let s = 0; s < ns; s++) this.filters[s]!.remove(phash[slot * ns + s]!);
     const cm = this.capMask;
     let hole = slot;
     let j = slot;
@@ -437,7 +477,7 @@ export class Subtable<P> {
       tags[hole] = t;
       data.copyWithin(hole * stride, j * stride, j * stride + stride);
       heads[hole] = heads[j]!;
-      phash.copyWithin(hole * ns, j * ns, j * ns + ns);
+      if (on) phash.copyWithin(hole * ns, j * ns, j * ns + ns);
       hole = j;
     }
     tags[hole] = 0;
@@ -457,7 +497,8 @@ export class Subtable<P> {
     const tags = new Int32Array(capacity);
     const data = new Int32Array(capacity * stride);
     const heads = new Array<ClsRule<P> | null>(capacity).fill(null);
-    const phash = new Int32Array(capacity * ns);
+    const on = this.filtersOn;
+    const phash = new Int32Array(on ? capacity * ns : 0);
     for (let s = 0; s < oldHeads.length; s++) {
       const t = oldTags[s]!;
       if (t === 0) continue;
@@ -466,19 +507,14 @@ export class Subtable<P> {
       tags[i] = t;
       data.set(old.subarray(s * stride, s * stride + stride), i * stride);
       heads[i] = oldHeads[s]!;
-      phash.set(oldPhash.subarray(s * ns, s * ns + ns), i * ns);
+      if (on) phash.set(oldPhash.subarray(s * ns, s * ns + ns), i * ns);
     }
     this.tags = tags;
     this.data = data;
     this.heads = heads;
     this.phash = phash;
     this.capMask = cm;
-    for (let s = 0; s < ns; s++) {
-      const ph: number[] = [];
-      for (let i = 0; i < capacity; i++) if (tags[i] !== 0) ph.push(phash[i * ns + s]!);
-      this.filters[s]!.rebuild(capacity * FILTER_BUCKETS_PER_SLOT, ph);
-    }
+    if (on) this.rebuildFilters();
     this.arraysVersion++;
   }
 }
-

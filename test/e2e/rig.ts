@@ -10,7 +10,8 @@
  * (VMs); run directories `$TMPDIR/dvfe2e-<run>-*`. {@link Rig.up} first
  * removes whatever a crashed run with the same tag left behind.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { stringify } from "yaml";
@@ -29,6 +30,7 @@ import {
   addNetns,
   cleanupPrefix,
   ip,
+  netnsWithPrefix,
   prepareLink,
   run,
   until,
@@ -274,9 +276,17 @@ export class Rig {
     ]);
   }
 
+  /** Throws when a host's switch process died (so a scenario fails for the right reason). */
+  checkAlive(): void {
+    const dead = [...this.hosts.values()].flatMap((h) => h.failure() ?? []);
+    if (dead.length > 0) throw new Error(dead.join("; "));
+  }
+
   diagnostics(): string {
     const parts = [...this.hosts.values()].map((h) => h.diagnostics());
-    parts.push(`--- controller log: ${join(this.dir, "controller.log")}`);
+    const log = join(this.dir, "controller.log");
+    const tail = existsSync(log) ? readFileSync(log, "utf8").split("\n").slice(-20).join("\n") : "";
+    parts.push(`--- controller log (tail of ${log})\n${tail}`);
     return parts.join("\n");
   }
 
@@ -284,6 +294,12 @@ export class Rig {
   async down(): Promise<void> {
     await this.controller?.stop().catch(() => undefined);
     for (const h of this.hosts.values()) await h.stop().catch(() => undefined);
+    // DVRFLOW_E2E_KEEP=1 keeps the run directories (logs, captures) for a post-mortem;
+    // the next run with this tag removes them.
+    if (process.env.DVRFLOW_E2E_KEEP === "1") {
+      for (const ns of netnsWithPrefix(this.prefix)) spawnSync("ip", ["netns", "del", ns]);
+      return;
+    }
     cleanupPrefix(this.prefix);
   }
 }

@@ -57,3 +57,34 @@ export function readVxlanCapture(file: string): WireFrame[] {
   }
   return frames;
 }
+
+export interface ArpFrame {
+  readonly ethSrc: string;
+  readonly ethDst: string;
+  /** 1 request, 2 reply. */
+  readonly opcode: number;
+  readonly senderIp: string;
+  readonly targetIp: string;
+}
+
+/** Decodes a capture of `arp` frames. */
+export function readArpCapture(file: string): ArpFrame[] {
+  const fields = ["eth.src", "eth.dst", "arp.opcode", "arp.src.proto_ipv4", "arp.dst.proto_ipv4"];
+  const out = run("tshark", [
+    "-n",
+    "-r",
+    file,
+    "-T",
+    "fields",
+    "-E",
+    "separator=\t",
+    ...fields.flatMap((f) => ["-e", f]),
+  ]);
+  return out
+    .split("\n")
+    .filter((l) => l.trim() !== "")
+    .map((l) => {
+      const [ethSrc = "", ethDst = "", op = "0", senderIp = "", targetIp = ""] = l.split("\t");
+      return { ethSrc, ethDst, opcode: Number(op), senderIp, targetIp };
+    });
+}

@@ -139,6 +139,13 @@ export class DvrflowHost implements HostBackend {
     );
   }
 
+  failure(): string | undefined {
+    const c = this.proc?.child;
+    if (c === undefined) return `dvrflow switch of ${this.setup.name} was never started`;
+    if (c.exitCode === null && c.signalCode === null) return undefined;
+    return `dvrflow switch of ${this.setup.name} exited (${c.exitCode ?? c.signalCode})`;
+  }
+
   diagnostics(): string {
     const tail = this.proc?.stderrText.split("\n").slice(-15).join("\n") ?? "";
     return `--- ${this.setup.name} dvrflow switch (stderr tail)\n${tail}`;

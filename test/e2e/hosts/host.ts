@@ -54,6 +54,8 @@ export interface HostBackend {
   underlayMac(): string;
   /** Pins the peer's tunnel IP → MAC (no ARP, no first-packet loss on the underlay). */
   pinPeer(ip: string, mac: string): void;
+  /** Why the switch side is no longer running, or undefined while it runs. */
+  failure(): string | undefined;
   /** Log tails, for failure messages. */
   diagnostics(): string;
   stop(): Promise<void>;

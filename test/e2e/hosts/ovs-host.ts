@@ -155,6 +155,20 @@ export class OvsHost implements HostBackend {
     this.appctl("tnl/neigh/set", BR_PHY, peerIp, mac);
   }
 
+  failure(): string | undefined {
+    for (const name of ["ovs-vswitchd", "ovsdb-server"]) {
+      const f = join(this.setup.dir, `${name}.pid`);
+      const pid = existsSync(f) ? Number(readFileSync(f, "utf8").trim()) : 0;
+      try {
+        if (pid > 1) process.kill(pid, 0);
+        else return `${name} of ${this.setup.name} has no pid file`;
+      } catch {
+        return `${name} of ${this.setup.name} (pid ${pid}) is not running`;
+      }
+    }
+    return undefined;
+  }
+
   diagnostics(): string {
     const tail = (f: string): string => {
       const p = join(this.setup.dir, f);
