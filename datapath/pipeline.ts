@@ -100,7 +100,7 @@ class TxSlot {
   readonly tunnel: StagedTunnel = { tunIdHi: 0, tunIdLo: 0, src: 0, dst: 0 };
 }
 
-/** A saved (frame, key) pair, for clone semantics; with the written bits when tracked. */
+/** A saved (frame, key) pair, for clone semantics; with the written bits when recording. */
 class Snapshot {
   readonly buf = new PacketBuffer();
   readonly key = new FlowKey();
@@ -373,8 +373,10 @@ export class Xlate {
     if (p.metadata !== null) {
       const m = p.metadata;
       const w = this.key.w;
-      this.written[FK.METADATA_HI]! |= m.maskHi;
-      this.written[FK.METADATA_LO]! |= m.maskLo;
+      if (this.rec !== null) {
+        this.written[FK.METADATA_HI]! |= m.maskHi;
+        this.written[FK.METADATA_LO]! |= m.maskLo;
+      }
       w[FK.METADATA_HI] = (w[FK.METADATA_HI]! & ~m.maskHi) | (m.valueHi & m.maskHi);
       w[FK.METADATA_LO] = (w[FK.METADATA_LO]! & ~m.maskLo) | (m.valueLo & m.maskLo);
       t?.step(`write_metadata:${formatMetadata(m)}`);
@@ -419,12 +421,12 @@ export class Xlate {
             this.error = "no_buffer_space";
             return true;
           }
-          if (track) this.wroteVlan();
+          if (rec !== null) this.wroteVlan();
           break;
         case OP.POP_VLAN:
           if ((w[FK.VLAN_TCI2]! & VLAN.CFI) !== 0) this.sideEffects = true;
           popVlan(pkt, key);
-          if (track) this.wroteVlan();
+          if (rec !== null) this.wroteVlan();
           break;
         case OP.SET:
           rec?.readPrereq(op.prereq);
@@ -621,7 +623,7 @@ export class Xlate {
     this.rec?.patch(port, peer, this.pkt.len);
     this.save();
     const w = this.key.w;
-    if (this.rec !== null || this.trace !== null) {
+    if (this.rec !== null) {
       // The peer bridge starts from cleared metadata: constants, not packet bits.
       const wr = this.written;
       wr[FK.METADATA_HI] = wr[FK.METADATA_LO] = -1;
@@ -655,7 +657,7 @@ export class Xlate {
     }
     s.buf.copyFrom(this.pkt);
     s.key.copyFrom(this.key);
-    if (this.rec !== null || this.trace !== null) s.written.set(this.written);
+    if (this.rec !== null) s.written.set(this.written);
     this.sp++;
   }
 
@@ -663,7 +665,7 @@ export class Xlate {
     const s = this.snaps[--this.sp]!;
     this.pkt.copyFrom(s.buf);
     this.key.copyFrom(s.key);
-    if (this.rec !== null || this.trace !== null) this.written.set(s.written);
+    if (this.rec !== null) this.written.set(s.written);
   }
 
   /** push/pop VLAN rewrote every VLAN word from constants and the (exact) VLAN structure. */

@@ -227,8 +227,14 @@ function prioritySection(t: Table, flows: readonly DesiredFlow[]): string[] {
     "| priority | name | flows here (" + HOST + ") | Neutron flows |",
     "|---|---|---|---|",
   ];
-  const declared = Object.entries(t.priority as Record<string, number>).sort((a, b) => b[1] - a[1]);
-  for (const [name, value] of declared) {
+  // Names sharing a value (disjoint matches, e.g. peerDvrMac and deadPort)
+  // share a row: the flows cannot be told apart by priority.
+  const byValue = new Map<number, string[]>();
+  for (const [name, value] of Object.entries(t.priority as Record<string, number>)) {
+    byValue.set(value, [...(byValue.get(value) ?? []), name]);
+  }
+  const declared = [...byValue].sort((a, b) => b[0] - a[0]);
+  for (const [value, names] of declared) {
     const isBand = t.name === "DVR_ROUTING" && value === ROUTE_PRIORITY_BAND;
     const here = flows.filter((f) =>
       isBand ? f.priority >= value && f.priority <= value + 32 : f.priority === value,
@@ -237,7 +243,7 @@ function prioritySection(t: Table, flows: readonly DesiredFlow[]): string[] {
       ...new Set(here.map((f) => catalogueId(f.origin.role)).filter((x) => x !== undefined)),
     ];
     out.push(
-      `| ${isBand ? `${value} + prefix length` : value} | \`${name}\` | ${here.length} | ${
+      `| ${isBand ? `${value} + prefix length` : value} | ${names.map((n) => `\`${n}\``).join(", ")} | ${here.length} | ${
         ids.length === 0 ? "—" : ids.join(", ")
       } |`,
     );

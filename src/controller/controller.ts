@@ -99,6 +99,13 @@ interface BridgeSlot {
   lastReconcile: ReconcileSummary | undefined;
   flowsDesired: number;
   flowsInstalled: number | undefined;
+  /**
+   * Topology ports the last reconciliation needed but the switch had not
+   * reported (their flows were skipped). While any is missing the bridge
+   * does not count as applied: the port's flows come with the reconciliation
+   * its PORT_STATUS triggers.
+   */
+  missingPorts: readonly string[];
   running: boolean;
   dirty: boolean;
   readonly bundleSupport: { supported: boolean | undefined };
@@ -450,6 +457,7 @@ export class Controller implements ConnectionHandler {
           lastReconcile: undefined,
           flowsDesired: 0,
           flowsInstalled: undefined,
+          missingPorts: [],
           running: false,
           dirty: false,
           bundleSupport: { supported: undefined },
@@ -502,14 +510,25 @@ export class Controller implements ConnectionHandler {
   }
 
   private compile(slot: BridgeSlot): readonly DesiredFlow[] {
+    return this.compileWithMissing(slot).flows;
+  }
+
+  /** The bridge's flows, and the topology ports they need that the switch lacks. */
+  private compileWithMissing(slot: BridgeSlot): {
+    flows: readonly DesiredFlow[];
+    missing: readonly string[];
+  } {
     const started = performance.now();
     const input: CompileInput = {
       ...this.compileBase,
       ofports: new Map([[slot.host, this.hostOfports(slot.host)]]),
     };
-    const flows = compileHost(input, slot.host).bridges[slot.bridge];
+    const host = compileHost(input, slot.host);
     this.options.metrics?.compileSeconds.observe((performance.now() - started) / 1000);
-    return flows;
+    const missing = [
+      ...new Set(host.skipped.filter((k) => k.bridge === slot.bridge).map((k) => k.port)),
+    ].sort();
+    return { flows: host.bridges[slot.bridge], missing };
   }
 
   private kick(slot: BridgeSlot): void {
@@ -540,7 +559,7 @@ export class Controller implements ConnectionHandler {
   private async reconcileOnce(slot: BridgeSlot, conn: Connection): Promise<void> {
     const generation = this.snap.generation;
     const prefix = this.snap.topology.controller.cookie_prefix;
-    const desired = this.compile(slot);
+    const { flows: desired, missing } = this.compileWithMissing(slot);
     slot.flowsDesired = desired.length;
     const m = this.options.metrics;
     const dpid = dpidText(slot.dpid);
@@ -598,6 +617,7 @@ export class Controller implements ConnectionHandler {
       );
       return;
     }
+    slot.missingPorts = missing;
     slot.applied = Math.max(slot.applied, generation);
     slot.lastError = undefined;
     slot.flowsInstalled = r.installedAfter;
@@ -625,16 +645,24 @@ export class Controller implements ConnectionHandler {
     let done = true;
     for (const s of this.slots.values()) {
       const connected = s.conn !== undefined;
-      const finished = s.attempted >= generation;
+      // Installed at `generation`, but without the flows of ports the switch
+      // has not reported yet (plumbing adds them after the commit): not
+      // applied until the reconciliation their PORT_STATUS triggers.
+      const waitingForPorts = connected && s.applied >= generation && s.missingPorts.length > 0;
+      const finished = s.attempted >= generation && !waitingForPorts;
       if (connected && !finished) done = false;
+      const error =
+        finished && s.applied < generation
+          ? s.lastError
+          : waitingForPorts
+            ? `waiting for port(s) ${s.missingPorts.join(", ")} on the switch`
+            : undefined;
       bridges.push({
         host: s.host,
         bridge: s.bridge,
         connected,
-        applied: s.applied >= generation,
-        ...(finished && s.applied < generation && s.lastError !== undefined
-          ? { error: s.lastError }
-          : {}),
+        applied: s.applied >= generation && !waitingForPorts,
+        ...(error !== undefined ? { error } : {}),
       });
     }
     return { generation, done, bridges };

@@ -106,9 +106,9 @@ export const BR_INT = defineTables("br-int", [
     name: "LOCAL_SWITCHING",
     id: 0,
     neutron: "LOCAL_SWITCHING",
-    role: "classifier: dead VLAN, frames from peer DVR MACs, VM ports into port security",
+    role: "classifier: dead VLAN and dead ports, frames from peer DVR MACs, VM ports into port security",
     next: ["DVR_TO_SRC_MAC", "ARP_SPOOF", "MAC_SPOOF", "DVR_LOCAL_RESPONDER", "PACKET_RATE_LIMIT"],
-    priority: { miss: 0, peerDvrMac: 2, vmPort: 9, vmArp: 10, deadVlan: 65535 },
+    priority: { miss: 0, peerDvrMac: 2, deadPort: 2, vmPort: 9, vmArp: 10, deadVlan: 65535 },
   },
   {
     name: "DVR_TO_SRC_MAC",

@@ -312,9 +312,50 @@ describe("controller + two userspace switches over TCP", () => {
 
     const del = await r.api.inject({ method: "DELETE", url: "/v1/ports/vm-c1?wait=applied" });
     expect(del.statusCode, del.body).toBe(200);
-    expect(installed(c1.int).some((l) => l.includes("in_port=20"))).toBe(false);
+    // The port is still plugged: only its I29 drop is left (Neutron's port_dead).
+    expect(installed(c1.int).filter((l) => l.includes("in_port=20"))).toEqual([
+      expect.stringMatching(/^cookie=0x[0-9a-f]+, priority=2,in_port=20 actions=drop$/),
+    ]);
     expect(installed(c2.int).some((l) => l.includes("203.0.113.12"))).toBe(false);
     expect(installed(c1.int).some((l) => l.includes("fa:16:3e:cc:00:01"))).toBe(false);
+  });
+
+  it("API: ?wait=applied waits for a new port the switch has not reported yet, and times out with 504 if it never comes", async () => {
+    const r = await rig();
+    const [c1] = r.hosts as [TestHost, TestHost];
+    const lvBlue = r.ctl.snapshot.localVlans.get("compute-1")!.get("blue")!;
+    const vmC1 = (mac: string, ip: string) => ({
+      network: "blue",
+      host: "compute-1",
+      interface: "tap-vm-c1",
+      mac_address: mac,
+      fixed_ips: [ip],
+    });
+    // Plumbing adds the port after the commit: the reply must wait for it.
+    const pending = r.api.inject({
+      method: "PUT",
+      url: "/v1/ports/vm-c1?wait=applied&timeout=5s",
+      payload: vmC1("fa:16:3e:cc:00:01", "203.0.113.12"),
+    });
+    await until(() => r.ctl.generation === 2, 5000, "committed");
+    await new Promise((res) => setTimeout(res, 200));
+    c1.int.addPort({ kind: "sink", name: "tap-vm-c1", ofport: 20, tag: lvBlue });
+    const res = await pending;
+    expect(res.statusCode, res.body).toBe(200);
+    expect(installed(c1.int).some((l) => l.includes("priority=9,in_port=20 "))).toBe(true);
+
+    // A port that never appears: 504, compute-1's br-int pending and why.
+    const never = await r.api.inject({
+      method: "PUT",
+      url: "/v1/ports/vm-d1?wait=applied&timeout=300ms",
+      payload: { ...vmC1("fa:16:3e:dd:00:01", "203.0.113.13"), interface: "tap-vm-d1" },
+    });
+    expect(never.statusCode, never.body).toBe(504);
+    const body = never.json<{ pending: string[]; bridges: { error?: string }[] }>();
+    expect(body.pending).toEqual(["compute-1/br-int"]);
+    expect(body.bridges.map((b) => b.error).filter((e) => e !== undefined)).toEqual([
+      "waiting for port(s) tap-vm-d1 on the switch",
+    ]);
   });
 
   it("API: a rejected change answers 422 with located reasons and changes nothing", async () => {

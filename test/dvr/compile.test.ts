@@ -271,7 +271,11 @@ describe("port add and remove", () => {
         (k) => fb.has(k) && formatDesiredFlow(fa.get(k)!) !== formatDesiredFlow(fb.get(k)!),
       );
       const added = [...fb.values()].filter((f) => !fa.has(`${f.bridge} ${f.key}`));
-      expect(removed).toEqual([]);
+      // tap-vm-c1 is plugged (ofport 30) before the port exists: on compute-1
+      // it was a dead port (I29 drop), which the new port's flows replace.
+      expect(removed).toEqual(host === "compute-1" ? ["br-int 0/2/in_port=0000001e,"] : []);
+      if (host === "compute-1")
+        expect(formatDesiredFlow(fa.get(removed[0]!)!)).toMatch(/priority=2,in_port=30 actions=drop$/);
       expect(changed).toEqual([]);
       expect(added.length).toBeGreaterThan(0);
       for (const f of added) expect(f.origin.object).toBe("port vm-c1");
@@ -327,6 +331,30 @@ describe("port add and remove", () => {
     const text = h.bridges["br-int"].map(formatDesiredFlow).join("\n");
     expect(text).not.toContain("fa:16:3e:aa:00:01->eth_dst,output:");
     expect(text).not.toMatch(/in_port=10\b/);
+  });
+
+  it("a br-int port the switch reports that is not in the topology is dropped (I29), reserved ports are not", async () => {
+    const t = loadExample("two-hosts.yaml");
+    const d = defaultOfports(indexTopology(t), "compute-1");
+    const offline = await compileOne(t, "compute-1", new Map([["compute-1", d]]));
+    expect(offline.bridges["br-int"].filter((f) => f.origin.role.startsWith("I29"))).toEqual([]);
+    const withStale = new Map([
+      ...d["br-int"],
+      ["tap-gone", 42],
+      ["br-int", 0xfffffffe],
+    ]);
+    const h = await compileOne(
+      t,
+      "compute-1",
+      new Map([["compute-1", { "br-int": withStale, "br-tun": d["br-tun"] }]]),
+    );
+    const dead = h.bridges["br-int"].filter((f) => f.origin.role.startsWith("I29"));
+    expect(dead.map(formatDesiredFlow).map((l) => l.replace(/^cookie=\S+ /, ""))).toEqual([
+      "priority=2,in_port=42 actions=drop",
+    ]);
+    // Everything else is what the switch without the stale port gets.
+    const rest = h.bridges["br-int"].filter((f) => !f.origin.role.startsWith("I29"));
+    expect(rest.map(formatDesiredFlow)).toEqual(offline.bridges["br-int"].map(formatDesiredFlow));
   });
 });
 

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { stringify } from "yaml";
 import { runCompile } from "../../src/cli/commands/compile.js";
 import { runDiffFlows } from "../../src/cli/commands/flows.js";
+import { defaultOfports } from "../../src/dvr/compile/index.js";
 import { offlineSnapshot } from "../../src/dvr/offline.js";
 import { indexTopology } from "../../src/topology/indexed.js";
 import { topologyToJson, type Topology } from "../../src/topology/schema.js";
@@ -221,7 +222,10 @@ export class Rig {
    * table 20 (they carry the learning flow's cookie and a hard timeout;
    * dvr-pipeline.md §7).
    */
-  async ofctlDiff(host: string, bridge: Bridge): Promise<{ diff: string[]; learned: number }> {
+  async ofctlDiff(
+    host: string,
+    bridge: Bridge,
+  ): Promise<{ diff: string[]; learned: number; deadPorts: number }> {
     const file = join(this.dir, `want-${host}-${bridge}.txt`);
     writeFileSync(file, await this.compiled(host, bridge));
     let out: string;
@@ -243,9 +247,20 @@ export class Rig {
     // ovs-ofctl marks flows only the switch has with "-" (its first argument).
     const isLearned = (l: string): boolean =>
       l.startsWith("-") && /table=20\b/.test(l) && /hard_timeout=\d+/.test(l);
+    // The offline compile knows only the topology's ports; the controller also
+    // drops frames from any other port the switch reports (I29, Neutron's
+    // port_dead), e.g. a deleted port's device still attached to a
+    // `dvrflow switch`. Set those aside only for ports the topology does not
+    // number on this bridge.
+    const known = new Set(defaultOfports(indexTopology(this.current), host)[bridge].values());
+    const isDeadPort = (l: string): boolean => {
+      const m = /^-priority=2,in_port=(\d+) cookie=0x[0-9a-f]+ actions=drop$/.exec(l);
+      return bridge === "br-int" && m !== null && !known.has(Number(m[1]));
+    };
     return {
-      diff: lines.filter((l) => !isLearned(l)),
+      diff: lines.filter((l) => !isLearned(l) && !isDeadPort(l)),
       learned: lines.filter(isLearned).length,
+      deadPorts: lines.filter(isDeadPort).length,
     };
   }
 

@@ -5,6 +5,7 @@
 import type { IndexedInterface, IndexedPort } from "../../topology/indexed.js";
 import { act, ARP_OP, F, FlowCollector, ICMP_TYPE, match, MOVE } from "../flow.js";
 import type { Action } from "../../../codec/actions.js";
+import { OFPP } from "../../../codec/ports.js";
 import { BR_INT, META, ROUTE_PRIORITY_BAND } from "../tables.js";
 import type { HostContext } from "./context.js";
 import { PATCH_TUN } from "./ports.js";
@@ -126,6 +127,9 @@ export function compileBrInt(ctx: HostContext): FlowCollector {
     localPort(c, ctx, port);
   }
 
+  // --- dead ports (I29) -------------------------------------------------
+  deadPorts(c, ctx);
+
   // --- per network: local responder --------------------------------------
   for (const n of ctx.networks) {
     const lv = ctx.lv(n);
@@ -212,6 +216,36 @@ export function compileBrInt(ctx: HostContext): FlowCollector {
     }
   }
   return c;
+}
+
+/**
+ * I29 (`port_dead`): a br-int port the switch reports that is neither the
+ * patch port nor a VM port of this host gets `in_port=N actions=drop`, as
+ * Neutron does for a port that lost its binding. Without it the table-0
+ * miss (I1) would switch its frames with NORMAL, skipping port security: a
+ * port deleted from the topology but still plugged in (and still tagged, on
+ * a switch not plumbed over OVSDB) would stay reachable. Reserved ports
+ * (LOCAL, the bridge's internal interface) are left alone, as in Neutron.
+ * Offline (`defaultOfports`) every port is known, so nothing is added.
+ */
+function deadPorts(c: FlowCollector, ctx: HostContext): void {
+  const known = new Set<string>([PATCH_TUN]);
+  for (const p of ctx.index.portsByHost.get(ctx.host.name) ?? []) known.add(p.interfaceName);
+  const dead = [...ctx.ofports["br-int"]]
+    .filter(([name, no]) => !known.has(name) && no > 0 && no < OFPP.MAX)
+    .sort((a, b) => a[1] - b[1]);
+  for (const [name, no] of dead) {
+    c.add(T.LOCAL_SWITCHING, {
+      priority: "deadPort",
+      match: match().inPort(no),
+      origin: {
+        kind: "pipeline",
+        object: `switch port ${name}`,
+        role: "I29 port not in the topology: drop its frames",
+      },
+      cookieKey: `pipeline/br-int/I29/${name}`,
+    });
+  }
 }
 
 /** Port security, gratuitous-ARP pass, and the DVR restore/delivery pair of a local port. */
