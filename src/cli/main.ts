@@ -130,6 +130,16 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     .option("--metrics <host:port>", "Prometheus metrics address, e.g. 127.0.0.1:9100")
     .option("--bundles <mode>", "ONF bundles for reconciliation: auto | always | never")
     .option("--log-level <level>", "pino level (trace logs every OpenFlow message)")
+    .option(
+      "--controller-target <target>",
+      "hosts with `ovsdb`: controller target they get (default: from the first listener)",
+    )
+    .option("--datapath-type <type>", "hosts with `ovsdb`: bridge datapath_type (netdev, system)")
+    .option("--dst-port <port>", "hosts with `ovsdb`: VXLAN UDP port when not 4789")
+    .option("--vm-port-type <type>", "hosts with `ovsdb`: interface type of VM ports dvrflow creates")
+    .option("--underlay-port <ifs>", "hosts with `ovsdb`: interfaces for br-phy (userspace VXLAN)")
+    .option("--underlay-bridge <name>", "hosts with `ovsdb`: underlay bridge (default br-phy)")
+    .option("--underlay-prefix <len>", "hosts with `ovsdb`: prefix length of the tunnel IP")
     .action(
       async (opts: {
         config?: string;
@@ -140,6 +150,13 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
         metrics?: string;
         bundles?: string;
         logLevel?: string;
+        controllerTarget?: string;
+        datapathType?: string;
+        dstPort?: string;
+        vmPortType?: string;
+        underlayPort?: string;
+        underlayBridge?: string;
+        underlayPrefix?: string;
       }) => {
         const { runRun } = await import("./commands/run.js");
         const args: string[] = [];
@@ -150,6 +167,13 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
           ["--metrics", opts.metrics],
           ["--bundles", opts.bundles],
           ["--log-level", opts.logLevel],
+          ["--controller-target", opts.controllerTarget],
+          ["--datapath-type", opts.datapathType],
+          ["--dst-port", opts.dstPort],
+          ["--vm-port-type", opts.vmPortType],
+          ["--underlay-port", opts.underlayPort],
+          ["--underlay-bridge", opts.underlayBridge],
+          ["--underlay-prefix", opts.underlayPrefix],
         ] as const) {
           if (v !== undefined) args.push(flag, v);
         }

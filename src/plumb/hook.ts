@@ -19,7 +19,7 @@ import type { PlumbOptions } from "./plan.js";
 
 export interface OvsdbPlumbingOptions {
   /** Plumbing options of one host (controller target, datapath type, underlay …). */
-  readonly optionsFor: (host: string) => PlumbOptions;
+  readonly optionsFor: (host: string, snap: StoreSnapshot) => PlumbOptions;
   readonly log: Logger;
   /** Passed to every keeper (client options, debounce, backoff). */
   readonly keeper?: Omit<KeeperOptions, "onResult" | "onError">;
@@ -61,7 +61,7 @@ export class OvsdbPlumbing implements PlumbingHook {
     for (const [host, h] of Object.entries(snap.topology.hosts)) {
       if (h.ovsdb === undefined) continue;
       wanted.add(host);
-      const plan = planFromSnapshot(snap, host, this.options.optionsFor(host));
+      const plan = planFromSnapshot(snap, host, this.options.optionsFor(host, snap));
       const kept = this.keepers.get(host);
       if (kept !== undefined && kept.remote === h.ovsdb) {
         waits.push(kept.keeper.setPlan(plan));

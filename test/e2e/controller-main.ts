@@ -7,9 +7,9 @@
  * keeps br-int, br-tun, br-phy, the patch, VXLAN and VM ports, the
  * datapath ids and its own controller target (issue 5 §2).
  *
- * `dvrflow run` does not take plumbing options yet (datapath type,
- * underlay bridge), so this entry point passes a PlumbingHook to
- * `startRun`, built from src/plumb's PlumbKeeper.
+ * The plumbing is `dvrflow run`'s own (src/plumb/hook.ts, one PlumbKeeper
+ * per `ovsdb` host); only its options differ per host here (each host's
+ * controller socket and underlay port), so they come from the spec.
  *
  *   node --import tsx test/e2e/controller-main.ts SPEC.json
  *
@@ -20,10 +20,8 @@
 import { readFileSync } from "node:fs";
 import type { AddressInfo } from "node:net";
 import { startRun } from "../../src/cli/commands/run.js";
-import type { PlumbingHook } from "../../src/controller/controller.js";
 import { createLogger } from "../../src/log.js";
-import { PlumbKeeper, planFromSnapshot, type PlumbOptions } from "../../src/plumb/index.js";
-import type { StoreSnapshot } from "../../src/store/store.js";
+import type { PlumbOptions } from "../../src/plumb/index.js";
 
 export interface ControllerSpec {
   readonly config: string;
@@ -33,59 +31,16 @@ export interface ControllerSpec {
   readonly plumb: Readonly<Record<string, PlumbOptions>>;
 }
 
-/** Keeps every host with an OVSDB address plumbed to the latest committed snapshot. */
-class OvsdbPlumbing implements PlumbingHook {
-  private readonly keepers = new Map<string, PlumbKeeper>();
-  constructor(
-    private readonly options: Readonly<Record<string, PlumbOptions>>,
-    private readonly log: ReturnType<typeof createLogger>,
-  ) {}
-
-  async apply(snap: StoreSnapshot): Promise<void> {
-    const waits: Promise<void>[] = [];
-    for (const [host, h] of Object.entries(snap.topology.hosts)) {
-      if (h.ovsdb === undefined) continue;
-      const plan = planFromSnapshot(snap, host, this.options[host] ?? {});
-      const keeper = this.keepers.get(host);
-      if (keeper !== undefined) {
-        waits.push(keeper.setPlan(plan));
-        continue;
-      }
-      const k = new PlumbKeeper(h.ovsdb, plan, {
-        onResult: (r) => {
-          if (r.changes.length > 0)
-            this.log.info(
-              { event: "plumb.applied", host, changes: r.changes.length },
-              `plumbed ${host}: ${r.changes.length} change(s)`,
-            );
-        },
-        onError: (e) =>
-          this.log.warn({ event: "plumb.error", host, err: e.message }, "plumbing failed"),
-      });
-      this.keepers.set(host, k);
-      const settled = k.settled();
-      k.start();
-      waits.push(settled);
-    }
-    await Promise.all(waits);
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all([...this.keepers.values()].map((k) => k.stop()));
-  }
-}
-
 async function main(): Promise<void> {
   const spec = JSON.parse(readFileSync(process.argv[2]!, "utf8")) as ControllerSpec;
   const log = createLogger({ name: "dvrflow-e2e-controller" });
-  const plumbing = new OvsdbPlumbing(spec.plumb, log);
   const running = await startRun({
     config: spec.config,
     listen: spec.listen.map((path) => ({ kind: "unix" as const, path })),
     api: { host: "127.0.0.1", port: 0 },
     metrics: { host: "127.0.0.1", port: 0 },
     log,
-    plumbing,
+    plumb: (host) => spec.plumb[host] ?? {},
   });
   const m = running.metricsServer?.address() as AddressInfo | undefined;
   process.stdout.write(
@@ -93,7 +48,6 @@ async function main(): Promise<void> {
   );
   const stop = (): void => {
     void (async () => {
-      await plumbing.stop();
       await running.close();
       process.exit(0);
     })();

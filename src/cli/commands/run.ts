@@ -1,7 +1,10 @@
 /**
  * `dvrflow run --config topo.yaml [--store PATH] [--listen tcp:HOST:PORT]…
  *  [--listen-unix PATH]… [--api HOST:PORT] [--metrics HOST:PORT]
- *  [--bundles auto|always|never] [--log-level LEVEL]`
+ *  [--bundles auto|always|never] [--log-level LEVEL]
+ *  [--controller-target TARGET] [--datapath-type TYPE] [--dst-port N]
+ *  [--vm-port-type TYPE] [--underlay-port IF[,IF…]] [--underlay-bridge BR]
+ *  [--underlay-prefix LEN]`
  *
  * The controller daemon: loads the topology (and commits it to the store:
  * an unchanged document keeps its generation, so a restart sends nothing),
@@ -14,6 +17,13 @@
  * what this controller installs. With `--store` (SQLite) MACs are drawn at
  * random once, persisted and reused, and API changes survive restarts; a
  * `--config` given at start still wins over the stored document.
+ *
+ * Hosts with an `ovsdb` address are plumbed and kept plumbed over OVSDB
+ * (src/plumb/hook.ts): bridges, patch, VXLAN and VM ports, VM tags, the
+ * datapath ids and the controller target. The target is
+ * `--controller-target`, else derived from the first OpenFlow listener
+ * (`unix:PATH`, or `tcp:HOST:PORT` when HOST is not a wildcard address);
+ * the other options are `dvrflow plumb`'s, applied to every such host.
  *
  * Shutdown deletes no flow: switches in fail_mode=secure keep forwarding.
  */
@@ -34,12 +44,17 @@ import { seededRandomBytes } from "../../store/mac-alloc.js";
 import { SqliteStore } from "../../store/sqlite.js";
 import { formatIssue, TopologyError } from "../../topology/issues.js";
 import { loadTopologyFile } from "../../topology/loader.js";
+import { OvsdbPlumbing } from "../../plumb/hook.js";
+import type { PlumbOptions } from "../../plumb/plan.js";
+import type { StoreSnapshot } from "../../store/store.js";
 import { parseOptions } from "./compile.js";
 import type { CommandIo } from "./ofp-print.js";
 
 const USAGE =
   "usage: dvrflow run --config FILE [--store PATH] [--listen tcp:HOST:PORT]... [--listen-unix PATH]...\n" +
-  "                   [--api HOST:PORT] [--metrics HOST:PORT] [--bundles auto|always|never] [--log-level LEVEL]\n";
+  "                   [--api HOST:PORT] [--metrics HOST:PORT] [--bundles auto|always|never] [--log-level LEVEL]\n" +
+  "                   [--controller-target TARGET] [--datapath-type netdev|system] [--dst-port N]\n" +
+  "                   [--vm-port-type TYPE] [--underlay-port IF[,IF...]] [--underlay-bridge BR] [--underlay-prefix LEN]\n";
 
 export interface RunOptions {
   readonly config?: string;
@@ -50,7 +65,52 @@ export interface RunOptions {
   readonly metrics?: { readonly host: string; readonly port: number };
   readonly bundles?: BundleMode;
   readonly log: Logger;
+  /** A plumbing hook of the caller's; wins over {@link RunOptions.plumb}. */
   readonly plumbing?: PlumbingHook;
+  /**
+   * Plumb the hosts that have an `ovsdb` address with these options (one
+   * set for every host, or per host). Undefined (and no `plumbing`) = no
+   * plumbing. A missing controller target is derived from the listeners.
+   */
+  readonly plumb?: PlumbOptions | ((host: string) => PlumbOptions);
+}
+
+const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", ""]);
+
+/**
+ * The target a plumbed switch should connect to, from the controller's
+ * listener: a unix socket as is, TCP unless bound to a wildcard address
+ * (which names no address a switch could reach).
+ */
+export function controllerTargetOf(t: ListenTarget): string | undefined {
+  if (t.kind === "unix") return formatTarget(t);
+  return WILDCARD_HOSTS.has(t.host) ? undefined : formatTarget(t);
+}
+
+function buildPlumbing(o: RunOptions): OvsdbPlumbing | undefined {
+  const plumb = o.plumb;
+  if (o.plumbing !== undefined || plumb === undefined) return undefined;
+  const listener = (snap: StoreSnapshot): ListenTarget =>
+    o.listen[0] ?? parseTarget(snap.topology.controller.listen ?? "tcp:127.0.0.1:6653");
+  let warned = false;
+  return new OvsdbPlumbing({
+    log: o.log,
+    optionsFor: (host, snap) => {
+      const base = typeof plumb === "function" ? plumb(host) : plumb;
+      if (base.controller !== undefined) return base;
+      const controller = controllerTargetOf(listener(snap));
+      if (controller === undefined) {
+        if (!warned)
+          o.log.warn(
+            { event: "plumb.no_controller_target", listen: formatTarget(listener(snap)) },
+            "the OpenFlow listener is a wildcard address: plumbed bridges keep their controller target (use --controller-target)",
+          );
+        warned = true;
+        return base;
+      }
+      return { ...base, controller };
+    },
+  });
 }
 
 export interface RunningController {
@@ -85,6 +145,8 @@ export async function startRun(o: RunOptions): Promise<RunningController> {
       ? new SqliteStore(":memory:", { macRandom: (h) => seededRandomBytes(h) })
       : new SqliteStore(o.store);
   const metrics = new Metrics();
+  const ownPlumbing = buildPlumbing(o);
+  const plumbing = o.plumbing ?? ownPlumbing;
   const load = () => {
     if (o.config === undefined) return undefined;
     const { topology, warnings } = loadTopologyFile(o.config);
@@ -96,13 +158,14 @@ export async function startRun(o: RunOptions): Promise<RunningController> {
     log,
     metrics,
     ...(o.bundles === undefined ? {} : { bundles: o.bundles }),
-    ...(o.plumbing === undefined ? {} : { plumbing: o.plumbing }),
+    ...(plumbing === undefined ? {} : { plumbing }),
   });
   let topology;
   try {
     topology = load();
     await controller.init(topology);
   } catch (e) {
+    await ownPlumbing?.stop();
     await store.close();
     throw e;
   }
@@ -119,6 +182,7 @@ export async function startRun(o: RunOptions): Promise<RunningController> {
   let metricsServer: Server | undefined;
   const close = async () => {
     controller.stop();
+    await ownPlumbing?.stop();
     await openflow.close();
     if (api !== undefined) await api.close();
     if (metricsServer !== undefined)
@@ -185,7 +249,21 @@ export async function runRun(args: readonly string[], io: CommandIo): Promise<nu
   }
   const opts = parseOptions(
     rest,
-    ["--config", "--store", "--api", "--metrics", "--bundles", "--log-level"],
+    [
+      "--config",
+      "--store",
+      "--api",
+      "--metrics",
+      "--bundles",
+      "--log-level",
+      "--controller-target",
+      "--datapath-type",
+      "--dst-port",
+      "--vm-port-type",
+      "--underlay-port",
+      "--underlay-bridge",
+      "--underlay-prefix",
+    ],
     [],
   );
   if (typeof opts === "string") {
@@ -203,6 +281,11 @@ export async function runRun(args: readonly string[], io: CommandIo): Promise<nu
     err(`dvrflow run: --bundles must be auto, always or never\n`);
     return 1;
   }
+  const plumb = plumbOptionsOf(opts.values);
+  if (typeof plumb === "string") {
+    err(`dvrflow run: ${plumb}\n${USAGE}`);
+    return 1;
+  }
   const level = opts.values.get("--log-level");
   const log = createLogger(level === undefined ? {} : { level });
   let running: RunningController;
@@ -217,6 +300,7 @@ export async function runRun(args: readonly string[], io: CommandIo): Promise<nu
       ...(metrics === undefined ? {} : { metrics: parseHostPort(metrics) }),
       ...(bundles === undefined ? {} : { bundles: bundles as BundleMode }),
       log,
+      plumb,
     });
   } catch (e) {
     if (e instanceof TopologyError) err(`${e.message}\n`);
@@ -248,4 +332,51 @@ export async function runRun(args: readonly string[], io: CommandIo): Promise<nu
     process.once("SIGTERM", () => stop("SIGTERM"));
     process.on("SIGHUP", hup);
   });
+}
+
+function intIn(v: string | undefined, name: string, min: number, max: number): number | string {
+  if (v === undefined) return Number.NaN;
+  const n = Number(v);
+  return /^\d+$/.test(v) && n >= min && n <= max ? n : `${name} must be an integer in ${min}..${max}`;
+}
+
+/** `dvrflow plumb`'s options, for every host with an `ovsdb` address; a string is a usage error. */
+export function plumbOptionsOf(values: ReadonlyMap<string, string>): PlumbOptions | string {
+  const v = (k: string) => values.get(k);
+  const dstPort = intIn(v("--dst-port"), "--dst-port", 1, 65535);
+  if (typeof dstPort === "string") return dstPort;
+  const prefix = intIn(v("--underlay-prefix"), "--underlay-prefix", 1, 32);
+  if (typeof prefix === "string") return prefix;
+  const underlayPorts = v("--underlay-port")
+    ?.split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "");
+  const underlayBridge = v("--underlay-bridge");
+  if ((underlayBridge !== undefined || !Number.isNaN(prefix)) && underlayPorts === undefined)
+    return "--underlay-bridge and --underlay-prefix need --underlay-port";
+  const controller = v("--controller-target");
+  if (controller !== undefined) {
+    try {
+      parseTarget(controller.replace(/^ssl:/, "tcp:"));
+    } catch (e) {
+      return `--controller-target: ${(e as Error).message}`;
+    }
+  }
+  const datapathType = v("--datapath-type");
+  const vmType = v("--vm-port-type");
+  return {
+    ...(controller === undefined ? {} : { controller }),
+    ...(datapathType === undefined ? {} : { datapathType }),
+    ...(Number.isNaN(dstPort) ? {} : { tunnelDstPort: dstPort }),
+    ...(vmType === undefined ? {} : { vmInterfaceType: vmType }),
+    ...(underlayPorts === undefined
+      ? {}
+      : {
+          underlay: {
+            interfaces: underlayPorts,
+            ...(underlayBridge === undefined ? {} : { bridge: underlayBridge }),
+            ...(Number.isNaN(prefix) ? {} : { prefixLength: prefix }),
+          },
+        }),
+  };
 }
