@@ -20,9 +20,12 @@
  * - Shutdown closes connections and deletes nothing: with fail_mode=secure
  *   the switches keep forwarding on their flows (reliability.md §3.2).
  *
- * Hooks for what is not here yet: {@link PlumbingHook} receives every
- * committed snapshot (the OVSDB client that creates bridges, patch and
- * VXLAN ports and VM port tags, issue §2, will implement it).
+ * {@link PlumbingHook} receives every committed snapshot before the
+ * commit returns; src/plumb/hook.ts implements it over OVSDB (bridges,
+ * patch, VXLAN and VM ports, VM port tags, issue §2). A bridge whose flows
+ * need a topology port the switch has not reported yet (plumbing adds it
+ * after the commit) is not *applied* until the reconciliation that port's
+ * PORT_STATUS triggers.
  */
 import type { OfMessage } from "../../codec/message.js";
 import type { OfpPort } from "../../codec/messages/port.js";
