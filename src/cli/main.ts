@@ -136,7 +136,10 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     )
     .option("--datapath-type <type>", "hosts with `ovsdb`: bridge datapath_type (netdev, system)")
     .option("--dst-port <port>", "hosts with `ovsdb`: VXLAN UDP port when not 4789")
-    .option("--vm-port-type <type>", "hosts with `ovsdb`: interface type of VM ports dvrflow creates")
+    .option(
+      "--vm-port-type <type>",
+      "hosts with `ovsdb`: interface type of VM ports dvrflow creates",
+    )
     .option("--underlay-port <ifs>", "hosts with `ovsdb`: interfaces for br-phy (userspace VXLAN)")
     .option("--underlay-bridge <name>", "hosts with `ovsdb`: underlay bridge (default br-phy)")
     .option("--underlay-prefix <len>", "hosts with `ovsdb`: prefix length of the tunnel IP")

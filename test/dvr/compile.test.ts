@@ -275,7 +275,9 @@ describe("port add and remove", () => {
       // it was a dead port (I29 drop), which the new port's flows replace.
       expect(removed).toEqual(host === "compute-1" ? ["br-int 0/2/in_port=0000001e,"] : []);
       if (host === "compute-1")
-        expect(formatDesiredFlow(fa.get(removed[0]!)!)).toMatch(/priority=2,in_port=30 actions=drop$/);
+        expect(formatDesiredFlow(fa.get(removed[0]!)!)).toMatch(
+          /priority=2,in_port=30 actions=drop$/,
+        );
       expect(changed).toEqual([]);
       expect(added.length).toBeGreaterThan(0);
       for (const f of added) expect(f.origin.object).toBe("port vm-c1");
@@ -338,11 +340,7 @@ describe("port add and remove", () => {
     const d = defaultOfports(indexTopology(t), "compute-1");
     const offline = await compileOne(t, "compute-1", new Map([["compute-1", d]]));
     expect(offline.bridges["br-int"].filter((f) => f.origin.role.startsWith("I29"))).toEqual([]);
-    const withStale = new Map([
-      ...d["br-int"],
-      ["tap-gone", 42],
-      ["br-int", 0xfffffffe],
-    ]);
+    const withStale = new Map([...d["br-int"], ["tap-gone", 42], ["br-int", 0xfffffffe]]);
     const h = await compileOne(
       t,
       "compute-1",

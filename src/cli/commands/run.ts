@@ -337,7 +337,9 @@ export async function runRun(args: readonly string[], io: CommandIo): Promise<nu
 function intIn(v: string | undefined, name: string, min: number, max: number): number | string {
   if (v === undefined) return Number.NaN;
   const n = Number(v);
-  return /^\d+$/.test(v) && n >= min && n <= max ? n : `${name} must be an integer in ${min}..${max}`;
+  return /^\d+$/.test(v) && n >= min && n <= max
+    ? n
+    : `${name} must be an integer in ${min}..${max}`;
 }
 
 /** `dvrflow plumb`'s options, for every host with an `ovsdb` address; a string is a usage error. */
