@@ -15,6 +15,7 @@ import { OFPFC } from "../../codec/messages/flow-mod.js";
 import { OFPGC } from "../../codec/messages/group-mod.js";
 import { makeHello } from "../../codec/messages/hello.js";
 import type { MultipartReplyBody } from "../../codec/messages/multipart.js";
+import type { FlowStats } from "../../codec/messages/multipart-flow.js";
 import { MultipartAssembler } from "../../codec/multipart-assembler.js";
 import { OFPP } from "../../codec/ports.js";
 import type { Bridge } from "../bridge.js";
@@ -144,7 +145,17 @@ export async function snapshotSwitch(
       throw new Error(`cannot rebuild groups ${next.map((g) => g.groupId).join(", ")}`);
     pending = next;
   }
-  for (const f of d.flows) {
+  addDumpedFlows(br, d.flows);
+  return br;
+}
+
+/**
+ * Installs flows read from a switch's flow dump into `br`, each as the ADD
+ * FLOW_MOD that re-creates it (counters and timeouts start afresh: a replica
+ * for tracing, not a migration).
+ */
+export function addDumpedFlows(br: Bridge, flows: readonly FlowStats[]): void {
+  for (const f of flows) {
     br.flowMod(
       {
         type: "flow_mod",
@@ -166,5 +177,4 @@ export async function snapshotSwitch(
       0,
     );
   }
-  return br;
 }

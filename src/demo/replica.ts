@@ -12,51 +12,20 @@
  * (what the VMs received, what the tunnel ports sent). The demo prints the
  * two side by side, and they agree unless something is broken.
  */
-import { OFPFC } from "../../codec/messages/flow-mod.js";
-import type { FlowStats } from "../../codec/messages/multipart-flow.js";
-import { OFPP } from "../../codec/ports.js";
 import type { Bridge } from "../../datapath/bridge.js";
 import { Datapath } from "../../datapath/datapath.js";
 import { buildBridges, loadSwitchConfig } from "../../datapath/agent/config.js";
-import { dumpSwitch } from "../../datapath/agent/snapshot.js";
+import { addDumpedFlows, dumpSwitch } from "../../datapath/agent/snapshot.js";
 import { traceDetailed, type TraceResult } from "../../datapath/trace.js";
 import { tunnelPortName } from "../dvr/compile/index.js";
 import { readFrame, type ParsedFrame } from "./frames.js";
 import type { DemoHost } from "./plan.js";
-
-const OFPG_ANY = 0xffffffff;
-const NO_BUFFER = 0xffffffff;
 
 export interface HostReplica {
   readonly host: DemoHost;
   readonly brInt: Bridge;
   readonly brTun: Bridge;
   readonly flows: { readonly "br-int": number; readonly "br-tun": number };
-}
-
-function addFlows(br: Bridge, flows: readonly FlowStats[]): void {
-  for (const f of flows) {
-    br.flowMod(
-      {
-        type: "flow_mod",
-        xid: 0,
-        cookie: f.cookie,
-        cookieMask: 0n,
-        tableId: f.tableId,
-        command: OFPFC.ADD,
-        idleTimeout: 0,
-        hardTimeout: 0,
-        priority: f.priority,
-        bufferId: NO_BUFFER,
-        outPort: OFPP.ANY,
-        outGroup: OFPG_ANY,
-        flags: 0,
-        match: f.match,
-        instructions: f.instructions,
-      },
-      0,
-    );
-  }
 }
 
 /** A copy of `host`'s bridges with the flows its switch process holds now. */
@@ -74,8 +43,8 @@ export async function buildReplica(
     dumpSwitch({ kind: "tcp", host: "127.0.0.1", port: listenPorts["br-int"] }),
     dumpSwitch({ kind: "tcp", host: "127.0.0.1", port: listenPorts["br-tun"] }),
   ]);
-  addFlows(brInt, di.flows);
-  addFlows(brTun, dt.flows);
+  addDumpedFlows(brInt, di.flows);
+  addDumpedFlows(brTun, dt.flows);
   return { host, brInt, brTun, flows: { "br-int": di.flows.length, "br-tun": dt.flows.length } };
 }
 
