@@ -11,33 +11,14 @@ import { describe, expect, it } from "vitest";
 import { OfpError } from "../../codec/errors.js";
 import type { FlowModMessage } from "../../codec/messages/flow-mod.js";
 import { fieldByName } from "../../codec/oxm.js";
-import { formatFlow } from "../../codec/text/index.js";
 import type { Bridge } from "../../datapath/bridge.js";
-import { addFlows, flowMod, oneBridge } from "./switch-helpers.js";
+import { addFlows, flowMod, oneBridge, formatEntry } from "./switch-helpers.js";
 
 function dump(br: Bridge): string[] {
   const out: string[] = [];
   for (const t of br.tables) {
     for (const e of t.entries()) {
-      out.push(
-        formatFlow({
-          type: "flow_mod",
-          xid: 0,
-          cookie: e.cookie,
-          cookieMask: 0n,
-          tableId: e.tableId,
-          command: 0,
-          idleTimeout: e.idleTimeout,
-          hardTimeout: e.hardTimeout,
-          priority: e.priority,
-          bufferId: 0xffffffff,
-          outPort: 0xffffffff,
-          outGroup: 0xffffffff,
-          flags: e.flags,
-          match: e.match,
-          instructions: e.instructions,
-        }),
-      );
+      out.push(formatEntry(e));
     }
   }
   return out.sort();

@@ -21,11 +21,10 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { dvrCases, prng, randomFlow, randomPacket } from "./generators.js";
-import { formatFlow } from "../../codec/text/index.js";
 import { Datapath } from "../../datapath/datapath.js";
 import { traceDetailed } from "../../datapath/trace.js";
 import { OvsInstance, ovsDaemonsAvailable } from "./ovs-instance.js";
-import { addFlows, dvrFlows, oneBridge } from "./switch-helpers.js";
+import { addFlows, dvrFlows, oneBridge, formatEntry } from "./switch-helpers.js";
 
 const HAVE_OVS = ovsDaemonsAvailable();
 if (!HAVE_OVS)
@@ -253,25 +252,7 @@ describe.skipIf(!HAVE_OVS)("differential: our switch vs Open vSwitch 3.1 (ofprot
     expect(theirs).toHaveLength(112);
     const ours = br.tables
       .flatMap((t) => [...t.entries()])
-      .map((e) =>
-        formatFlow({
-          type: "flow_mod",
-          xid: 0,
-          cookie: e.cookie,
-          cookieMask: 0n,
-          tableId: e.tableId,
-          command: 0,
-          idleTimeout: e.idleTimeout,
-          hardTimeout: e.hardTimeout,
-          priority: e.priority,
-          bufferId: 0xffffffff,
-          outPort: 0xffffffff,
-          outGroup: 0xffffffff,
-          flags: e.flags,
-          match: e.match,
-          instructions: e.instructions,
-        }),
-      )
+      .map((e) => formatEntry(e))
       .sort();
     expect(ours).toEqual(theirs);
   });

@@ -14,12 +14,18 @@ import {
 } from "../../codec/packet/index.js";
 import { OFPGT, type Bucket } from "../../codec/messages/group-mod.js";
 import { OFPPC } from "../../codec/messages/port.js";
-import { formatFlow } from "../../codec/text/index.js";
 import { Datapath } from "../../datapath/datapath.js";
 import type { Bridge } from "../../datapath/bridge.js";
 import { MAC_ENTRY_IDLE_SECONDS } from "../../datapath/normal.js";
 import { trace } from "../../datapath/trace.js";
-import { CaptureSink, addFlows, keyOf, oneBridge, tablePath } from "./switch-helpers.js";
+import {
+  CaptureSink,
+  addFlows,
+  keyOf,
+  oneBridge,
+  tablePath,
+  formatEntry,
+} from "./switch-helpers.js";
 
 const mac = (s: string): Uint8Array => macFromString(s);
 const A = mac("00:00:00:00:00:0a");
@@ -49,25 +55,7 @@ function bucket(actions: Bucket["actions"], extra: Partial<Bucket> = {}): Bucket
 }
 
 function dumpTable(br: Bridge, table: number): string[] {
-  return [...br.tables[table]!.entries()].map((e) =>
-    formatFlow({
-      type: "flow_mod",
-      xid: 0,
-      cookie: e.cookie,
-      cookieMask: 0n,
-      tableId: e.tableId,
-      command: 0,
-      idleTimeout: e.idleTimeout,
-      hardTimeout: e.hardTimeout,
-      priority: e.priority,
-      bufferId: 0xffffffff,
-      outPort: 0xffffffff,
-      outGroup: 0xffffffff,
-      flags: e.flags,
-      match: e.match,
-      instructions: e.instructions,
-    }),
-  );
+  return [...br.tables[table]!.entries()].map((e) => formatEntry(e));
 }
 
 describe("NORMAL", () => {

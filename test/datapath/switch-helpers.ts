@@ -4,7 +4,8 @@
  */
 import { readFileSync } from "node:fs";
 import { FlowKey, parseFrame } from "../../codec/packet/index.js";
-import { flowModMessage, parseFlow, type FlowCommand } from "../../codec/text/index.js";
+import { flowModMessage, formatFlow, parseFlow, type FlowCommand } from "../../codec/text/index.js";
+import type { FlowEntry } from "../../datapath/flow-entry.js";
 import type { Bridge, TxSink } from "../../datapath/bridge.js";
 import { Datapath } from "../../datapath/datapath.js";
 import type { Port } from "../../datapath/ports.js";
@@ -76,4 +77,25 @@ export function keyOf(frame: Uint8Array): FlowKey {
   const k = new FlowKey();
   parseFrame(frame, k);
   return k;
+}
+
+/** A flow-table entry in `ovs-ofctl dump-flows --no-stats` form. */
+export function formatEntry(e: FlowEntry): string {
+  return formatFlow({
+    type: "flow_mod",
+    xid: 0,
+    cookie: e.cookie,
+    cookieMask: 0n,
+    tableId: e.tableId,
+    command: 0,
+    idleTimeout: e.idleTimeout,
+    hardTimeout: e.hardTimeout,
+    priority: e.priority,
+    bufferId: 0xffffffff,
+    outPort: 0xffffffff,
+    outGroup: 0xffffffff,
+    flags: e.flags,
+    match: e.match,
+    instructions: e.instructions,
+  });
 }
