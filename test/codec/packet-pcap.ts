@@ -7,6 +7,7 @@ import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { hasTool } from "../helpers/tools.js";
 
 /** libpcap file: 24-byte global header, then a 16-byte record header per frame (DLT_EN10MB = 1). */
 export function pcapBytes(frames: readonly Uint8Array[]): Uint8Array {
@@ -28,15 +29,6 @@ export function pcapBytes(frames: readonly Uint8Array[]): Uint8Array {
     p += 16 + f.length;
   });
   return out;
-}
-
-function hasTool(cmd: string): boolean {
-  try {
-    execFileSync(cmd, ["--version"], { stdio: "ignore" });
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export const HAVE_OVS_OFCTL = hasTool("ovs-ofctl");

@@ -3,7 +3,7 @@
  * vSwitch's `ovs-ofctl` and Wireshark's `tshark` (codec.md §7, reliability.md
  * §2.1). Each is called once per batch, never once per message, so a test with
  * hundreds of inputs stays fast. Tests that need a tool skip when it is absent
- * (`hasTool`), so the suite still runs where OVS or Wireshark is not installed.
+ * (`hasTool`, loudly; in CI a missing tool fails instead).
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
@@ -13,13 +13,23 @@ import { toHex } from "./hex.js";
 
 const availability = new Map<string, boolean>();
 
-/** True when `tool` runs (`tool --version` exits 0). Cached per process. */
-export function hasTool(tool: "ovs-ofctl" | "tshark"): boolean {
+/**
+ * True when `tool` runs (`tool --version` exits 0). Cached per process.
+ * A missing tool is reported loudly once (the suites that need it skip), and
+ * under DVRFLOW_REQUIRE_SYSTEM_TOOLS=1 (CI, which installs every tool) it is
+ * an error instead: a green CI must not have skipped an oracle.
+ */
+export function hasTool(tool: string): boolean {
   let ok = availability.get(tool);
   if (ok === undefined) {
-    const r = spawnSync(tool, ["--version"], { stdio: "ignore" });
-    ok = r.status === 0;
+    ok = spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0;
     availability.set(tool, ok);
+    if (!ok) {
+      const msg = `${tool} is not installed: the tests that need it are SKIPPED`;
+      if (process.env.DVRFLOW_REQUIRE_SYSTEM_TOOLS === "1")
+        throw new Error(`${msg} (refused: DVRFLOW_REQUIRE_SYSTEM_TOOLS=1)`);
+      console.warn(`*** ${msg} ***`);
+    }
   }
   return ok;
 }

@@ -15,14 +15,11 @@ import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { hasTool } from "../helpers/tools.js";
 
-let available: boolean | undefined;
-
-/** True when `ovs-ofctl` runs here. */
+/** True when `ovs-ofctl` runs here (see {@link hasTool}: loud skip, fatal in CI). */
 export function ovsAvailable(): boolean {
-  if (available === undefined)
-    available = spawnSync("ovs-ofctl", ["--version"], { stdio: "ignore" }).status === 0;
-  return available;
+  return hasTool("ovs-ofctl");
 }
 
 function withScratch<T>(fn: (dir: string) => T): T {

@@ -14,8 +14,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { buildUdp, ipv4FromString, macFromString } from "../../codec/packet/index.js";
 import { parsePcap, pcapGlobalHeader, pcapRecord } from "../../datapath/io/pcap-file.js";
 import { SwitchProcess } from "./switch-process.js";
+import { hasTool } from "../helpers/tools.js";
 
-const HAVE_OFCTL = spawnSync("ovs-ofctl", ["--version"]).status === 0;
+const HAVE_OFCTL = hasTool("ovs-ofctl");
 
 function frame(i: number, dst = "02:00:00:00:00:02"): Uint8Array {
   return buildUdp({
