@@ -42,6 +42,7 @@ import {
   runBenchLookupsWithWildcards,
 } from "../datapath/classifier/ovs-bench-workload.js";
 import type { ClassifierOptions } from "../datapath/classifier/classifier.js";
+import { calibrationProbe, median, timeIt } from "./timing.js";
 
 const args = process.argv.slice(2);
 const QUICK = args.includes("--quick");
@@ -51,86 +52,7 @@ const RUNS = QUICK ? 3 : 5;
 const LOOKUPS = QUICK ? 2_000_000 : N_BENCH_LOOKUPS;
 const BENCH_DIR = join(import.meta.dirname, "..", "..", "shared", "ovs-classifier-bench");
 
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  return s[s.length >> 1]!;
-}
-
-/** Wall and CPU nanoseconds per unit of `fn()` (which returns a checksum to keep it live). */
-function timeIt(units: number, fn: () => number): { wall: number; cpu: number; result: number } {
-  const c0 = process.cpuUsage();
-  const t0 = process.hrtime.bigint();
-  const result = fn();
-  const wall = Number(process.hrtime.bigint() - t0) / units;
-  const c = process.cpuUsage(c0);
-  return { wall, cpu: ((c.user + c.system) * 1000) / units, result };
-}
-
-// ---------------------------------------------------------------------------
-// 1. Calibration probe (performance.md §3.5)
-// ---------------------------------------------------------------------------
-
-function calibrationProbe(): number {
-  const N = 1 << 20;
-  const E = 1000;
-  const CAP = 4096;
-  const M = CAP - 1;
-  const ka = new Int32Array(CAP);
-  const kb = new Int32Array(CAP);
-  const used = new Uint8Array(CAP);
-  const hash = (a: number, c: number) => {
-    let h = (Math.imul(a, 0x9e3779b1) + Math.imul(c, 0x85ebca77)) | 0;
-    h ^= h >>> 15;
-    return h;
-  };
-  let s = 12345;
-  const rnd = () => (s = (Math.imul(s, 1103515245) + 12345) | 0);
-  const ea = new Int32Array(E);
-  const eb = new Int32Array(E);
-  for (let i = 0; i < E; i++) {
-    ea[i] = rnd();
-    eb[i] = rnd() & 0xffff;
-    let j = hash(ea[i]!, eb[i]!) & M;
-    while (used[j]) j = (j + 1) & M;
-    used[j] = 1;
-    ka[j] = ea[i]!;
-    kb[j] = eb[i]!;
-  }
-  const pa = new Int32Array(N);
-  const pb = new Int32Array(N);
-  for (let i = 0; i < N; i++) {
-    if ((rnd() & 0xff) < 243) {
-      const e = (rnd() >>> 1) % E;
-      pa[i] = ea[e]!;
-      pb[i] = eb[e]!;
-    } else {
-      pa[i] = rnd();
-      pb[i] = rnd() & 0xffff;
-    }
-  }
-  const run = () => {
-    let hits = 0;
-    for (let i = 0; i < N; i++) {
-      const a = pa[i]!;
-      const c = pb[i]!;
-      let j = hash(a, c) & M;
-      while (used[j]) {
-        if (ka[j] === a && kb[j] === c) {
-          hits++;
-          break;
-        }
-        j = (j + 1) & M;
-      }
-    }
-    return hits;
-  };
-  const times: number[] = [];
-  for (let r = 0; r < 9; r++) {
-    const t = timeIt(N, run);
-    if (r >= 2) times.push(t.cpu);
-  }
-  return median(times);
-}
+// 1. The calibration probe (performance.md §3.5) is calibrationProbe() in ./timing.ts.
 
 // ---------------------------------------------------------------------------
 // 2. Side by side with OVS
