@@ -7,19 +7,32 @@
  * other unixctl commands are sent as JSON-RPC over the daemon's control
  * socket, so thousands of traces cost no process spawns.
  */
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { connect, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { hasTool, skipLoudly } from "../helpers/tools.js";
 
 const SCHEMA = "/usr/share/openvswitch/vswitch.ovsschema";
 
+let daemons: boolean | undefined;
+
+/**
+ * The OVS daemons and tools a private instance needs are installed. Missing
+ * ones are reported by {@link hasTool} / {@link skipLoudly}: a loud skip,
+ * an error in CI.
+ */
 export function ovsDaemonsAvailable(): boolean {
-  for (const tool of ["ovsdb-tool", "ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovs-ofctl"]) {
-    if (spawnSync(tool, ["--version"], { stdio: "ignore" }).status !== 0) return false;
+  if (daemons === undefined) {
+    const tools = ["ovsdb-tool", "ovsdb-server", "ovs-vswitchd", "ovs-vsctl", "ovs-ofctl"];
+    daemons = tools.every((t) => hasTool(t));
+    if (daemons && !existsSync(SCHEMA)) {
+      skipLoudly(SCHEMA, "missing (apt-get install openvswitch-switch)");
+      daemons = false;
+    }
   }
-  return spawnSync("test", ["-f", SCHEMA]).status === 0;
+  return daemons;
 }
 
 /** Splits a byte stream of concatenated JSON objects (OVS jsonrpc has no delimiter). */

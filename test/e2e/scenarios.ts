@@ -27,6 +27,7 @@ import { cidrContains, parseIpv4 } from "../../src/topology/addr.js";
 import type { BackendKind } from "./hosts/host.js";
 import { OVS_TOOLS, ovsSchemaPresent } from "./hosts/ovs-host.js";
 import { Rig, VM_DEV, type RunConfig } from "./rig.js";
+import { skipLoudly } from "../helpers/tools.js";
 import { Capture, inNs, missingTools, ping, pingStream, sleep } from "./sys.js";
 import { HOSTS, LATE_PORT, LATE_PORT_NAME, withLatePort } from "./topology.js";
 import { readArpCapture, readVxlanCapture } from "./wire.js";
@@ -403,11 +404,7 @@ export function defineE2eSuite(config: RunConfig): void {
   const name = `e2e DVR [${config.tag}: ${HOSTS.map((h) => `${h}=${config.backends[h]}`).join(", ")}]`;
   const skip = skipReason(kinds);
   if (skip !== null) {
-    if (process.env.DVRFLOW_REQUIRE_SYSTEM_TOOLS === "1")
-      throw new Error(
-        `${name}: ${skip} (DVRFLOW_REQUIRE_SYSTEM_TOOLS=1: failing instead of skipping)`,
-      );
-    console.warn(`${name}: ${skip} — SKIPPING the end-to-end DVR scenarios`);
+    skipLoudly(`${name} (end-to-end DVR scenarios)`, skip);
     describe(name, () => {
       it.skip(`SKIPPED: ${skip}`, () => {});
     });

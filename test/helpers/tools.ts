@@ -24,14 +24,22 @@ export function hasTool(tool: string): boolean {
   if (ok === undefined) {
     ok = spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0;
     availability.set(tool, ok);
-    if (!ok) {
-      const msg = `${tool} is not installed: the tests that need it are SKIPPED`;
-      if (process.env.DVRFLOW_REQUIRE_SYSTEM_TOOLS === "1")
-        throw new Error(`${msg} (refused: DVRFLOW_REQUIRE_SYSTEM_TOOLS=1)`);
-      console.warn(`*** ${msg} ***`);
-    }
+    if (!ok) skipLoudly(tool, "not installed");
   }
   return ok;
+}
+
+/**
+ * Reports that the tests of `what` cannot run here because of `reason`: a
+ * loud warning (the suites then skip), or under DVRFLOW_REQUIRE_SYSTEM_TOOLS=1
+ * (CI, which installs every tool and runs as root) an error, so that a green
+ * CI never hides a skipped oracle. The one place that policy lives.
+ */
+export function skipLoudly(what: string, reason: string): void {
+  const msg = `${what}: ${reason} — the tests that need it are SKIPPED`;
+  if (process.env.DVRFLOW_REQUIRE_SYSTEM_TOOLS === "1")
+    throw new Error(`${msg} (refused: DVRFLOW_REQUIRE_SYSTEM_TOOLS=1)`);
+  console.warn(`*** ${msg} ***`);
 }
 
 /** A scratch directory removed by the returned cleanup function. */

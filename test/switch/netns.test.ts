@@ -29,6 +29,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { loadCap } from "../../datapath/io/system-port.js";
+import { skipLoudly } from "../helpers/tools.js";
 import { SwitchProcess } from "./switch-process.js";
 
 function why(): string | null {
@@ -44,11 +45,7 @@ function why(): string | null {
 }
 
 const SKIP = why();
-if (SKIP !== null) {
-  const msg = `switch/netns: ${SKIP} — SKIPPING the namespace ping tests`;
-  if (process.env.DVRFLOW_REQUIRE_SYSTEM_TOOLS === "1") throw new Error(msg);
-  console.warn(msg);
-}
+if (SKIP !== null) skipLoudly("switch/netns (namespace ping tests)", SKIP);
 
 const ID = String(process.pid % 100000);
 const created = { netns: [] as string[], links: [] as string[] };

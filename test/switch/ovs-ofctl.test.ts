@@ -15,16 +15,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { OvsInstance, ovsDaemonsAvailable } from "../datapath/ovs-instance.js";
+import { hasTool } from "../helpers/tools.js";
 import { DVR_FLOWS_FILE } from "../datapath/switch-helpers.js";
 import { SwitchProcess } from "./switch-process.js";
 
-const HAVE_OFCTL = spawnSync("ovs-ofctl", ["--version"]).status === 0;
+const HAVE_OFCTL = hasTool("ovs-ofctl");
 const HAVE_OVS = ovsDaemonsAvailable();
-if (!HAVE_OFCTL || !HAVE_OVS) {
-  const msg = "switch/ovs-ofctl: Open vSwitch tools not installed — SKIPPING real ovs-ofctl tests";
-  if (process.env.DVRFLOW_REQUIRE_SYSTEM_TOOLS === "1") throw new Error(msg);
-  console.warn(msg);
-}
 
 const N_PORTS = 8;
 
