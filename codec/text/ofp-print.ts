@@ -70,6 +70,14 @@ import { formatDuration, formatFlowModBody, formatFlowStats, formatMatch } from 
 import { hexDump } from "./hexdump.js";
 import { formatPort16, formatPort32 } from "./ports.js";
 import { packetSummary } from "./packet-summary.js";
+import {
+  OFPPC11_ALL,
+  OFPPS11_ALL,
+  PORT_CONFIG_NAMES,
+  PORT_FEATURE_NAMES,
+  PORT_FEATURES_KEPT,
+  PORT_STATE_NAMES,
+} from "./port-bits.js";
 import { bytesToBigint } from "./addr.js";
 
 const OFP13 = 4;
@@ -219,38 +227,6 @@ function capabilitiesText(wire: number): string {
   return bitNames(internal, new Map(CAPABILITIES.map(([, i, n]) => [i, n])));
 }
 
-const PORT_CONFIG = new Map<number, string>([
-  [1 << 0, "PORT_DOWN"],
-  [1 << 2, "NO_RECV"],
-  [1 << 5, "NO_FWD"],
-  [1 << 6, "NO_PACKET_IN"],
-]);
-const PORT_STATE = new Map<number, string>([
-  [1 << 0, "LINK_DOWN"],
-  [1 << 1, "BLOCKED"],
-  [1 << 2, "LIVE"],
-]);
-const PORT_FEATURES = new Map<number, string>(
-  [
-    "10MB-HD",
-    "10MB-FD",
-    "100MB-HD",
-    "100MB-FD",
-    "1GB-HD",
-    "1GB-FD",
-    "10GB-FD",
-    "40GB-FD",
-    "100GB-FD",
-    "1TB-FD",
-    "OTHER",
-    "COPPER",
-    "FIBER",
-    "AUTO_NEG",
-    "AUTO_PAUSE",
-    "AUTO_PAUSE_ASYM",
-  ].map((n, i) => [1 << i, n] as const),
-);
-
 /** `ofputil_phy_port_format`. */
 export function formatPhyPort(p: OfpPort): string {
   let name = "";
@@ -261,10 +237,11 @@ export function formatPhyPort(p: OfpPort): string {
   }
   let s = ` ${formatPort32(p.portNo)}(${name}): addr:${formatMac(bytesToBigint(p.hwAddr))}\n`;
   // OF1.1+ config/state bits OVS keeps (OFPPC11_ALL, OFPPS11_ALL).
-  s += `     config:     ${bitNames(p.config & 0x65, PORT_CONFIG)}\n`;
-  s += `     state:      ${bitNames(p.state & 0x7, PORT_STATE)}\n`;
+  s += `     config:     ${bitNames(p.config & OFPPC11_ALL, PORT_CONFIG_NAMES)}\n`;
+  s += `     state:      ${bitNames(p.state & OFPPS11_ALL, PORT_STATE_NAMES)}\n`;
   const feat = (label: string, v: number): void => {
-    if ((v & 0xffff) !== 0) s += `     ${label}${bitNames(v & 0xffff, PORT_FEATURES)}\n`;
+    if ((v & PORT_FEATURES_KEPT) !== 0)
+      s += `     ${label}${bitNames(v & PORT_FEATURES_KEPT, PORT_FEATURE_NAMES)}\n`;
   };
   feat("current:    ", p.curr);
   feat("advertised: ", p.advertised);

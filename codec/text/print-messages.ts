@@ -20,41 +20,11 @@ import { bytesToBigint, formatMac } from "./addr.js";
 import { hexDump } from "./hexdump.js";
 import { formatPort16, formatPort32, portFromOf11 } from "./ports.js";
 import { PrintDecodeError } from "./print-error.js";
+import { OFPPC11_ALL, PORT_CONFIG_NAMES, PORT_FEATURE_NAMES } from "./port-bits.js";
 import { bitNames, formatGroup, formatMeterConfigBody } from "./print-stats.js";
 
 // ---------------------------------------------------------------------------
 // PORT_MOD (`ofputil_port_mod_format`)
-
-/** OF1.1+ port config bits OVS keeps (OFPPC11_ALL) and their names. */
-const PORT_CONFIG_NAMES = new Map<number, string>([
-  [1 << 0, "PORT_DOWN"],
-  [1 << 2, "NO_RECV"],
-  [1 << 5, "NO_FWD"],
-  [1 << 6, "NO_PACKET_IN"],
-]);
-const OFPPC11_ALL = 0x65;
-
-/** `netdev_feature_to_name`, by OF1.1+ feature bit (the low 16 bits OVS keeps). */
-export const PORT_FEATURE_NAMES = new Map<number, string>(
-  [
-    "10MB-HD",
-    "10MB-FD",
-    "100MB-HD",
-    "100MB-FD",
-    "1GB-HD",
-    "1GB-FD",
-    "10GB-FD",
-    "40GB-FD",
-    "100GB-FD",
-    "1TB-FD",
-    "OTHER",
-    "COPPER",
-    "FIBER",
-    "AUTO_NEG",
-    "AUTO_PAUSE",
-    "AUTO_PAUSE_ASYM",
-  ].map((n, i) => [1 << i, n] as const),
-);
 
 export function formatPortMod(m: PortModMessage): string {
   // ofputil_decode_ofp11_port_mod keeps OFPPC11_ALL bits; decode_port_mod then
