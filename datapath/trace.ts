@@ -58,6 +58,22 @@ export interface TraceOptions {
   readonly nowMs?: number;
   /** Tunnel metadata, as if the packet had arrived on a tunnel port. */
   readonly tunnel?: { readonly tunId?: bigint; readonly src?: number; readonly dst?: number };
+  /**
+   * Extra text for the printed trace (ovn-detrace's idea: name what each flow
+   * is for). Absent, the output is OVS's exactly.
+   */
+  readonly annotate?: TraceAnnotator;
+}
+
+/** Hooks that add lines of our own to the trace text; each may return undefined for nothing. */
+export interface TraceAnnotator {
+  /** Appended to the `bridge("NAME")` line (e.g. ` @ compute-1`); the rule under it grows to match. */
+  readonly bridge?: (bridge: Bridge) => string | undefined;
+  /**
+   * A line printed under a table line, before the flow's actions, for the
+   * flow hit (`entry`) or the miss (`entry` null) in table `tableId`.
+   */
+  readonly flow?: (bridge: Bridge, tableId: number, entry: FlowEntry | null) => string | undefined;
 }
 
 /** One output the traced packet would make. */
@@ -130,15 +146,25 @@ class TextTracer {
   readonly root: TraceNode[] = [];
   private cur: TraceNode[] = this.root;
   /** Lists to return to, with the bridge that was current before a bridge node opened. */
-  private readonly stack: { list: TraceNode[]; bridge: string | null }[] = [];
+  private readonly stack: {
+    list: TraceNode[];
+    bridge: { name: string; obj: Bridge | null } | null;
+  }[] = [];
   readonly tables: { bridge: string; table: number; hit: boolean }[] = [];
   readonly outputs: TracedOutput[] = [];
   readonly dp: string[] = [];
   readonly base = new FlowKey();
   private currentBridge = "";
+  private currentBridgeObj: Bridge | null = null;
   errorText: string | null = null;
 
-  private open(kind: "bridge" | "table", text: string, prevBridge: string | null = null): void {
+  constructor(private readonly annotate: TraceAnnotator | undefined) {}
+
+  private open(
+    kind: "bridge" | "table",
+    text: string,
+    prevBridge: { name: string; obj: Bridge | null } | null = null,
+  ): void {
     const n: TraceNode = { kind, text, subs: [] };
     this.cur.push(n);
     this.stack.push({ list: this.cur, bridge: prevBridge });
@@ -153,14 +179,19 @@ class TextTracer {
     const prev = this.stack.pop();
     if (prev === undefined) return;
     this.cur = prev.list;
-    if (prev.bridge !== null) this.currentBridge = prev.bridge;
+    if (prev.bridge !== null) {
+      this.currentBridge = prev.bridge.name;
+      this.currentBridgeObj = prev.bridge.obj;
+    }
   }
 
   bridge(br: Bridge): void {
     if (this.entryBridge === null) this.entryBridge = br.name;
-    const prev = this.currentBridge;
+    const prev = { name: this.currentBridge, obj: this.currentBridgeObj };
     this.currentBridge = br.name;
-    this.open("bridge", `bridge("${br.name}")`, prev);
+    this.currentBridgeObj = br;
+    const label = this.annotate?.bridge?.(br) ?? "";
+    this.open("bridge", `bridge("${br.name}")${label}`, prev);
   }
 
   /** The bridge the traced packet entered. */
@@ -181,6 +212,11 @@ class TextTracer {
       if (entry.cookie !== 0n) desc += `, cookie 0x${entry.cookie.toString(16)}`;
     }
     this.open("table", `${String(tableId).padStart(2)}. ${desc}`);
+    const hook = this.annotate?.flow;
+    if (hook !== undefined && this.currentBridgeObj !== null) {
+      const line = hook(this.currentBridgeObj, tableId, entry);
+      if (line !== undefined) this.leaf("action", line);
+    }
   }
 
   actionSet(): void {
@@ -346,7 +382,7 @@ export function traceDetailed(
   options: TraceOptions = {},
 ): TraceResult {
   const x = bridge.datapath.xlate;
-  const t = new TextTracer();
+  const t = new TextTracer(options.annotate);
   x.pkt.load(frame);
   const key = x.key;
   key.clear();

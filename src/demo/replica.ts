@@ -6,7 +6,8 @@
  * the exact frame a simulated VM sent. A frame the source host puts on a
  * tunnel is traced on, on the destination host's copy, as arriving on its
  * tunnel port from the source (tun_id, tun_src, tun_dst), as ovn-trace
- * follows a packet across chassis.
+ * follows a packet across chassis: the walk is src/trace/cross-host.ts's,
+ * shared with `dvrflow trace --config`.
  *
  * The trace is the explanation; the verdict comes from the real packets
  * (what the VMs received, what the tunnel ports sent). The demo prints the
@@ -16,8 +17,8 @@ import type { Bridge } from "../../datapath/bridge.js";
 import { Datapath } from "../../datapath/datapath.js";
 import { buildBridges, loadSwitchConfig } from "../../datapath/agent/config.js";
 import { addDumpedFlows, dumpSwitch } from "../../datapath/agent/snapshot.js";
-import { traceDetailed, type TraceResult } from "../../datapath/trace.js";
-import { tunnelPortName } from "../dvr/compile/index.js";
+import type { TraceResult } from "../../datapath/trace.js";
+import { traceAcrossHosts, type HostBridges } from "../trace/cross-host.js";
 import { readFrame, type ParsedFrame } from "./frames.js";
 import type { DemoHost } from "./plan.js";
 
@@ -114,7 +115,8 @@ function deliveriesOf(r: HostReplica, t: TraceResult): LocalDelivery[] {
 
 /**
  * Traces `frame` from VM port `inPort` of `src`; when it leaves on a tunnel
- * to `towards` (or, without `towards`, on the first tunnel), follows it there.
+ * to `towards` (or, without `towards`, on the first tunnel), follows it there
+ * (src/trace/cross-host.ts walks the hosts).
  */
 export function tracePath(
   replicas: ReadonlyMap<string, HostReplica>,
@@ -123,41 +125,41 @@ export function tracePath(
   frame: Uint8Array,
   towards: string | undefined,
 ): PathTrace {
-  const r = replicas.get(src)!;
-  const t = traceDetailed(r.brInt, frame, inPort);
-  const segments: HostSegment[] = [
-    { host: src, hops: hopsOf(t), input: readFrame(frame)!, trace: t },
-  ];
-  const deliveries = deliveriesOf(r, t);
-  let toController = t.datapathActions.includes("controller(");
-  let tunnel: TunnelHop | undefined;
-  for (const o of t.outputs) {
-    if (o.bridge !== "br-tun" || o.tunnel === null) continue;
-    const port = r.brTun.ports.get(o.port);
-    if (port === undefined || port.spec.kind !== "vxlan") continue;
-    const remote = [...replicas.values()].find(
-      (x) => x.host.name !== src && tunnelPortName(x.host.tunnelIp) === port.name,
-    );
-    if (remote === undefined) continue;
-    if (towards !== undefined && remote.host.name !== towards) continue;
-    const inner = readFrame(o.frame);
-    if (inner === undefined) continue;
-    tunnel = { from: src, to: remote.host.name, port: port.name, vni: o.tunnel.tunIdLo, inner };
-    const inPortName = tunnelPortName(r.host.tunnelIp);
-    const back = remote.brTun.portByName(inPortName);
-    if (back === undefined) break;
-    const t2 = traceDetailed(remote.brTun, o.frame, back.no, {
-      tunnel: {
-        tunId: BigInt(o.tunnel.tunIdLo >>> 0) | (BigInt(o.tunnel.tunIdHi >>> 0) << 32n),
-        src: o.tunnel.src,
-        dst: o.tunnel.dst,
-      },
-    });
-    segments.push({ host: remote.host.name, hops: hopsOf(t2), input: inner, trace: t2 });
-    deliveries.push(...deliveriesOf(remote, t2));
-    toController ||= t2.datapathActions.includes("controller(");
-    break;
+  const hosts = new Map<string, HostBridges>();
+  for (const [name, r] of replicas) {
+    hosts.set(name, { name, tunnelIp: r.host.tunnelIp, brInt: r.brInt, brTun: r.brTun });
   }
+  const walk = traceAcrossHosts(
+    hosts,
+    { host: src, inPort, frame },
+    {
+      maxHops: 1,
+      firstOnly: true,
+      follow: (c) =>
+        (towards === undefined || c.to === towards) && readFrame(c.frame) !== undefined,
+    },
+  );
+  const segments: HostSegment[] = walk.legs.map((l) => ({
+    host: l.host,
+    hops: hopsOf(l.result),
+    input: readFrame(l.frame)!,
+    trace: l.result,
+  }));
+  const deliveries = walk.legs.flatMap((l) => deliveriesOf(replicas.get(l.host)!, l.result));
+  const toController = walk.legs.some((l) => l.result.datapathActions.includes("controller("));
+  const crossing = walk.legs[0]!.crossings.find(
+    (c) => c.status === "followed" || c.status === "no_port_back" || c.status === "hop_limit",
+  );
+  const tunnel: TunnelHop | undefined =
+    crossing === undefined
+      ? undefined
+      : {
+          from: src,
+          to: crossing.to!,
+          port: crossing.port,
+          vni: Number(crossing.tunnel.tunId & 0xffffffffn),
+          inner: readFrame(crossing.frame)!,
+        };
   const hops = segments.reduce((n, s) => n + s.hops.reduce((m, b) => m + b.tables.length, 0), 0);
   return { segments, tunnel, deliveries, toController, hops };
 }

@@ -12,7 +12,15 @@
  *         by their patch ports, each with its `flows:` file;
  *     dvrflow trace --switch tcp:HOST:PORT|unix:PATH 'MICROFLOW'
  *         the flows, groups and ports of a running OpenFlow 1.3 switch (ours
- *         or Open vSwitch), read with FLOW/GROUP_DESC/PORT_DESC requests.
+ *         or Open vSwitch), read with FLOW/GROUP_DESC/PORT_DESC requests;
+ *     dvrflow trace --config topo.yaml [--store DB] HOST 'MICROFLOW'
+ *             [--format detailed|summary|minimal|json] [--max-hops N]
+ *         the flows `dvrflow compile` gives every host of a topology, on a
+ *         copy of each host's br-int and br-tun; the packet starts on HOST
+ *         and is followed across VXLAN tunnels to the hosts they lead to,
+ *         each flow named by the topology object behind it (src/trace/,
+ *         ecosystem.md §4.1). in_port may name a VM port (`in_port=vm-a1`),
+ *         its interface (`in_port=tap-vm-a1`) or any port of the host.
  *
  * The packet is an ofproto/trace microflow (`in_port=1,dl_src=…,ip,nw_dst=…`,
  * unspecified fields zero) or, with `--packet HEX`, a raw frame (in_port
@@ -31,15 +39,30 @@ import { snapshotSwitch } from "../../../datapath/agent/snapshot.js";
 import { parseActiveTarget } from "../../../datapath/agent/targets.js";
 import { microflowPacket } from "../../../datapath/microflow.js";
 import { traceDetailed } from "../../../datapath/trace.js";
+import {
+  DEFAULT_MAX_HOPS,
+  isTraceFormat,
+  runTopologyTrace,
+  TRACE_FORMATS,
+} from "../../trace/index.js";
+import { offlineSnapshot } from "../../dvr/offline.js";
+import { formatIssue, TopologyError } from "../../topology/issues.js";
+import { loadTopologyFile } from "../../topology/loader.js";
 import type { CommandIo } from "./ofp-print.js";
 
 export const TRACE_USAGE = `usage: dvrflow trace --flows FILE [--bridge NAME] MICROFLOW
        dvrflow trace --bridges CONFIG [BRIDGE] MICROFLOW
        dvrflow trace --switch tcp:HOST:PORT|unix:PATH MICROFLOW
+       dvrflow trace --config TOPOLOGY [--store PATH] HOST MICROFLOW
 options:
   --packet HEX     trace this frame instead of one composed from MICROFLOW
   --in-port N      in_port for --packet (default: the microflow's, else 0)
   --timeout S      --switch: give up after S seconds (default 10)
+--config (the compiled flows of every host; follows VXLAN tunnels host to host):
+  --store PATH     the controller's store, for its host MACs and local VLANs
+  --format F       detailed (default), summary, minimal or json
+  --max-hops N     tunnels to follow at most (default ${DEFAULT_MAX_HOPS})
+  in_port may be a VM port or interface name: in_port=vm-a1, in_port=tap-vm-a1
 MICROFLOW is ovs-appctl ofproto/trace syntax, e.g.
   in_port=1,dl_src=fa:16:3e:00:00:01,dl_dst=fa:16:3e:00:00:02,ip,nw_src=10.0.1.5,nw_dst=10.0.2.5,nw_ttl=64
 `;
@@ -48,6 +71,10 @@ const OPTIONS = {
   flows: { type: "string" },
   bridges: { type: "string" },
   switch: { type: "string" },
+  config: { type: "string" },
+  store: { type: "string" },
+  format: { type: "string" },
+  "max-hops": { type: "string" },
   bridge: { type: "string" },
   packet: { type: "string" },
   "in-port": { type: "string" },
@@ -118,10 +145,21 @@ export async function runTrace(args: readonly string[], io: CommandIo): Promise<
     io.stdout(TRACE_USAGE);
     return 0;
   }
-  const sources = [values.flows, values.bridges, values.switch].filter((s) => s !== undefined);
+  const sources = [values.flows, values.bridges, values.switch, values.config].filter(
+    (s) => s !== undefined,
+  );
   if (sources.length !== 1) {
-    err(`dvrflow trace: give exactly one of --flows, --bridges, --switch\n${TRACE_USAGE}`);
+    err(
+      `dvrflow trace: give exactly one of --flows, --bridges, --switch, --config\n${TRACE_USAGE}`,
+    );
     return 1;
+  }
+  if (values.config !== undefined) return traceConfig(values, positionals, io);
+  for (const opt of ["store", "format", "max-hops"] as const) {
+    if (values[opt] !== undefined) {
+      err(`dvrflow trace: --${opt} goes with --config\n${TRACE_USAGE}`);
+      return 1;
+    }
   }
   const wantBridge =
     values.bridges !== undefined && positionals.length >= 2 ? positionals[0] : values.bridge;
@@ -183,6 +221,84 @@ export async function runTrace(args: readonly string[], io: CommandIo): Promise<
     io.stdout(r.text + "\n");
     return 0;
   } catch (e) {
+    err(`dvrflow trace: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+type TraceValues = {
+  readonly config?: string;
+  readonly store?: string;
+  readonly format?: string;
+  readonly "max-hops"?: string;
+  readonly packet?: string;
+  readonly "in-port"?: string;
+  readonly bridge?: string;
+};
+
+/** `--config TOPOLOGY HOST MICROFLOW`: the topology trace (src/trace/). */
+async function traceConfig(
+  values: TraceValues,
+  positionals: readonly string[],
+  io: CommandIo,
+): Promise<number> {
+  const err = io.stderr ?? io.stdout;
+  const format = values.format ?? "detailed";
+  if (!isTraceFormat(format)) {
+    err(`dvrflow trace: --format must be one of ${TRACE_FORMATS.join(", ")}, not "${format}"\n`);
+    return 1;
+  }
+  const maxHopsText = values["max-hops"];
+  const maxHops = maxHopsText === undefined ? DEFAULT_MAX_HOPS : Number(maxHopsText);
+  if (!Number.isInteger(maxHops) || maxHops < 0) {
+    err(`dvrflow trace: --max-hops must be a whole number ≥ 0, not "${maxHopsText}"\n`);
+    return 1;
+  }
+  if (values.bridge !== undefined) {
+    err(`dvrflow trace: --bridge does not go with --config (in_port names the bridge)\n`);
+    return 1;
+  }
+  const [host, given, ...extra] = positionals;
+  if (host === undefined || extra.length > 0) {
+    err(`dvrflow trace: --config takes HOST and MICROFLOW\n${TRACE_USAGE}`);
+    return 1;
+  }
+  let microflow = given;
+  const inPort = values["in-port"];
+  if (inPort !== undefined) {
+    if (microflow !== undefined && /(^|,)\s*in_port\s*=/.test(microflow)) {
+      err(`dvrflow trace: in_port given twice (--in-port and the microflow)\n`);
+      return 1;
+    }
+    microflow = microflow === undefined ? `in_port=${inPort}` : `in_port=${inPort},${microflow}`;
+  }
+  if (microflow === undefined) {
+    err(`dvrflow trace: missing MICROFLOW\n${TRACE_USAGE}`);
+    return 1;
+  }
+  const config = values.config!;
+  try {
+    const { topology, warnings } = loadTopologyFile(config);
+    for (const w of warnings) err(`${formatIssue(w, config)}\n`);
+    const snapshot = await offlineSnapshot(
+      topology,
+      values.store === undefined ? {} : { storePath: values.store },
+    );
+    const run = runTopologyTrace(snapshot, {
+      host,
+      microflow,
+      ...(values.packet === undefined ? {} : { packetHex: values.packet }),
+      maxHops,
+      format,
+    });
+    io.stdout(run.text);
+    return 0;
+  } catch (e) {
+    if (e instanceof TopologyError) {
+      err(`${e.message}\n`);
+      return 1;
+    }
+    // TraceRequestError (unknown host or port, bad microflow) and anything else alike.
     err(`dvrflow trace: ${(e as Error).message}\n`);
     return 1;
   }
