@@ -102,6 +102,12 @@ export class Metrics {
     labelNames: ["dpid", "op"] as const,
     registers: [this.registry],
   });
+  readonly reconciles = new Counter({
+    name: "reconciles_total",
+    help: "Reconciliation runs by outcome (applied, skipped without a dump, refused, failed)",
+    labelNames: ["dpid", "outcome"] as const,
+    registers: [this.registry],
+  });
   readonly compileSeconds = new Histogram({
     name: "compile_seconds",
     help: "Time to compile one host",

@@ -21,6 +21,13 @@
  * 502 with the switches' decoded errors when one refused flows, 504 with
  * the bridges still pending after `timeout` (default 30s).
  *
+ * `?dry_run=true` on any write validates the same way and answers 200 with
+ * what the commit would do (Controller.dryRun, controller/dry-run.ts): per
+ * host and bridge, the flows added, modified and deleted against the
+ * desired set in force and against the switch (a live dump), the
+ * allocations it would make and the hosts whose routers change. Nothing is
+ * committed, allocated or sent; a stale If-Match is still a 412.
+ *
  * Validation is zod's, not fastify's: route schemas are there for the
  * OpenAPI document only.
  */
@@ -50,6 +57,7 @@ import {
   putObject,
   putRouterInterface,
 } from "./objects.js";
+import { WRITE_RESPONSES } from "./write-replies.js";
 
 type Doc = Record<string, unknown>;
 
@@ -95,7 +103,13 @@ const WRITE_QUERY = {
       type: "string",
       description: "how long ?wait=applied waits, e.g. 10s (default 30s)",
     },
-    dry_run: { type: "string", enum: ["true", "false"], description: "validate only" },
+    dry_run: {
+      type: "string",
+      enum: ["true", "false"],
+      description:
+        "commit nothing: validate and answer with the per-host, per-bridge flow diff " +
+        "(desired now vs proposed, and what reconciliation would send to each switch)",
+    },
   },
 } as const;
 
@@ -107,6 +121,8 @@ export async function buildApi(
   const app = Fastify({ logger: false });
   // Route schemas document the API; zod validates (see the module comment).
   app.setValidatorCompiler(() => () => true);
+  // …and response schemas likewise: replies are sent as built, not filtered.
+  app.setSerializerCompiler(() => (data) => JSON.stringify(data));
   await app.register(swagger, {
     openapi: {
       openapi: "3.0.3",
@@ -132,11 +148,6 @@ export async function buildApi(
       return reply.code(422).send({ error: "rejected", issues: issuesJson(parsed.issues) });
     }
     const warnings = issuesJson(parsed.issues);
-    if (req.query.dry_run === "true") {
-      return reply
-        .code(200)
-        .send({ dry_run: true, valid: true, generation: ctl.generation, warnings });
-    }
     const ifMatch = req.headers["if-match"];
     let expectedGeneration: number | undefined;
     if (typeof ifMatch === "string") {
@@ -147,14 +158,8 @@ export async function buildApi(
           .send({ error: "bad_request", message: `If-Match "${ifMatch}" is not a generation` });
       }
     }
-    let generation: number;
-    try {
-      const snap = await ctl.apply(
-        parsed.topology,
-        expectedGeneration === undefined ? {} : { expectedGeneration },
-      );
-      generation = snap.generation;
-    } catch (e) {
+    /** The answer to what a commit (or a dry run) throws; rethrows the unexpected. */
+    const refused = (e: unknown) => {
       if (e instanceof GenerationConflictError) {
         return reply
           .code(412)
@@ -166,6 +171,28 @@ export async function buildApi(
         return reply.code(409).send({ error: "allocation_failed", message: e.message });
       }
       throw e;
+    };
+    if (req.query.dry_run === "true") {
+      try {
+        // As the commit would: a writer holding a stale generation is told now.
+        if (expectedGeneration !== undefined && expectedGeneration !== ctl.generation)
+          throw new GenerationConflictError(expectedGeneration, ctl.generation);
+        const report = await ctl.dryRun(parsed.topology);
+        void reply.header("etag", `"${report.generation}"`);
+        return reply.code(200).send({ ...report, warnings });
+      } catch (e) {
+        return refused(e);
+      }
+    }
+    let generation: number;
+    try {
+      const snap = await ctl.apply(
+        parsed.topology,
+        expectedGeneration === undefined ? {} : { expectedGeneration },
+      );
+      generation = snap.generation;
+    } catch (e) {
+      return refused(e);
     }
     void reply.header("etag", `"${generation}"`);
     if (req.query.wait !== "applied") return reply.code(202).send({ generation, warnings });
@@ -234,6 +261,7 @@ export async function buildApi(
         summary: "replace the whole topology",
         querystring: WRITE_QUERY,
         body: jsonSchemaOf(TopologySchema),
+        response: WRITE_RESPONSES,
       },
     },
     (req, reply) => write(req, reply, (req.body ?? {}) as Doc, ""),
@@ -270,6 +298,7 @@ export async function buildApi(
           summary: `create or replace one of ${kind}`,
           querystring: WRITE_QUERY,
           body: jsonSchemaOf(OBJECT_SCHEMAS[kind]),
+          response: WRITE_RESPONSES,
         },
       },
       (req, reply) =>
@@ -277,7 +306,13 @@ export async function buildApi(
     );
     app.delete<{ Params: { name: string }; Querystring: WriteQuery }>(
       `/v1/${kind}/:name`,
-      { schema: { summary: `delete one of ${kind}`, querystring: WRITE_QUERY } },
+      {
+        schema: {
+          summary: `delete one of ${kind}`,
+          querystring: WRITE_QUERY,
+          response: WRITE_RESPONSES,
+        },
+      },
       (req, reply) =>
         write(
           req,
@@ -295,6 +330,7 @@ export async function buildApi(
         summary: "create or replace a router interface",
         querystring: WRITE_QUERY,
         body: jsonSchemaOf(INTERFACE_SCHEMA),
+        response: WRITE_RESPONSES,
       },
     },
     (req, reply) =>
@@ -307,7 +343,13 @@ export async function buildApi(
   );
   app.delete<{ Params: { name: string; subnet: string }; Querystring: WriteQuery }>(
     "/v1/routers/:name/interfaces/:subnet",
-    { schema: { summary: "delete a router interface", querystring: WRITE_QUERY } },
+    {
+      schema: {
+        summary: "delete a router interface",
+        querystring: WRITE_QUERY,
+        response: WRITE_RESPONSES,
+      },
+    },
     (req, reply) =>
       write(
         req,

@@ -10,9 +10,23 @@
  *   first ("last wins", as os-ken does: a restarted switch reconnects before
  *   the old TCP connection times out).
  * - Reconciliation (reconcile.ts) runs per bridge on connect, on every
- *   committed topology change, on port changes (PORT_STATUS moves ofports)
- *   and after a route-miss packet-in. Runs never overlap on one bridge; a
- *   trigger during a run makes one more run afterwards.
+ *   committed topology change, on port changes (PORT_STATUS moves ofports),
+ *   after a route-miss packet-in and on the periodic audit. Runs never
+ *   overlap on one bridge; a trigger during a run makes one more run
+ *   afterwards.
+ * - Skipping unchanged bridges. Each bridge keeps a digest of the desired
+ *   set it last applied (desired-digest.ts). A topology change that leaves
+ *   that set alone marks the bridge synced to the new generation without a
+ *   dump, provided its last reconciliation succeeded and nothing since
+ *   could have changed its flows: a (re)connect, a PORT_STATUS, a route
+ *   miss, an OFPT_ERROR about a FLOW_MOD, a refused or failed
+ *   reconciliation, an explicit resync. Each of those makes the next run
+ *   dump. At 1,000 hosts, a change confined to one host's flows dumps that
+ *   host's bridges, not all 2,000.
+ * - The audit (topology `controller.audit_interval`, seconds, default 60,
+ *   0 = off) dumps every connected bridge periodically all the same: flows
+ *   removed behind our back (`ovs-ofctl del-flows`) come back within one
+ *   interval, as Neutron's agent re-syncs on its periodic loop.
  * - A bridge is *applied* at generation G when a reconciliation computed
  *   from G finished with every barrier answered and no OFPT_ERROR.
  *   {@link Controller.waitApplied} waits for every connected bridge to
@@ -38,8 +52,23 @@ import { BRIDGE_NAMES, COOKIE, type BridgeName } from "../dvr/tables.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
 import type { CommitOptions, StoreSnapshot, TopologyStore } from "../store/store.js";
-import type { Topology } from "../topology/schema.js";
+import { topologyToJson, type Topology } from "../topology/schema.js";
 import { dpidText, type Connection, type ConnectionHandler } from "./connection.js";
+import { desiredDigest } from "./desired-digest.js";
+import {
+  diffDesired,
+  flowDiffText,
+  isEmptyChange,
+  newAllocations,
+  placementChange,
+  routersOf,
+  scratchSnapshot,
+  type BridgeDryRun,
+  type DryRunReport,
+  type HostDryRun,
+  type RouterPlacementChange,
+  type SwitchPreview,
+} from "./dry-run.js";
 import { describeOfError } from "./of-error.js";
 import {
   PACKET_IN_REASON,
@@ -51,6 +80,7 @@ import {
 } from "./packet-in.js";
 import {
   DumpFailedError,
+  diffFlows,
   reconcileBridge,
   type BundleMode,
   type ReconcileResult,
@@ -75,7 +105,37 @@ export interface ControllerOptions {
   readonly plumbing?: PlumbingHook;
   /** ms clock. Default Date.now. */
   readonly clock?: () => number;
+  /**
+   * Audit period, ms, over the topology's `controller.audit_interval`
+   * (seconds, default 60); 0 disables the audit.
+   */
+  readonly auditIntervalMs?: number;
 }
+
+/** Audit period when the topology does not set `controller.audit_interval`, seconds. */
+export const DEFAULT_AUDIT_INTERVAL_S = 60;
+
+/**
+ * Why a bridge is reconciled. Only a topology change may be satisfied
+ * without a dump (see "skipping unchanged bridges" above); every other
+ * trigger says the switch's flows may not be what we last applied.
+ */
+export type ReconcileTrigger = "topology" | "connect" | "port" | "route_miss" | "audit" | "resync";
+
+/** Outcomes of one reconciliation run, the `outcome` label of `reconciles_total`. */
+export const RECONCILE_OUTCOME = {
+  /** Dumped, diffed, sent what differed, barrier-confirmed. */
+  applied: "applied",
+  /** Desired set unchanged and nothing happened to the bridge: synced without a dump. */
+  skipped: "skipped",
+  /** The switch answered OFPT_ERROR to a FLOW_MOD. */
+  refused: "refused",
+  /** The dump (or the sending) failed: state unknown. */
+  failed: "failed",
+} as const;
+
+/** Offending requests whose refusal may leave a bridge's flows other than we think. */
+const FLOW_CHANGING_REQUESTS: ReadonlySet<string> = new Set(["flow_mod", "bundle_add"]);
 
 export interface ReconcileSummary {
   readonly at: number;
@@ -109,6 +169,10 @@ interface BridgeSlot {
    * its PORT_STATUS triggers.
    */
   missingPorts: readonly string[];
+  /** Digest of the desired set last applied on this connection; undefined when not known good. */
+  appliedDigest: string | undefined;
+  /** Something may have changed the switch's flows since the last dump: the next run dumps. */
+  mustDump: boolean;
   running: boolean;
   dirty: boolean;
   readonly bundleSupport: { supported: boolean | undefined };
@@ -170,6 +234,8 @@ export class Controller implements ConnectionHandler {
   private readonly waiters = new Set<Waiter>();
   private commitChain: Promise<unknown> = Promise.resolve();
   private readonly clock: () => number;
+  private auditTimer: ReturnType<typeof setInterval> | undefined;
+  private auditMs = 0;
   readonly log: Logger;
   private stopped = false;
 
@@ -273,14 +339,149 @@ export class Controller implements ConnectionHandler {
     return slot.conn.dumpFlows(prefix, COOKIE.ownerMask);
   }
 
-  /** Asks for a reconciliation of every connected bridge (e.g. on SIGHUP). */
+  /**
+   * What committing `topology` would do, with nothing committed, allocated
+   * in the store or sent (the API's `?dry_run=true`, dry-run.ts). The
+   * switch side comes from a live dump of each connected bridge the commit
+   * would dump; a bridge the commit would skip (in sync, flows unchanged)
+   * is `unchanged` without one. Throws what a commit throws.
+   */
+  async dryRun(topology: Topology): Promise<DryRunReport> {
+    const current = this.snap;
+    const currentBase = this.compileBase;
+    const next = await scratchSnapshot(current, topology);
+    const nextBase = compileInputFromSnapshot(next);
+    const names = [
+      ...new Set([...currentBase.index.hosts, ...nextBase.index.hosts].map((h) => h.name)),
+    ].sort();
+    const perHost = await Promise.all(
+      names.map(async (host) => {
+        const entries = await Promise.all(
+          BRIDGE_NAMES.map(
+            async (bridge) =>
+              [bridge, await this.dryRunBridge(host, bridge, currentBase, nextBase)] as const,
+          ),
+        );
+        const bridges = Object.fromEntries(entries) as Record<BridgeName, BridgeDryRun>;
+        const status: HostDryRun["status"] =
+          currentBase.index.host(host) === undefined
+            ? "added"
+            : nextBase.index.host(host) === undefined
+              ? "removed"
+              : entries.some(([, b]) => !isEmptyChange(b.desired))
+                ? "changed"
+                : "unchanged";
+        const placement = placementChange(
+          routersOf(currentBase.index, host),
+          routersOf(nextBase.index, host),
+        );
+        return { host, status, bridges, placement };
+      }),
+    );
+    const hosts: Record<string, HostDryRun> = {};
+    const unchangedHosts: string[] = [];
+    const routerPlacement: Record<string, RouterPlacementChange> = {};
+    const desired = { add: 0, modify: 0, delete: 0 };
+    const sent = { add: 0, modify: 0, delete: 0 };
+    for (const h of perHost) {
+      if (h.placement !== undefined) routerPlacement[h.host] = h.placement;
+      let quiet = h.status === "unchanged" && h.placement === undefined;
+      for (const b of Object.values(h.bridges)) {
+        for (const op of ["add", "modify", "delete"] as const) {
+          desired[op] += b.desired.counts[op];
+          if (b.switch.status === "diff") sent[op] += b.switch.counts[op];
+        }
+        if (
+          b.switch.status === "unknown" ||
+          (b.switch.status === "diff" && !isEmptyChange(b.switch))
+        )
+          quiet = false;
+      }
+      if (quiet) unchangedHosts.push(h.host);
+      else hosts[h.host] = { status: h.status, bridges: h.bridges };
+    }
+    return {
+      dry_run: true,
+      valid: true,
+      generation: current.generation,
+      changed:
+        JSON.stringify(topologyToJson(current.topology)) !==
+        JSON.stringify(topologyToJson(next.topology)),
+      allocations: newAllocations(current, next),
+      router_placement: routerPlacement,
+      hosts,
+      unchanged_hosts: unchangedHosts,
+      totals: { desired, switch: sent },
+    };
+  }
+
+  /** One bridge of {@link dryRun}: compiled with the switch's ports when connected, else offline. */
+  private async dryRunBridge(
+    host: string,
+    bridge: BridgeName,
+    currentBase: CompileInput,
+    nextBase: CompileInput,
+  ): Promise<BridgeDryRun> {
+    const h = nextBase.index.host(host);
+    const dpid = h === undefined ? undefined : bridge === "br-int" ? h.brIntDpid : h.brTunDpid;
+    const slot = dpid === undefined ? undefined : this.slots.get(dpid);
+    const conn =
+      slot?.host === host && slot.bridge === bridge && slot.conn?.session.state === "ready"
+        ? slot.conn
+        : undefined;
+    // Without a connection, plumb's numbering (what `dvrflow compile` shows).
+    const ofports = conn === undefined ? undefined : new Map([[host, this.hostOfports(host)]]);
+    const compile = (base: CompileInput) =>
+      base.index.host(host) === undefined
+        ? undefined
+        : compileHost(ofports === undefined ? base : { ...base, ofports }, host);
+    const before = compile(currentBase);
+    const after = compile(nextBase);
+    const proposed = after?.bridges[bridge] ?? [];
+    const waiting =
+      conn === undefined || after === undefined
+        ? []
+        : [...new Set(after.skipped.filter((k) => k.bridge === bridge).map((k) => k.port))].sort();
+    let preview: SwitchPreview;
+    if (after === undefined) preview = { status: "removed" };
+    else if (conn === undefined || slot === undefined) preview = { status: "not_connected" };
+    else if (!slot.mustDump && slot.appliedDigest === desiredDigest(proposed)) {
+      preview = { status: "unchanged" };
+    } else {
+      const prefix = nextBase.index.topology.controller.cookie_prefix;
+      try {
+        const installed = await conn.dumpFlows(
+          BigInt(prefix & 0xff) << COOKIE.prefixShift,
+          COOKIE.ownerMask,
+        );
+        preview = { status: "diff", ...flowDiffText(diffFlows(proposed, installed, prefix)) };
+      } catch (e) {
+        preview = { status: "unknown", reason: e instanceof Error ? e.message : String(e) };
+      }
+    }
+    return {
+      connected: conn !== undefined,
+      ofports: conn === undefined ? "offline" : "switch",
+      desired: diffDesired(before?.bridges[bridge] ?? [], proposed),
+      switch: preview,
+      ...(waiting.length > 0 ? { waiting_for_ports: waiting } : {}),
+    };
+  }
+
+  /** Asks for a reconciliation, with a dump, of every connected bridge. */
   resyncAll(): void {
-    for (const s of this.slots.values()) this.kick(s);
+    for (const s of this.slots.values()) this.kick(s, "resync");
+  }
+
+  /** Audit period in force, ms (0 = off). */
+  get auditIntervalMs(): number {
+    return this.auditMs;
   }
 
   /** Closes every connection; installs and deletes nothing. */
   stop(): void {
     this.stopped = true;
+    this.armAudit(0);
     for (const s of this.slots.values()) s.conn?.shutdown("controller stopping");
     for (const w of this.waiters) {
       clearTimeout(w.timer);
@@ -310,6 +511,7 @@ export class Controller implements ConnectionHandler {
     slot.applied = -1;
     slot.attempted = -1;
     slot.flowsInstalled = undefined;
+    slot.appliedDigest = undefined;
     slot.bundleSupport.supported = undefined;
     conn.log = conn.log.child({ host: slot.host, bridge: slot.bridge });
     if (old !== undefined && old !== conn) {
@@ -325,7 +527,7 @@ export class Controller implements ConnectionHandler {
     );
     m?.connections.inc(this.labels(slot));
     this.updateGauges();
-    this.kick(slot);
+    this.kick(slot, "connect");
   }
 
   port(conn: Connection, change: PortChange, port: OfpPort): void {
@@ -335,7 +537,7 @@ export class Controller implements ConnectionHandler {
       { event: "port.status", change, port: port.name, ofport: port.portNo },
       `port ${change}`,
     );
-    this.kick(slot);
+    this.kick(slot, "port");
   }
 
   packetIn(conn: Connection, msg: Extract<OfMessage, { type: "packet_in" }>): void {
@@ -376,7 +578,7 @@ export class Controller implements ConnectionHandler {
     }
     if (!conn.sendUnreliable(withFrame(decision.packetOut, msg.data)))
       count(PACKET_IN_REASON.backpressure);
-    if (decision.resync) this.kick(slot);
+    if (decision.resync) this.kick(slot, "route_miss");
   }
 
   closed(conn: Connection, reason: string): void {
@@ -406,6 +608,14 @@ export class Controller implements ConnectionHandler {
       type: String(d.type),
       code: String(d.code),
     });
+    // A refused FLOW_MOD (or one we cannot identify) means the table may not
+    // be what we last applied: no skipping until a dump says what it is. A
+    // refused bundle OPEN (switches without bundles) or packet-out changes
+    // no flow.
+    if (d.request === undefined || FLOW_CHANGING_REQUESTS.has(d.request)) {
+      const slot = this.slotOfConn(conn);
+      if (slot !== undefined) slot.mustDump = true;
+    }
   }
 
   echoRtt(conn: Connection, ms: number): void {
@@ -461,6 +671,8 @@ export class Controller implements ConnectionHandler {
           flowsDesired: 0,
           flowsInstalled: undefined,
           missingPorts: [],
+          appliedDigest: undefined,
+          mustDump: true,
           running: false,
           dirty: false,
           bundleSupport: { supported: undefined },
@@ -484,8 +696,28 @@ export class Controller implements ConnectionHandler {
       { event: "config.applied", generation: snap.generation },
       `topology generation ${snap.generation}`,
     );
-    for (const s of slots.values()) this.kick(s);
+    for (const s of slots.values()) this.kick(s, "topology");
     this.updateGauges();
+    const auditS = snap.topology.controller.audit_interval ?? DEFAULT_AUDIT_INTERVAL_S;
+    this.armAudit(this.options.auditIntervalMs ?? auditS * 1000);
+  }
+
+  /** (Re)starts the audit timer with period `ms`; 0 stops it. */
+  private armAudit(ms: number): void {
+    if (ms === this.auditMs && (ms === 0) === (this.auditTimer === undefined)) return;
+    if (this.auditTimer !== undefined) clearInterval(this.auditTimer);
+    this.auditTimer = undefined;
+    this.auditMs = this.stopped ? 0 : ms;
+    if (this.auditMs <= 0) return;
+    this.auditTimer = setInterval(() => this.audit(), this.auditMs);
+    // The audit alone never keeps the process alive.
+    this.auditTimer.unref();
+  }
+
+  /** Dumps and repairs every connected bridge, whatever we believe of it. */
+  private audit(): void {
+    this.log.debug({ event: "reconcile.audit" }, "audit: re-dumping every connected bridge");
+    for (const s of this.slots.values()) this.kick(s, "audit");
   }
 
   private async plumb(snap: StoreSnapshot): Promise<void> {
@@ -534,7 +766,8 @@ export class Controller implements ConnectionHandler {
     return { flows: host.bridges[slot.bridge], missing };
   }
 
-  private kick(slot: BridgeSlot): void {
+  private kick(slot: BridgeSlot, trigger: ReconcileTrigger): void {
+    if (trigger !== "topology") slot.mustDump = true;
     if (slot.conn === undefined || slot.conn.session.state !== "ready" || this.stopped) return;
     if (slot.running) {
       slot.dirty = true;
@@ -567,6 +800,24 @@ export class Controller implements ConnectionHandler {
     const m = this.options.metrics;
     const dpid = dpidText(slot.dpid);
     m?.flowsDesired.set(this.labels(slot), desired.length);
+    const digest = desiredDigest(desired);
+    if (!slot.mustDump && slot.appliedDigest === digest) {
+      // The flows we applied and confirmed are still the ones wanted, and
+      // nothing since could have changed them: synced without a dump.
+      slot.missingPorts = missing;
+      slot.attempted = Math.max(slot.attempted, generation);
+      slot.applied = Math.max(slot.applied, generation);
+      m?.reconciles.inc({ dpid, outcome: RECONCILE_OUTCOME.skipped });
+      conn.log.debug(
+        { event: "reconcile.skipped", generation },
+        "flows unchanged: synced without a dump",
+      );
+      return;
+    }
+    // From here the switch's state is what the dump says; an event during
+    // this run sets mustDump again and makes the next run dump too.
+    slot.mustDump = false;
+    slot.appliedDigest = undefined;
     let r: ReconcileResult;
     try {
       r = await reconcileBridge(conn, desired, {
@@ -580,6 +831,8 @@ export class Controller implements ConnectionHandler {
       slot.attempted = Math.max(slot.attempted, generation);
       slot.lastError = msg;
       slot.flowsInstalled = undefined;
+      slot.mustDump = true;
+      m?.reconciles.inc({ dpid, outcome: RECONCILE_OUTCOME.failed });
       conn.log.warn(
         { event: "reconcile.failed", generation, unknown: e instanceof DumpFailedError, err: msg },
         "reconciliation failed",
@@ -608,6 +861,8 @@ export class Controller implements ConnectionHandler {
       const d = describeOfError(first.error, first.request);
       slot.lastError = `${r.errors.length} flow(s) refused; first: ${d.name}${d.flow === undefined ? "" : ` for ${d.flow}`}`;
       slot.flowsInstalled = undefined;
+      slot.mustDump = true;
+      m?.reconciles.inc({ dpid, outcome: RECONCILE_OUTCOME.refused });
       conn.log.warn(
         {
           event: "reconcile.errors",
@@ -622,8 +877,10 @@ export class Controller implements ConnectionHandler {
     }
     slot.missingPorts = missing;
     slot.applied = Math.max(slot.applied, generation);
+    slot.appliedDigest = digest;
     slot.lastError = undefined;
     slot.flowsInstalled = r.installedAfter;
+    m?.reconciles.inc({ dpid, outcome: RECONCILE_OUTCOME.applied });
     m?.flowsInstalled.set(this.labels(slot), r.installedAfter);
     const changed = r.sent.add + r.sent.modify + r.sent.delete;
     conn.log[changed > 0 || r.canaryMissing ? "info" : "debug"](

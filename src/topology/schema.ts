@@ -99,6 +99,8 @@ export const ControllerSchema = z.strictObject({
   listen: z.string().optional(),
   echo_interval: z.number().positive().optional(),
   echo_misses: int(1, 1000).optional(),
+  /** Seconds between audits that re-dump every bridge (default 60; 0 = no audit). */
+  audit_interval: z.number().nonnegative().optional(),
   cookie_prefix: int(1, 255).default(DEFAULT_COOKIE_PREFIX),
   dvr_base_mac: mac.default(DEFAULT_DVR_BASE_MAC),
 });
