@@ -126,8 +126,11 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     .option("--store <path>", "SQLite store (default: in memory, MACs derived as `compile` does)")
     .option("--listen <target>", "OpenFlow listener tcp:HOST:PORT (repeatable)", collect, [])
     .option("--listen-unix <path>", "OpenFlow listener on a unix socket (repeatable)", collect, [])
-    .option("--api <host:port>", "REST API address, e.g. 127.0.0.1:8080")
-    .option("--metrics <host:port>", "Prometheus metrics address, e.g. 127.0.0.1:9100")
+    .option("--api <host:port|off>", "REST API address (default 127.0.0.1:8080; off: no API)")
+    .option(
+      "--metrics <host:port|off>",
+      "Prometheus metrics address (default 127.0.0.1:9302; off: none)",
+    )
     .option("--bundles <mode>", "ONF bundles for reconciliation: auto | always | never")
     .option("--log-level <level>", "pino level (trace logs every OpenFlow message)")
     .option(

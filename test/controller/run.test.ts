@@ -3,6 +3,7 @@
  * REST API and metrics on real sockets, and the CLI's argument errors.
  */
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer, type AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -13,6 +14,7 @@ import {
   startRun,
   type RunningController,
 } from "../../src/cli/commands/run.js";
+import { runDumpFlows } from "../../src/cli/commands/flows.js";
 import { parseTarget } from "../../src/controller/server.js";
 import { Datapath } from "../../datapath/datapath.js";
 import { ROOT } from "../dvr/helpers.js";
@@ -78,5 +80,47 @@ describe("dvrflow run", () => {
     expect(parseHostPort("8080")).toEqual({ host: "127.0.0.1", port: 8080 });
     expect(parseHostPort("[::1]:9")).toEqual({ host: "::1", port: 9 });
     expect(parseTarget("ptcp:6653")).toEqual({ kind: "tcp", host: "0.0.0.0", port: 6653 });
+  });
+
+  it("says which option to change when the API or metrics address is taken", async () => {
+    // A taken port stands in for a second controller on the default addresses.
+    const taken = createServer();
+    await new Promise<void>((r) => taken.listen(0, "127.0.0.1", () => r()));
+    const port = (taken.address() as AddressInfo).port;
+    const out: string[] = [];
+    const io = {
+      stdin: () => Promise.resolve(""),
+      stdout: (s: string) => void out.push(s),
+      stderr: (s: string) => void out.push(s),
+    };
+    try {
+      const base = ["--config", CONFIG, "--listen", "tcp:127.0.0.1:0", "--log-level", "silent"];
+      expect(await runRun([...base, "--api", `127.0.0.1:${port}`, "--metrics", "off"], io)).toBe(1);
+      expect(out.join("")).toContain(
+        `cannot serve the REST API on 127.0.0.1:${port} (EADDRINUSE): choose another address with --api HOST:PORT, or --api off`,
+      );
+      out.length = 0;
+      expect(await runRun([...base, "--api", "off", "--metrics", `127.0.0.1:${port}`], io)).toBe(1);
+      expect(out.join("")).toContain(`cannot serve the metrics on 127.0.0.1:${port} (EADDRINUSE)`);
+    } finally {
+      await new Promise<void>((r) => taken.close(() => r()));
+    }
+  });
+
+  it("client commands name the API address they could not reach", async () => {
+    // A port that was free a moment ago: nothing listens there.
+    const probe = createServer();
+    await new Promise<void>((r) => probe.listen(0, "127.0.0.1", () => r()));
+    const port = (probe.address() as AddressInfo).port;
+    await new Promise<void>((r) => probe.close(() => r()));
+    const out: string[] = [];
+    const io = {
+      stdin: () => Promise.resolve(""),
+      stdout: (s: string) => void out.push(s),
+      stderr: (s: string) => void out.push(s),
+    };
+    expect(await runDumpFlows(["compute-1", "--api", `127.0.0.1:${port}`], io)).toBe(1);
+    expect(out.join("")).toContain(`cannot reach the dvrflow API at http://127.0.0.1:${port}`);
+    expect(out.join("")).toContain("--api URL or DVR_API=URL");
   });
 });

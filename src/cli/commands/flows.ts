@@ -18,6 +18,7 @@
  * another form) and `+FLOW` for one the switch has and should not, as
  * `ovs-ofctl diff-flows` does; exit status 0 same, 2 differ, 1 error.
  */
+import { apiBase, apiRequest } from "../api-client.js";
 import { pino } from "pino";
 import { COOKIE, type BridgeName, BRIDGE_NAMES } from "../../dvr/tables.js";
 import { formatFlow } from "../../../codec/text/index.js";
@@ -43,10 +44,6 @@ const quiet = pino({ level: "silent" });
 
 function directTarget(s: string): ListenTarget | undefined {
   return /^(p?tcp|p?unix):/.test(s) ? parseTarget(s) : undefined;
-}
-
-function apiBase(v: string | undefined): string {
-  return (v ?? process.env.DVR_API ?? "http://127.0.0.1:8080").replace(/\/$/, "");
 }
 
 function bridgeOf(v: string | undefined): BridgeName | string {
@@ -94,11 +91,10 @@ export async function runDumpFlows(args: readonly string[], io: CommandIo): Prom
     if (target === undefined) {
       const bridge = bridgeOf(opts.values.get("--bridge"));
       if (!(BRIDGE_NAMES as readonly string[]).includes(bridge)) throw new Error(bridge);
-      const res = await fetch(
-        `${apiBase(opts.values.get("--api"))}/v1/switches/${encodeURIComponent(pos[0]!)}/${bridge}/flows`,
+      const body = await apiRequest(
+        apiBase(opts.values.get("--api")),
+        `/v1/switches/${encodeURIComponent(pos[0]!)}/${bridge}/flows`,
       );
-      const body = await res.text();
-      if (!res.ok) throw new Error(`API answered ${res.status}: ${body}`);
       io.stdout(body);
       return 0;
     }
@@ -140,11 +136,11 @@ export async function runDiffFlows(args: readonly string[], io: CommandIo): Prom
     let minus: string[];
     let plus: string[];
     if (target === undefined) {
-      const res = await fetch(
-        `${apiBase(opts.values.get("--api"))}/v1/switches/${encodeURIComponent(pos[0]!)}/${bridge}/diff`,
+      const body = await apiRequest(
+        apiBase(opts.values.get("--api")),
+        `/v1/switches/${encodeURIComponent(pos[0]!)}/${bridge}/diff`,
       );
-      if (!res.ok) throw new Error(`API answered ${res.status}: ${await res.text()}`);
-      const d = (await res.json()) as {
+      const d = JSON.parse(body) as {
         status: string;
         reason?: string;
         missing: string[];

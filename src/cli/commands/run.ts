@@ -1,6 +1,6 @@
 /**
  * `dvrflow run --config topo.yaml [--store PATH] [--listen tcp:HOST:PORT]…
- *  [--listen-unix PATH]… [--api HOST:PORT] [--metrics HOST:PORT]
+ *  [--listen-unix PATH]… [--api HOST:PORT|off] [--metrics HOST:PORT|off]
  *  [--bundles auto|always|never] [--log-level LEVEL]
  *  [--controller-target TARGET] [--datapath-type TYPE] [--dst-port N]
  *  [--vm-port-type TYPE] [--underlay-port IF[,IF…]] [--underlay-bridge BR]
@@ -9,7 +9,8 @@
  * The controller daemon: loads the topology (and commits it to the store:
  * an unchanged document keeps its generation, so a restart sends nothing),
  * listens for OpenFlow switches, serves the REST API and the Prometheus
- * metrics, and runs until SIGINT/SIGTERM. SIGHUP re-reads `--config` and
+ * metrics (by default on 127.0.0.1:8080 and 127.0.0.1:9302, ecosystem.md
+ * §4.1; `off` turns either off), and runs until SIGINT/SIGTERM. SIGHUP re-reads `--config` and
  * applies it like a `PUT /v1/config`.
  *
  * Without `--store` the store is in memory and host MACs are derived from
@@ -47,12 +48,13 @@ import { loadTopologyFile } from "../../topology/loader.js";
 import { OvsdbPlumbing } from "../../plumb/hook.js";
 import type { PlumbOptions } from "../../plumb/plan.js";
 import type { StoreSnapshot } from "../../store/store.js";
+import { DEFAULT_API_LISTEN } from "../api-client.js";
 import { parseOptions } from "./compile.js";
 import type { CommandIo } from "./ofp-print.js";
 
 const USAGE =
   "usage: dvrflow run --config FILE [--store PATH] [--listen tcp:HOST:PORT]... [--listen-unix PATH]...\n" +
-  "                   [--api HOST:PORT] [--metrics HOST:PORT] [--bundles auto|always|never] [--log-level LEVEL]\n" +
+  "                   [--api HOST:PORT|off] [--metrics HOST:PORT|off] [--bundles auto|always|never] [--log-level LEVEL]\n" +
   "                   [--controller-target TARGET] [--datapath-type netdev|system] [--dst-port N]\n" +
   "                   [--vm-port-type TYPE] [--underlay-port IF[,IF...]] [--underlay-bridge BR] [--underlay-prefix LEN]\n";
 
@@ -122,6 +124,8 @@ export interface RunningController {
   /** Bound API address, e.g. http://127.0.0.1:8080. */
   readonly apiUrl: string | undefined;
   readonly metricsServer: Server | undefined;
+  /** Bound metrics address, e.g. http://127.0.0.1:9302/metrics. */
+  readonly metricsUrl: string | undefined;
   /** Re-reads the config file and applies it. */
   reload(): Promise<void>;
   close(): Promise<void>;
@@ -135,6 +139,38 @@ export function parseHostPort(text: string): { host: string; port: number } {
   const port = Number(m[2]);
   if (port > 65535) throw new Error(`"${text}": bad port`);
   return { host: m[1] ?? "127.0.0.1", port };
+}
+
+/** Where `dvrflow run` serves Prometheus metrics unless told otherwise (Faucet's port). */
+export const DEFAULT_METRICS_LISTEN = "127.0.0.1:9302";
+
+/** `--api`/`--metrics` value: HOST:PORT, or `off` for none. */
+function listenOption(
+  value: string | undefined,
+  fallback: string,
+): { readonly host: string; readonly port: number } | undefined {
+  const v = value ?? fallback;
+  return v === "off" ? undefined : parseHostPort(v);
+}
+
+/** Runs `listen`, turning "address in use" and friends into a sentence that says which option to change. */
+async function listenOrExplain<T>(
+  what: string,
+  option: string,
+  at: { readonly host: string; readonly port: number },
+  listen: () => Promise<T>,
+): Promise<T> {
+  try {
+    return await listen();
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    const why = code ?? (e instanceof Error ? e.message : String(e));
+    throw new Error(
+      `cannot serve the ${what} on ${at.host}:${at.port} (${why}): ` +
+        `choose another address with ${option} HOST:PORT, or ${option} off`,
+      { cause: e },
+    );
+  }
 }
 
 /** Starts everything `dvrflow run` starts; the caller decides when to close. */
@@ -180,6 +216,7 @@ export async function startRun(o: RunOptions): Promise<RunningController> {
   let api: FastifyInstance | undefined;
   let apiUrl: string | undefined;
   let metricsServer: Server | undefined;
+  let metricsUrl: string | undefined;
   const close = async () => {
     controller.stop();
     await ownPlumbing?.stop();
@@ -193,17 +230,22 @@ export async function startRun(o: RunOptions): Promise<RunningController> {
     for (const t of targets) listening.push(await openflow.listen(t));
     if (o.api !== undefined) {
       api = await buildApi(controller);
-      apiUrl = await api.listen({ host: o.api.host, port: o.api.port });
+      apiUrl = await listenOrExplain("REST API", "--api", o.api, () =>
+        api!.listen({ host: o.api!.host, port: o.api!.port }),
+      );
       log.info(
         { event: "api.up", url: apiUrl },
         `REST API on ${apiUrl} (OpenAPI at ${apiUrl}/docs)`,
       );
     }
     if (o.metrics !== undefined) {
-      metricsServer = await serveMetrics(metrics, o.metrics.host, o.metrics.port);
+      metricsServer = await listenOrExplain("metrics", "--metrics", o.metrics, () =>
+        serveMetrics(metrics, o.metrics!.host, o.metrics!.port),
+      );
       const a = metricsServer.address();
       const port = typeof a === "object" && a !== null ? a.port : o.metrics.port;
-      log.info({ event: "metrics.up" }, `metrics on http://${o.metrics.host}:${port}/metrics`);
+      metricsUrl = `http://${o.metrics.host}:${port}/metrics`;
+      log.info({ event: "metrics.up", url: metricsUrl }, `metrics on ${metricsUrl}`);
     }
   } catch (e) {
     await close();
@@ -216,6 +258,7 @@ export async function startRun(o: RunOptions): Promise<RunningController> {
     api,
     apiUrl,
     metricsServer,
+    metricsUrl,
     reload: async () => {
       const t = load();
       if (t === undefined) return;
@@ -290,14 +333,14 @@ export async function runRun(args: readonly string[], io: CommandIo): Promise<nu
   const log = createLogger(level === undefined ? {} : { level });
   let running: RunningController;
   try {
-    const api = opts.values.get("--api");
-    const metrics = opts.values.get("--metrics");
+    const api = listenOption(opts.values.get("--api"), DEFAULT_API_LISTEN);
+    const metrics = listenOption(opts.values.get("--metrics"), DEFAULT_METRICS_LISTEN);
     running = await startRun({
       ...(config === undefined ? {} : { config }),
       ...(store === undefined ? {} : { store }),
       listen,
-      ...(api === undefined ? {} : { api: parseHostPort(api) }),
-      ...(metrics === undefined ? {} : { metrics: parseHostPort(metrics) }),
+      ...(api === undefined ? {} : { api }),
+      ...(metrics === undefined ? {} : { metrics }),
       ...(bundles === undefined ? {} : { bundles: bundles as BundleMode }),
       log,
       plumb,
@@ -309,7 +352,8 @@ export async function runRun(args: readonly string[], io: CommandIo): Promise<nu
   }
   io.stdout(
     `dvrflow controller: generation ${running.controller.generation}, OpenFlow on ${running.listening.map(formatTarget).join(", ")}` +
-      `${running.apiUrl === undefined ? "" : `, API on ${running.apiUrl}`}\n`,
+      `${running.apiUrl === undefined ? "" : `, API on ${running.apiUrl}`}` +
+      `${running.metricsUrl === undefined ? "" : `, metrics on ${running.metricsUrl}`}\n`,
   );
   return new Promise<number>((resolve) => {
     const stop = (signal: string) => {
