@@ -9,7 +9,9 @@
  *    hosts on loopback (127.0.0.x per host), each bridge dialling the
  *    controller over TCP. Their sync is shown as it happens.
  * 3. Simulated VMs (vm.ts) sit on the switches' `udp` ports and ARP and ping
- *    through the real flow tables, one case at a time (plan.ts). For each
+ *    through the real flow tables, one case at a time (plan.ts); with
+ *    `--netns` the VMs are network namespaces on veths, the switches' ports
+ *    are `system` ports and the pings are real `ping` (netns.ts). For each
  *    case the demo prints the path in short trace form (replica.ts: the
  *    flows dumped from the switches, traced), the frame as the tunnel
  *    carried it (wire.ts: captured from the switches' tunnel ports) and as
@@ -20,7 +22,8 @@
  * 4. The end table; exit 0 when every case met its expectation, else 1 with
  *    the reasons. `--keep-running` leaves everything up and prints where.
  *
- * Every child is stopped on exit, Ctrl-C or SIGTERM.
+ * Every child is stopped, and every namespace and veth deleted, on exit,
+ * failure, Ctrl-C or SIGTERM.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { createSocket } from "node:dgram";
@@ -43,8 +46,9 @@ import { planDemo, type DemoCase, type DemoPlan } from "./plan.js";
 import { buildReplica, tracePath, type HostReplica, type PathTrace } from "./replica.js";
 import { endTable, endedAt, formatHops, frameEdits, ip, progressBar } from "./report.js";
 import type { CaseOutcome } from "./report.js";
-import { SwitchChild, selfCommand, writeSwitchConfig } from "./switches.js";
-import { SimVm, type PingResult } from "./vm.js";
+import { NetnsLab, VM_IFACE, netnsPrerequisites, type NetnsTools } from "./netns.js";
+import { SwitchChild, selfCommand, writeSwitchConfig, type VmAttachment } from "./switches.js";
+import { SimVm, type DemoVm, type PingResult } from "./vm.js";
 import { Wire, type WireFrame } from "./wire.js";
 
 export interface DropFlow {
@@ -67,6 +71,8 @@ export interface DemoOptions {
   readonly switchCommand?: readonly string[];
   /** Seconds to wait for the switches to start and sync. */
   readonly syncTimeoutS?: number;
+  /** VMs as network namespaces pinging for real (netns.ts; needs root). */
+  readonly netns?: boolean;
 }
 
 const BRIDGES: readonly BridgeName[] = ["br-int", "br-tun"];
@@ -109,12 +115,14 @@ const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 class Resources {
   controller: RunningController | undefined;
   switches: SwitchChild[] = [];
-  vms: SimVm[] = [];
+  vms: DemoVm[] = [];
+  lab: NetnsLab | undefined;
   dir: string | undefined;
   private closing: Promise<void> | undefined;
 
   killNow(): void {
     for (const s of this.switches) s.killNow();
+    this.lab?.removeSync();
   }
 
   /** Stops everything (once; later calls get the same promise). */
@@ -122,6 +130,7 @@ class Resources {
     this.closing ??= (async () => {
       await Promise.all(this.switches.map((s) => s.stop()));
       for (const v of this.vms) v.close();
+      await this.lab?.remove();
       await this.controller?.close();
     })();
     return this.closing;
@@ -132,6 +141,16 @@ class Resources {
 const SIGNAL_STATUS: Readonly<Record<string, number>> = { SIGINT: 130, SIGTERM: 143 };
 
 export async function runDemo(o: DemoOptions): Promise<number> {
+  let tools: NetnsTools | undefined;
+  if (o.netns === true) {
+    // No fallback to simulated VMs: the user asked for real ones.
+    const pre = netnsPrerequisites();
+    if ("problem" in pre) {
+      o.err(`dvrflow demo --netns: ${pre.problem}\n`);
+      return 1;
+    }
+    tools = pre.tools;
+  }
   const res = new Resources();
   const onExit = () => res.killNow();
   process.on("exit", onExit);
@@ -140,7 +159,10 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   const onSignal = (sig: NodeJS.Signals) => {
     if (signalled !== undefined) return;
     signalled = sig;
-    o.err(`\ndvrflow demo: ${sig}, stopping the switches and the controller\n`);
+    o.err(
+      `\ndvrflow demo: ${sig}, stopping the switches and the controller` +
+        `${res.lab === undefined ? "" : `, deleting the namespaces ${res.lab.prefix}*`}\n`,
+    );
     wake?.();
     // Whatever the demo was waiting for fails or times out once its children
     // are gone; should it not return soon after, leave anyway.
@@ -153,7 +175,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
   let code = 1;
   let keepDir = false;
   try {
-    code = await demo(o, res, (w) => (wake = w));
+    code = await demo(o, res, tools, (w) => (wake = w));
     keepDir = code !== 0 || o.keepRunning;
   } catch (e) {
     keepDir = true;
@@ -177,6 +199,7 @@ export async function runDemo(o: DemoOptions): Promise<number> {
 async function demo(
   o: DemoOptions,
   res: Resources,
+  tools: NetnsTools | undefined,
   setWake: (w: () => void) => void,
 ): Promise<number> {
   const out = o.out;
@@ -226,11 +249,33 @@ async function demo(
   }
 
   // ---------------------------------------------------------------- VMs and switches
-  const vms = new Map<string, SimVm>();
-  plan.vms.forEach((spec, i) => vms.set(spec.name, new SimVm(spec, i)));
-  res.vms = [...vms.values()];
-  const vmPorts = new Map<string, number>();
-  for (const [name, vm] of vms) vmPorts.set(name, await vm.bind());
+  const vms = new Map<string, DemoVm>();
+  const vmPorts = new Map<string, VmAttachment>();
+  if (tools === undefined) {
+    for (const [i, spec] of plan.vms.entries()) {
+      const vm = new SimVm(spec, i);
+      vms.set(spec.name, vm);
+      res.vms.push(vm);
+      vmPorts.set(spec.name, { kind: "udp", port: await vm.bind() });
+    }
+  } else {
+    // The veths must exist before the switches open them as system ports.
+    const lab = new NetnsLab(tools);
+    res.lab = lab;
+    out(`\nnamespaces  one network namespace per VM (${lab.prefix}vm-*), veth to br-int\n`);
+    for (const [i, spec] of plan.vms.entries()) {
+      const vm = await lab.addVm(spec, i, res.dir);
+      vms.set(spec.name, vm);
+      res.vms.push(vm);
+      vmPorts.set(spec.name, { kind: "system", ifname: vm.hostIf });
+      out(
+        `  ${pad(spec.name, 10)} ${pad(vm.ns, lab.prefix.length + 14)} ` +
+          `${VM_IFACE} ${spec.mac} ${ip(spec.ip)}/${spec.subnet.prefix}` +
+          `${spec.gateway === undefined ? "" : ` via ${ip(spec.gateway)}`}   ` +
+          `${spec.host} br-int ${spec.iface} = ${vm.hostIf}\n`,
+      );
+    }
+  }
   const vxlanPort = await freeUdpPort(plan.hosts.map((h) => h.underlayIp));
   const launch = {
     command: o.switchCommand ?? selfCommand(),
@@ -249,6 +294,7 @@ async function demo(
     for (const [, t] of layout.tunnels) wire.add(h.name, t.remote, t.capture);
     res.switches.push(new SwitchChild(h.name, layout, launch.command));
   }
+  const monitor = res.lab?.startMonitor(res.dir, launch.command);
   const timeoutMs = (o.syncTimeoutS ?? 40) * 1000;
   // Each switch is shown as soon as it is up (their order varies).
   const listen = new Map<string, Record<BridgeName, number>>();
@@ -265,10 +311,16 @@ async function demo(
     );
   };
   await withTimeout(
-    Promise.all(res.switches.map(startOne)),
+    Promise.all([...res.switches.map(startOne), monitor?.started()]),
     timeoutMs,
     "the switch processes did not start",
   );
+  if (monitor !== undefined) {
+    out(
+      `  ${pad("monitor", 10)} pid ${pad(String(monitor.pid), 7)} reads the VMs' veths into ` +
+        `captures (the VMs' frames, both ways)  ${elapsed()}\n`,
+    );
+  }
 
   // ---------------------------------------------------------------- sync
   out(`\nsyncing     the controller compiles each host's flows and reconciles every bridge\n`);
@@ -296,9 +348,12 @@ async function demo(
     replicas.set(h.name, await buildReplica(h, s.layout.configFile, listen.get(h.name)!));
   }
   out(
-    `\nVMs         ${plan.vms.length} simulated VMs on \`udp\` ports of br-int: ` +
-      plan.vms.map((v) => `${v.name} ${ip(v.ip)}@${v.host}`).join(", ") +
-      `\n`,
+    tools === undefined
+      ? `\nVMs         ${plan.vms.length} simulated VMs on \`udp\` ports of br-int: ` +
+          plan.vms.map((v) => `${v.name} ${ip(v.ip)}@${v.host}`).join(", ") +
+          `\n`
+      : `\nVMs         ${plan.vms.length} network namespaces on \`system\` ports of br-int, ` +
+          `pinging with \`ping -c 1 -W 2\` (\`ip netns exec\`)\n`,
   );
 
   // ---------------------------------------------------------------- cases
@@ -355,7 +410,26 @@ async function demo(
         );
       }
     }
-    out(`  files      ${res.dir} (switch configs, logs, tunnel captures: tcpdump -r FILE)\n`);
+    out(
+      `  files      ${res.dir} (switch configs, logs, tunnel ` +
+        `${res.lab === undefined ? "" : "and VM "}captures: tcpdump -r FILE)\n`,
+    );
+    const lab = res.lab;
+    if (lab !== undefined) {
+      out(`  VMs        network namespaces ${lab.prefix}vm-* (removed on Ctrl-C), e.g.\n`);
+      const examples = plan.cases.flatMap((c) => {
+        const from = lab.vms.find((v) => v.spec.name === c.from.name);
+        if (from === undefined || c.dstMac !== undefined) return [];
+        return [
+          {
+            command: `ip netns exec ${from.ns} ping ${ip(c.dstIp)}`,
+            note: `${c.kind}: ${c.label}${c.expect === "blocked" ? " (blocked)" : ""}`,
+          },
+        ];
+      });
+      const width = Math.max(...examples.map((e) => e.command.length));
+      for (const e of examples) out(`             ${pad(e.command, width)}  # ${e.note}\n`);
+    }
     await new Promise<void>((resolve) => setWake(resolve));
   }
   return ok ? 0 : 1;
@@ -485,7 +559,7 @@ async function runCase(
   o: DemoOptions,
   c: DemoCase,
   plan: DemoPlan,
-  vms: ReadonlyMap<string, SimVm>,
+  vms: ReadonlyMap<string, DemoVm>,
   replicas: ReadonlyMap<string, HostReplica>,
   wire: Wire,
   snap: StoreSnapshot,
@@ -493,7 +567,7 @@ async function runCase(
   const out = o.out;
   const from = vms.get(c.from.name)!;
   const to = c.to === undefined ? undefined : vms.get(c.to.name);
-  for (const v of vms.values()) v.flushArp();
+  for (const v of vms.values()) await v.flushArp();
   wire.take();
   const mark = new Map([...vms].map(([n, v]) => [n, v.received.length]));
   const where =

@@ -2,9 +2,10 @@
  * One `dvrflow switch` child process per compute host, as a real deployment
  * has one ovs-vswitchd per host: the demo writes each host's switch config
  * (br-int and br-tun joined by the patch pair, a VXLAN port to every other
- * host, one `udp` port per VM), starts the process, and reads its pino log
- * lines from stderr (the `listening` lines carry the ports of the passive
- * OpenFlow endpoints, for `ovs-ofctl` and for the demo's own flow dumps).
+ * host, one port per VM: `udp` for a simulated VM, `system` for a veth),
+ * starts the process, and reads its pino log lines from stderr (the
+ * `listening` lines carry the ports of the passive OpenFlow endpoints, for
+ * `ovs-ofctl` and for the demo's own flow dumps).
  *
  * Ports and numbers are the ones a freshly plumbed host gets
  * (`defaultOfports`, the numbering `dvrflow compile` assumes): br-int
@@ -28,9 +29,19 @@ export interface SwitchLaunch {
   readonly dir: string;
   readonly controllerPort: number;
   readonly vxlanPort: number;
-  /** VM name → the demo's UDP port for it. */
-  readonly vmPorts: ReadonlyMap<string, number>;
+  /** VM name → how its br-int port reaches it. */
+  readonly vmPorts: ReadonlyMap<string, VmAttachment>;
 }
+
+/**
+ * How a VM's br-int port reaches the VM: a `udp` port whose peer is the
+ * demo's simulated VM (datapath/io/udp-tap.ts), or a `system` port on the
+ * root-namespace end of a veth whose other end is in the VM's network
+ * namespace (datapath/io/system-port.ts; `dvrflow demo --netns`).
+ */
+export type VmAttachment =
+  | { readonly kind: "udp"; readonly port: number }
+  | { readonly kind: "system"; readonly ifname: string };
 
 export interface LogLine {
   readonly level: number;
@@ -68,16 +79,21 @@ export function writeSwitchConfig(
   const lvs = snap.localVlans.get(host.name) ?? new Map<string, number>();
   const controller = `tcp:127.0.0.1:${launch.controllerPort}`;
   const vmPorts = (plan.index.portsByHost.get(host.name) ?? []).flatMap((p) => {
-    const udp = launch.vmPorts.get(p.name);
-    if (udp === undefined) return [];
+    const at = launch.vmPorts.get(p.name);
+    if (at === undefined) return [];
     const tag = lvs.get(p.network);
+    // The port keeps Neutron's interface name (what the controller sees);
+    // a system port's Linux device is the veth end (`interface`).
+    const io =
+      at.kind === "udp"
+        ? { type: "udp", remote: `127.0.0.1:${at.port}` }
+        : { type: "system", interface: at.ifname };
     return [
       {
         name: p.interfaceName,
-        type: "udp",
         ofport: ofports["br-int"].get(p.interfaceName),
         ...(tag === undefined ? {} : { tag }),
-        remote: `127.0.0.1:${udp}`,
+        ...io,
       },
     ];
   });

@@ -72,15 +72,39 @@ export interface PingResult {
   readonly reply: Received | undefined;
 }
 
+/**
+ * What the demo drives a VM through, simulated (SimVm, here) or a real
+ * network namespace (NetnsVm, netns.ts): the same cases, checks and report
+ * for both.
+ */
+export interface DemoVm {
+  readonly spec: VmSpec;
+  /** Every frame the switch delivered to the VM, in order. */
+  readonly received: readonly Received[];
+  /** Echo requests the VM answered so far. */
+  readonly echoesAnswered: number;
+  /** Resolves when the VM's switch port is open. */
+  readonly attached: Promise<void>;
+  /** Forgets every ARP entry (each case starts cold, so its ARP shows). */
+  flushArp(): void | Promise<void>;
+  /**
+   * Pings `dst`: resolves the next hop (or sends straight to `dstMac`),
+   * then up to `count` echo requests, stopping at the first reply.
+   */
+  ping(dst: number, options?: { dstMac?: string; count?: number }): Promise<PingResult>;
+  close(): void;
+}
+
 const ARP_TRIES = 3;
 const ECHO_ID_BASE = 0x4400;
 
-function inSubnet(ip: number, s: VmSpec["subnet"]): boolean {
+/** True when `ip` is on subnet `s`. */
+export function inSubnet(ip: number, s: VmSpec["subnet"]): boolean {
   const mask = s.prefix === 0 ? 0 : (0xffffffff << (32 - s.prefix)) >>> 0;
   return (ip & mask) >>> 0 === (s.address & mask) >>> 0;
 }
 
-export class SimVm {
+export class SimVm implements DemoVm {
   readonly spec: VmSpec;
   readonly received: Received[] = [];
   private socket: Socket | null = null;

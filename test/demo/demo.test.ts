@@ -19,10 +19,14 @@ import { createSocket } from "node:dgram";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { pino } from "pino";
 import { ipv4FromString, macFromString, buildUdp } from "../../codec/packet/index.js";
 import { SwitchRuntime } from "../../datapath/agent/runtime.js";
 import { parseSwitchConfig } from "../../datapath/agent/config.js";
+import { openSwitch } from "../../src/controller/client.js";
 import { planDemo, type DemoCase } from "../../src/demo/plan.js";
+import { isLearned, isOurs } from "../../src/dvr/tables.js";
+import { DEFAULT_COOKIE_PREFIX } from "../../src/topology/schema.js";
 import { loadExample } from "../dvr/helpers.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
@@ -60,6 +64,61 @@ function runDemo(
       setImmediate(() => resolve({ code, signal, out, err }));
     });
   });
+}
+
+interface Probe {
+  readonly status: {
+    generation: number;
+    hosts: Record<
+      string,
+      Record<
+        string,
+        {
+          connected: boolean;
+          synced_generation: number | null;
+          flows_desired: number;
+          flows_installed: number | null;
+        }
+      >
+    >;
+  };
+  readonly ready: boolean;
+  readonly readyz: unknown;
+  readonly metrics: string;
+  /** Flow count of each printed `ovs-ofctl … dump-flows tcp:…` endpoint, dumped with our client. */
+  readonly dumped: number[];
+}
+
+/** Uses the addresses `--keep-running` printed. */
+async function probe(out: string): Promise<Probe> {
+  const api = /REST API +(http:\/\/127\.0\.0\.1:\d+)/.exec(out)?.[1];
+  const metricsUrl = /metrics +(http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(out)?.[1];
+  if (api === undefined || metricsUrl === undefined) throw new Error(`no addresses in:\n${out}`);
+  const status = (await (await fetch(`${api}/v1/status`)).json()) as Probe["status"];
+  const readyRes = await fetch(`${api}/readyz`);
+  const metrics = await (await fetch(metricsUrl)).text();
+  const ports = [...out.matchAll(/ovs-ofctl -O OpenFlow13 dump-flows tcp:127\.0\.0\.1:(\d+)/g)].map(
+    (m) => Number(m[1]),
+  );
+  const quiet = pino({ level: "silent" });
+  const dumped: number[] = [];
+  for (const port of ports) {
+    const client = await openSwitch({ kind: "tcp", host: "127.0.0.1", port }, quiet);
+    try {
+      // The controller counts the flows it owns; br-tun's learned flows
+      // (table 20, from table 10's learn) carry their own cookie.
+      const flows = await client.conn.dumpFlows(0n, 0n);
+      dumped.push(
+        flows.filter(
+          (f) =>
+            isOurs(f.cookie, DEFAULT_COOKIE_PREFIX) && !isLearned(f.cookie, DEFAULT_COOKIE_PREFIX),
+        ).length,
+      );
+    } finally {
+      await client.close();
+    }
+  }
+  return { status, ready: readyRes.status === 200, readyz: await readyRes.json(), metrics, dumped };
 }
 
 interface Row {
@@ -265,19 +324,30 @@ describe("dvrflow demo", () => {
     rmSync(kept!, { recursive: true, force: true });
   });
 
-  it("--keep-running stays up with the addresses printed; SIGTERM stops every child", async () => {
-    let signalled = false;
+  it("--keep-running stays up with working addresses printed; SIGTERM stops every child", async () => {
+    // While it runs, use what it printed as a user would: the REST API, the
+    // metrics page and each bridge's passive OpenFlow endpoint.
+    let probed: Promise<Probe> | undefined;
     const r = await runDemo(["--keep-running"], (out, kill) => {
-      if (!signalled && out.includes("files ")) {
-        signalled = true;
-        kill("SIGTERM");
+      if (probed === undefined && out.includes("files ")) {
+        probed = probe(out).finally(() => kill("SIGTERM"));
       }
     });
-    expect(signalled, r.out + r.err).toBe(true);
-    expect(r.out).toMatch(/REST API +http:\/\/127\.0\.0\.1:\d+/);
-    expect(r.out).toMatch(/metrics +http:\/\/127\.0\.0\.1:\d+\/metrics/);
-    const ofctl = [...r.out.matchAll(/ovs-ofctl -O OpenFlow13 dump-flows tcp:127\.0\.0\.1:\d+/g)];
-    expect(ofctl).toHaveLength(6);
+    expect(probed, r.out + r.err).toBeDefined();
+    const p = await probed!;
+    expect(p.ready, JSON.stringify(p.readyz)).toBe(true);
+    const bridges = Object.values(p.status.hosts).flatMap((h) => Object.values(h));
+    expect(bridges).toHaveLength(6);
+    for (const b of bridges) {
+      expect(b.connected).toBe(true);
+      expect(b.synced_generation).toBe(p.status.generation);
+      expect(b.flows_installed).toBe(b.flows_desired);
+    }
+    expect(p.metrics).toMatch(/^switches_connected(\{[^}]*\})? 6$/m);
+    // Every printed endpoint answers a FLOW_STATS dump with the flows the
+    // controller says it installed there.
+    const installed = bridges.map((b) => b.flows_installed).sort((a, b) => a! - b!);
+    expect(p.dumped.slice().sort((a, b) => a - b)).toEqual(installed);
     expect(r.err).toContain("SIGTERM, stopping");
     expect(r.code).toBe(143);
     for (const pid of switchPids(r.out)) expect(alive(pid), `switch pid ${pid}`).toBe(false);

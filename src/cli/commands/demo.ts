@@ -1,5 +1,5 @@
 /**
- * `dvrflow demo [--config topo.yaml] [--keep-running] [--drop-flows HOST:BRIDGE:MATCH]...`
+ * `dvrflow demo [--config topo.yaml] [--netns] [--keep-running] [--drop-flows HOST:BRIDGE:MATCH]...`
  *
  * The embedded DVR demo (what `npm start` runs; src/demo/run.ts): the
  * controller, one `dvrflow switch` process per compute host joined by VXLAN
@@ -7,6 +7,11 @@
  * flow tables, the path of each test packet, and an end table. Exit status
  * 0 when every case gave its expected result (cross-tenant pairs must not
  * reach each other), 1 otherwise.
+ *
+ * `--netns` (root) makes the VMs real: one network namespace per VM on a
+ * veth that is a `system` port of its host's br-int, pinging with the
+ * system's `ping` (src/demo/netns.ts). Without root or the tools it says
+ * why and exits 1; it never falls back to simulated VMs.
  *
  * `--drop-flows` deletes flows from a switch after the sync, behind the
  * controller's back, to show (and test) what a broken pipeline looks like:
@@ -20,14 +25,15 @@ import { parseArgs } from "node:util";
 import type { DropFlow } from "../../demo/run.js";
 import type { CommandIo } from "./ofp-print.js";
 
-export const DEMO_USAGE = `usage: dvrflow demo [--config FILE] [--keep-running] [--drop-flows HOST:BRIDGE:MATCH]...
+export const DEMO_USAGE = `usage: dvrflow demo [--config FILE] [--netns] [--keep-running] [--drop-flows HOST:BRIDGE:MATCH]...
   --config FILE        topology (default: the bundled examples/demo-3-hosts.yaml)
   --keep-running       leave the controller, API, metrics and switches up after the cases
   --drop-flows SPEC    after the sync, delete the flows matching MATCH (ovs-ofctl syntax)
                        from HOST's BRIDGE, e.g. compute-3:br-int:table=1 (shows a failure)
   --sync-timeout S     seconds to wait for the switches to start and sync (default 40)
-  --netns              real network namespaces and ping instead of simulated VMs (needs root;
-                       not implemented yet: the demo says so and runs with simulated VMs)
+  --netns              VMs as real network namespaces, each on a veth that is a system port of
+                       its host's br-int, and real \`ping -c 1 -W 2\` between them (needs root,
+                       ip, ping, ethtool, sysctl; namespaces dvrflow-PID-vm-NAME, deleted on exit)
 `;
 
 const BUNDLED = join("examples", "demo-3-hosts.yaml");
@@ -92,12 +98,6 @@ export async function runDemoCommand(args: readonly string[], io: CommandIo): Pr
     err(`dvrflow demo: ${(e as Error).message}\n`);
     return 1;
   }
-  if (values.netns === true) {
-    err(
-      `dvrflow demo: --netns is not implemented yet: running with simulated VMs instead ` +
-        `(real namespaces with \`dvrflow switch\` system ports are exercised by test/switch/netns.test.ts)\n`,
-    );
-  }
   const { runDemo } = await import("../../demo/run.js");
   return runDemo({
     config,
@@ -106,6 +106,7 @@ export async function runDemoCommand(args: readonly string[], io: CommandIo): Pr
     out: (s) => io.stdout(s),
     err,
     tty: process.stdout.isTTY === true,
+    netns: values.netns === true,
     ...(syncTimeoutS === undefined ? {} : { syncTimeoutS }),
   });
 }
