@@ -14,7 +14,7 @@ import { toHex } from "./hex.js";
 const availability = new Map<string, boolean>();
 
 /**
- * True when `tool` runs (`tool --version` exits 0). Cached per process.
+ * True when `tool` is installed (found on PATH or in /usr/sbin, /sbin). Cached per process.
  * A missing tool is reported loudly once (the suites that need it skip), and
  * under DVRFLOW_REQUIRE_SYSTEM_TOOLS=1 (CI, which installs every tool) it is
  * an error instead: a green CI must not have skipped an oracle.
@@ -22,7 +22,14 @@ const availability = new Map<string, boolean>();
 export function hasTool(tool: string): boolean {
   let ok = availability.get(tool);
   if (ok === undefined) {
-    ok = spawnSync(tool, ["--version"], { stdio: "ignore" }).status === 0;
+    // Presence on PATH (or the sbin directories a non-login root shell may
+    // lack), not `TOOL --version`: `ip` and `ping` exit non-zero on it.
+    ok =
+      spawnSync(
+        "sh",
+        ["-c", 'command -v "$1" || test -x "/usr/sbin/$1" || test -x "/sbin/$1"', "sh", tool],
+        { stdio: "ignore" },
+      ).status === 0;
     availability.set(tool, ok);
     if (!ok) skipLoudly(tool, "not installed");
   }
