@@ -237,9 +237,12 @@ export const act = {
   normal(): Action {
     return { type: "output", port: OFPP.NORMAL, maxLen: 0 };
   },
-  /** The whole packet to the controller (`CONTROLLER:65535`). */
-  controller(): Action {
-    return { type: "output", port: OFPP.CONTROLLER, maxLen: OFPCML_NO_BUFFER };
+  /**
+   * The packet to the controller: whole (`CONTROLLER:65535`, OFPCML_NO_BUFFER)
+   * or its first `maxLen` bytes (`CONTROLLER:N`).
+   */
+  controller(maxLen: number = OFPCML_NO_BUFFER): Action {
+    return { type: "output", port: OFPP.CONTROLLER, maxLen };
   },
   pushVlan(): Action {
     return { type: "push_vlan", ethertype: ETH_TYPE.vlan };

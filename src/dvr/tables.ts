@@ -10,7 +10,9 @@
  * (`qrouter-…`), we route in OpenFlow (dvr-pipeline.md §5.4 and §7):
  *
  *   40 DVR_LOCAL_RESPONDER  ARP replies for every known IP of the network and
- *                           ICMP echo replies for gateway IPs, on the host
+ *                           ICMP echo replies for gateway IPs, on the host;
+ *                           ARP requests no flow answers are copied to the
+ *                           controller (its fallback responder) and switched
  *   41 DVR_ROUTING          source network + gateway MAC + destination prefix
  *                           → dec_ttl, eth_src = destination gateway MAC
  *   42 DVR_NEIGHBOR         destination network + IP → eth_dst = VM MAC,
@@ -145,9 +147,9 @@ export const BR_INT = defineTables("br-int", [
   {
     name: "DVR_LOCAL_RESPONDER",
     id: 40,
-    role: "answers ARP for known IPs and ICMP echo for gateway IPs on the host",
+    role: "answers ARP for known IPs and ICMP echo for gateway IPs on the host; copies other ARP requests to the controller",
     next: ["DVR_ROUTING", "PACKET_RATE_LIMIT"],
-    priority: { miss: 0, reply: 100, gratuitous: 110 },
+    priority: { miss: 0, arpToController: 1, reply: 100, gratuitous: 110 },
   },
   {
     name: "DVR_ROUTING",

@@ -5,6 +5,7 @@
 import type { IndexedInterface, IndexedPort } from "../../topology/indexed.js";
 import { act, ARP_OP, F, FlowCollector, ICMP_TYPE, match, MOVE } from "../flow.js";
 import type { Action } from "../../../codec/actions.js";
+import { HDR } from "../../../codec/packet/constants.js";
 import { OFPP } from "../../../codec/ports.js";
 import { BR_INT, META, ROUTE_PRIORITY_BAND } from "../tables.js";
 import type { HostContext } from "./context.js";
@@ -12,6 +13,14 @@ import { PATCH_TUN } from "./ports.js";
 
 /** VLAN 4095: Neutron's "dead" VLAN for unbound ports (I7). */
 const DEAD_VLAN = 4095;
+
+/**
+ * Bytes of an ARP request sent to the controller: Ethernet, room for one
+ * 802.1Q tag, the Ethernet/IPv4 ARP body (RFC 826) — all the controller's
+ * responder reads. A VM's frame has no tag in the tables (dvr-pipeline.md
+ * §0.2), so this also drops the padding of a minimum-size frame.
+ */
+export const ARP_PACKET_IN_LEN = HDR.ETH + HDR.VLAN_TAG + HDR.ARP_ETH_IPV4;
 
 const T = BR_INT;
 const PIPELINE = "pipeline";
@@ -73,6 +82,28 @@ export function compileBrInt(ctx: HostContext): FlowCollector {
     goto: T.DVR_ROUTING,
     origin: pipeline("not for the local responder"),
     cookieKey: key("responder-miss"),
+  });
+  // why: issue 5 §4 — "ARP requests for any known port or gateway IP […] are
+  // answered by flows on the local host; what the flows cannot answer
+  // reaches the controller, which replies with a packet-out". The reply
+  // flows above this one are the known addresses; a request that falls
+  // through is either for an address the topology knows but whose flow the
+  // switch does not hold yet (a port just added, a reconnect mid-reconcile)
+  // — the controller answers it (packet-in.ts, from intent) — or for an
+  // address nobody knows (an unbound allowed-address pair, a VIP), which the
+  // controller ignores. Either way the request is also switched, as Neutron
+  // switches every ARP its responder cannot answer (br-tun T10 → T17 flood,
+  // dvr-pipeline.md §2.2), so unknown addresses resolve exactly as before
+  // and nothing depends on the controller being up. Only the headers go up
+  // (the controller reads the ARP fields, never the padding); the
+  // controller rate-limits packet-ins per switch.
+  c.add(T.DVR_LOCAL_RESPONDER, {
+    priority: "arpToController",
+    match: match().arp().arpOp(ARP_OP.request),
+    actions: [act.controller(ARP_PACKET_IN_LEN)],
+    goto: T.PACKET_RATE_LIMIT,
+    origin: pipeline("ARP request no flow answers: to the controller's responder, and switched"),
+    cookieKey: key("arp-to-controller"),
   });
   c.add(T.DVR_ROUTING, {
     priority: "miss",
