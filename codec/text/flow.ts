@@ -118,10 +118,14 @@ export function parseFlow(text: string, options: ParseFlowOptions = {}): ParsedF
       throw new FlowSyntaxError("syntax", `invalid ${name} "${value}"`);
     return Number(n);
   };
+  // OVS reads cookies with str_to_be64 → strtoull, which takes a leading
+  // minus and wraps it modulo 2^64: `cookie=0x5/-1` (ovs-ofctl(8)'s own
+  // example of an exact cookie match) has mask 0xffffffffffffffff.
   const u64 = (value: string): bigint => {
-    const v = parseIntString(value, 8);
+    const negative = value.startsWith("-");
+    const v = parseIntString(negative ? value.slice(1) : value, 8);
     if (typeof v === "string") throw new FlowSyntaxError("syntax", `invalid cookie "${value}"`);
-    return v;
+    return negative ? -v & 0xffff_ffff_ffff_ffffn : v;
   };
 
   for (const kv of splitKeyValues(matchText)) {

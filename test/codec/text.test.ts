@@ -178,6 +178,14 @@ describe("parseFlow refusals", () => {
     expect(refuse("cookie=0x1", "delete").message).toMatch(/cannot set cookie/);
     expect(refuse("actions=output:1,drop").message).toMatch(/"drop" must not be accompanied/);
   });
+  it("reads cookie masks as strtoull does: the /-1 its own error message suggests is exact", () => {
+    const exact = parseFlow("cookie=0x5/-1,table=3", { command: "delete" });
+    expect([exact.cookie, exact.cookieMask]).toEqual([5n, 0xffff_ffff_ffff_ffffn]);
+    expect(parseFlow("cookie=0x5/-2", { command: "delete" }).cookieMask).toBe(
+      0xffff_ffff_ffff_fffen,
+    );
+    expect(refuse("cookie=0x5/-x", "delete").message).toBe('invalid cookie "-x"');
+  });
   it("warns about fields OVS drops for missing prerequisites", () => {
     const p = parseFlow("nw_dst=10.0.0.1,actions=drop");
     expect(p.warnings.join()).toMatch(/pre: nw_dst=10.0.0.1 post: $/);
