@@ -296,7 +296,10 @@ id. The reasons, with the code that holds each decision:
 4. **ARP and ping are answered on the host.** Table 40 answers every ARP
    *request* (broadcast or unicast, §7 item 8) for any address of the network
    and for the gateway, and ICMP echo for every address of the router
-   (§7 item 9); a VM's own gratuitous ARP is switched, not answered.
+   (§7 item 9); a VM's own gratuitous ARP is switched, not answered. A
+   request no flow answers is copied, headers only, to the controller, which
+   answers the addresses the topology knows (a port whose responder flow has
+   not landed yet), and is switched as in Neutron.
 5. **Deterministic cookies.** Neutron draws a random cookie per bridge per
    agent start and re-adds every flow; ours encode owner, intent kind and a
    hash of the object's name (\`cookieFor\` in \`src/dvr/tables.ts\`), so a
