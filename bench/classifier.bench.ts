@@ -42,6 +42,7 @@ import {
   runBenchLookupsWithWildcards,
 } from "../datapath/classifier/ovs-bench-workload.js";
 import type { ClassifierOptions } from "../datapath/classifier/classifier.js";
+import { SHARED } from "../test/shared-path.js";
 import { calibrationProbe, median, timeIt } from "./timing.js";
 
 const args = process.argv.slice(2);
@@ -50,7 +51,7 @@ const BENNY = !args.includes("--no-benny");
 const filters = args.filter((a) => !a.startsWith("-"));
 const RUNS = QUICK ? 3 : 5;
 const LOOKUPS = QUICK ? 2_000_000 : N_BENCH_LOOKUPS;
-const BENCH_DIR = join(import.meta.dirname, "..", "..", "shared", "ovs-classifier-bench");
+const BENCH_DIR = join(SHARED, "ovs-classifier-bench");
 
 // 1. The calibration probe (performance.md §3.5) is calibrationProbe() in ./timing.ts.
 

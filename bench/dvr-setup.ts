@@ -4,13 +4,15 @@
  * counting transmit sink, and the packet ring.
  */
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { SHARED } from "../test/shared-path.js";
 import { flowModMessage, parseFlow } from "../codec/text/flow.js";
 import type { Bridge, TxSink } from "../datapath/bridge.js";
 import { Datapath, type DatapathOptions } from "../datapath/datapath.js";
 import type { Port } from "../datapath/ports.js";
 import { N_PORTS, type MixFlow } from "./dvr-mix.js";
 
-export const DVR_FLOWS = "/work/shared/dvr-bench/flows.txt";
+export const DVR_FLOWS = join(SHARED, "dvr-bench", "flows.txt");
 
 /** Counts what leaves (and keeps a checksum of the bytes so nothing is optimised away). */
 export class CountingSink implements TxSink {

@@ -19,6 +19,8 @@ const TOOLS = [
   ["tcpdump", "tcpdump"],
   ["ping", "iputils-ping"],
   ["ethtool", "ethtool"],
+  ["ip", "iproute2"],
+  ["curl", "curl"],
 ];
 /** Header files that native addons build against. */
 const HEADERS = [["/usr/include/pcap/pcap.h", "libpcap-dev"]];

@@ -1,5 +1,5 @@
 /**
- * Every Ryu/os-ken OF1.3 vector (/work/shared/openflow-vectors/ryu-of13/packet)
+ * Every Ryu/os-ken OF1.3 vector (shared/openflow-vectors/ryu-of13/packet)
  * decodes and re-encodes to the identical bytes. The full JSON comparison is
  * test/codec/ryu-vectors.test.ts; this file is about bytes.
  *

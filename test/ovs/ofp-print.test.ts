@@ -8,6 +8,7 @@
  * OF1.3 vectors of those types are checked the same way.
  */
 import { readdirSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { encodeMessage, type OfMessage } from "../../codec/message.js";
@@ -735,7 +736,7 @@ describe("ofp-print vs ovs-ofctl", () => {
     cases.push(
       Uint8Array.from(
         readFileSync(
-          "/work/shared/openflow-vectors/ryu-of13/packet/4-12-ofp_flow_stats_reply.packet",
+          join(SHARED, "openflow-vectors/ryu-of13/packet/4-12-ofp_flow_stats_reply.packet"),
         ),
       ),
     );
