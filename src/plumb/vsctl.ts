@@ -101,6 +101,14 @@ export function renderVsctlScript(plan: PlumbPlan, options: ScriptOptions = {}):
     out += bridgeCommands(d);
     for (const p of d.ports) out += portCommands(d.name, p);
   }
+  // The address before the controllers: the OpenFlow connection usually
+  // runs over the underlay, and a first attempt that fails waits out OVS's
+  // reconnect backoff (up to 8 s) before the bridges get their flows.
+  if (plan.hostCommands.length > 0) {
+    out +=
+      "\n# The underlay address: OVS userspace VXLAN terminates only on an IP of its own netdev bridge.\n";
+    for (const c of plan.hostCommands) out += `${c}\n`;
+  }
   const withController = plan.bridges.filter((d) => d.controller !== undefined);
   if (withController.length > 0) {
     out += "\n# Controllers last: OVS flushes a bridge's flows when its first controller is set.\n";
@@ -109,11 +117,6 @@ export function renderVsctlScript(plan: PlumbPlan, options: ScriptOptions = {}):
     }
   } else {
     out += "\n# No controller target given (--controller): controllers left as they are.\n";
-  }
-  if (plan.hostCommands.length > 0) {
-    out +=
-      "\n# The underlay address: OVS userspace VXLAN terminates only on an IP of its own netdev bridge.\n";
-    for (const c of plan.hostCommands) out += `${c}\n`;
   }
   return out;
 }

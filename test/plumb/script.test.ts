@@ -73,6 +73,17 @@ function collectIo() {
   };
 }
 
+describe("the ovs-vsctl script's order", () => {
+  it("puts the underlay address before the controllers, which connect over it", async () => {
+    const { plan } = await planFor(twoHosts(), "compute-1", OPTS);
+    const lines = renderVsctlScript(plan).split("\n");
+    const address = lines.findIndex((l) => /^ip (addr|address) /.test(l));
+    const controller = lines.findIndex((l) => l.startsWith("ovs-vsctl set-controller "));
+    expect(address, lines.join("\n")).toBeGreaterThan(0);
+    expect(controller, lines.join("\n")).toBeGreaterThan(address);
+  });
+});
+
 describe.skipIf(!ovsdbAvailable())("the ovs-vsctl script equals applyPlumbing", () => {
   let a: PrivateOvsdb;
   let b: PrivateOvsdb;
