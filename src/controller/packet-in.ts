@@ -5,7 +5,8 @@
  * - ARP responder fallback. The flows (br-int table 40) answer ARP for every
  *   known address; a request that still reaches us — flows not yet
  *   installed, a port the switch has just reported — is answered with a
- *   PACKET_OUT carrying the reply, built with codec/packet, sent back out of
+ *   PACKET_OUT carrying the reply (the bytes codec/packet's `arpReply`
+ *   builds, written in place: {@link arpReplyFrame}), sent back out of
  *   the port it came in on. Only for addresses the *intent* holds (a port's
  *   fixed IP or a router interface of the requester's network);
  *   anything else gets no reply (reliability.md §4.3 rule 2).
@@ -28,9 +29,8 @@
  * Pure: returns a decision; the connection sends it.
  */
 import type { Action } from "../../codec/actions.js";
-import { ARP as ARP_CONST, ETH_TYPE } from "../../codec/packet/constants.js";
+import { ARP as ARP_CONST, ETH_TYPE, HDR, VLAN } from "../../codec/packet/constants.js";
 import { FK, FlowKey } from "../../codec/packet/flow-key.js";
-import { arpReply } from "../../codec/packet/arp.js";
 import { parseFrame, PARSE_STATUS } from "../../codec/packet/parse.js";
 import type { PacketInMessage } from "../../codec/messages/packet-in.js";
 import type { PacketOutMessage } from "../../codec/messages/packet-out.js";
@@ -41,7 +41,6 @@ import { act, F } from "../dvr/flow.js";
 import { BR_INT } from "../dvr/tables.js";
 import { PATCH_TUN } from "../dvr/compile/ports.js";
 import type { BridgeName } from "../dvr/tables.js";
-import { macBytes } from "../topology/addr.js";
 import type { IndexedInterface, IndexedPort, TopologyIndex } from "../topology/indexed.js";
 
 /** Packet-in outcomes, also the `reason` label of the packet-in metric. */
@@ -72,6 +71,22 @@ export type PacketInDecision =
       readonly resync: boolean;
     }
   | { readonly kind: "drop"; readonly reason: PacketInReason };
+
+type DropDecision = Extract<PacketInDecision, { kind: "drop" }>;
+
+/**
+ * One shared, frozen decision per drop reason: dropping allocates nothing,
+ * so a flood of packet-ins we refuse (spoofed or unknown ARP) costs no
+ * garbage.
+ */
+const DROP = Object.freeze(
+  Object.fromEntries(
+    Object.values(PACKET_IN_REASON).map((reason) => [
+      reason,
+      Object.freeze({ kind: "drop", reason } as const),
+    ]),
+  ),
+) as Readonly<Record<PacketInReason, DropDecision>>;
 
 /** What the intent says about one address on one network. */
 interface Owner {
@@ -174,13 +189,13 @@ export function handlePacketIn(
   sw: PacketInSwitch,
   msg: PacketInMessage,
 ): PacketInDecision {
-  if (sw.bridge !== "br-int") return { kind: "drop", reason: PACKET_IN_REASON.notOnBrInt };
+  if (sw.bridge !== "br-int") return DROP[PACKET_IN_REASON.notOnBrInt];
   const inPortBytes = field(msg.match.entries, "in_port");
-  if (inPortBytes === undefined) return { kind: "drop", reason: PACKET_IN_REASON.malformed };
+  if (inPortBytes === undefined) return DROP[PACKET_IN_REASON.malformed];
   const inPort = be(inPortBytes) >>> 0;
   key.clear();
   if (parseFrame(msg.data, key) !== PARSE_STATUS.OK) {
-    return { kind: "drop", reason: PACKET_IN_REASON.malformed };
+    return DROP[PACKET_IN_REASON.malformed];
   }
   const w = key.w;
   const metadata = field(msg.match.entries, "metadata");
@@ -195,17 +210,16 @@ export function handlePacketIn(
   if (network === undefined && (w[FK.VLAN_TCI]! & 0x1000) !== 0) {
     network = intent.networkOfLv(sw.host, w[FK.VLAN_TCI]! & 0x0fff);
   }
-  if (network === undefined) return { kind: "drop", reason: PACKET_IN_REASON.noNetwork };
+  if (network === undefined) return DROP[PACKET_IN_REASON.noNetwork];
 
   const ethType = w[FK.ETH_TYPE]!;
-  if (ethType === ETH_TYPE.ARP) return arp(intent, inPort, vmPort, network, msg.data);
+  if (ethType === ETH_TYPE.ARP) return arp(intent, inPort, vmPort, network);
   if (ethType === ETH_TYPE.IPV4) {
     // A frame cut to miss_send_len cannot be forwarded.
-    if (msg.data.byteLength < msg.totalLen)
-      return { kind: "drop", reason: PACKET_IN_REASON.truncated };
+    if (msg.data.byteLength < msg.totalLen) return DROP[PACKET_IN_REASON.truncated];
     return routeMiss(intent, sw, inPort, network, msg.tableId === NEIGHBOR_TABLE);
   }
-  return { kind: "drop", reason: PACKET_IN_REASON.unhandled };
+  return DROP[PACKET_IN_REASON.unhandled];
 }
 
 function arp(
@@ -213,42 +227,116 @@ function arp(
   inPort: number,
   vmPort: IndexedPort | undefined,
   network: string,
-  frame: Uint8Array,
 ): PacketInDecision {
   const w = key.w;
-  if (w[FK.ARP_OP] !== ARP_CONST.OP_REQUEST)
-    return { kind: "drop", reason: PACKET_IN_REASON.arpNotRequest };
+  if (w[FK.ARP_OP] !== ARP_CONST.OP_REQUEST) return DROP[PACKET_IN_REASON.arpNotRequest];
   const sha = mac48(w[FK.ARP_SHA_HI]!, w[FK.ARP_SHA_LO]!);
   const ethSrc = mac48(w[FK.ETH_SRC_HI]!, w[FK.ETH_SRC_LO]!);
   const spa = w[FK.ARP_SPA]!;
   const tpa = w[FK.ARP_TPA]!;
   if (vmPort !== undefined && vmPort.portSecurity) {
-    const claims = spa === 0 || vmPort.addresses.some((a) => a.ip === spa);
-    if (sha !== vmPort.mac || ethSrc !== vmPort.mac || !claims) {
-      return { kind: "drop", reason: PACKET_IN_REASON.arpSpoofed };
+    if (sha !== vmPort.mac || ethSrc !== vmPort.mac || !claims(vmPort, spa)) {
+      return DROP[PACKET_IN_REASON.arpSpoofed];
     }
   }
   const owner = intent.owner(network, tpa);
   // A VM asking for its own address (a gratuitous ARP or a DAD probe) gets no answer.
   if (owner === undefined || (owner.port !== undefined && owner.port === vmPort)) {
-    return { kind: "drop", reason: PACKET_IN_REASON.arpUnknownTarget };
+    return DROP[PACKET_IN_REASON.arpUnknownTarget];
   }
-  const tagged = (w[FK.VLAN_TCI]! & 0x1000) !== 0;
-  const reply = arpReply({
-    sha: macBytes(owner.mac),
-    spa: tpa,
-    tha: frame.subarray(6, 12),
-    tpa: spa,
-    ...(tagged ? { vlan: { vid: w[FK.VLAN_TCI]! & 0x0fff } } : {}),
-  });
-  // The Ethernet destination is the requester's source, which arpReply takes from `tha`.
-  reply.set(frame.subarray(6, 12), 0);
+  const tci = w[FK.VLAN_TCI]!;
+  const vid = (tci & VLAN.CFI) !== 0 ? tci & VLAN.VID_MASK : UNTAGGED;
   return {
     kind: "reply",
     reason: PACKET_IN_REASON.arpReply,
-    packetOut: packetOut(inPort, [act.inPort()], reply),
+    packetOut: packetOut(inPort, OUT_IN_PORT, arpReplyFrame(owner.mac, tpa, ethSrc, spa, vid)),
     resync: false,
   };
+}
+
+/** The sender IP of an ARP from a port-secured VM: one of its IPs, or 0.0.0.0 (RFC 5227 probe). */
+function claims(port: IndexedPort, spa: number): boolean {
+  if (spa === 0) return true;
+  for (const a of port.addresses) if (a.ip === spa) return true;
+  return false;
+}
+
+/** The one action of an ARP reply: back out of the port the request came in on. */
+const OUT_IN_PORT: readonly Action[] = Object.freeze([Object.freeze(act.inPort())]);
+const UNTAGGED = -1;
+
+/**
+ * "`ip` is at `mac`", unicast to the asker: the frame codec/packet's
+ * `arpReply` builds (RFC 826 reply, Ethernet source = sender hardware
+ * address, destination and target hardware address = the request's
+ * Ethernet source, an 802.1Q tag with the request's VID when it had one,
+ * no padding), written field by field into one fresh array. This is the
+ * hot path of a packet-in flood, where the builder's option objects cost
+ * more than the reply itself.
+ */
+function arpReplyFrame(
+  mac: number,
+  ip: number,
+  askerMac: number,
+  askerIp: number,
+  vid: number,
+): Uint8Array {
+  const l3 = vid === UNTAGGED ? HDR.ETH : HDR.ETH + HDR.VLAN_TAG;
+  const f = new Uint8Array(l3 + HDR.ARP_ETH_IPV4);
+  putMac(f, ETH_AT.dst, askerMac);
+  putMac(f, ETH_AT.src, mac);
+  if (vid !== UNTAGGED) {
+    put16(f, ETH_AT.tpid, ETH_TYPE.VLAN);
+    put16(f, ETH_AT.tci, vid); // PCP 0, DEI 0, as arpReply's `{ vid }` tag
+  }
+  put16(f, l3 - ETH_TYPE_LEN, ETH_TYPE.ARP);
+  put16(f, l3 + ARP_AT.htype, ARP_CONST.HTYPE_ETHERNET);
+  put16(f, l3 + ARP_AT.ptype, ETH_TYPE.IPV4);
+  f[l3 + ARP_AT.hlen] = MAC_LEN;
+  f[l3 + ARP_AT.plen] = IPV4_LEN;
+  put16(f, l3 + ARP_AT.oper, ARP_CONST.OP_REPLY);
+  putMac(f, l3 + ARP_AT.sha, mac);
+  put32(f, l3 + ARP_AT.spa, ip);
+  putMac(f, l3 + ARP_AT.tha, askerMac);
+  put32(f, l3 + ARP_AT.tpa, askerIp);
+  return f;
+}
+
+/** Ethernet header offsets; the 802.1Q TPID and TCI when tagged (IEEE 802.1Q §9.6). */
+const ETH_AT = { dst: 0, src: 6, tpid: 12, tci: 14 } as const;
+const ETH_TYPE_LEN = 2;
+/** RFC 826 field offsets in an Ethernet/IPv4 ARP packet. */
+const ARP_AT = {
+  htype: 0,
+  ptype: 2,
+  hlen: 4,
+  plen: 5,
+  oper: 6,
+  sha: 8,
+  spa: 14,
+  tha: 18,
+  tpa: 24,
+} as const;
+const MAC_LEN = 6;
+const IPV4_LEN = 4;
+const TWO_32 = 0x1_0000_0000;
+
+function put16(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 8;
+  b[o + 1] = v;
+}
+
+function put32(b: Uint8Array, o: number, v: number): void {
+  b[o] = v >>> 24;
+  b[o + 1] = v >>> 16;
+  b[o + 2] = v >>> 8;
+  b[o + 3] = v;
+}
+
+/** A 48-bit MAC held as a number (topology/addr.ts). */
+function putMac(b: Uint8Array, o: number, mac: number): void {
+  put16(b, o, Math.floor(mac / TWO_32));
+  put32(b, o + 2, mac % TWO_32);
 }
 
 function routeMiss(
@@ -267,27 +355,26 @@ function routeMiss(
     // network, and the destination in another subnet of that router.
     const ethDst = mac48(w[FK.ETH_DST_HI]!, w[FK.ETH_DST_LO]!);
     const src = intent.gateways(ethDst).find((i) => i.network === network);
-    if (src === undefined) return { kind: "drop", reason: PACKET_IN_REASON.unhandled };
+    if (src === undefined) return DROP[PACKET_IN_REASON.unhandled];
     const router = intent.index.routers.find((r) => r.name === src.router);
     const out = router?.interfaces.find((i) => inCidr(i.subnet.cidr, dst));
-    if (out === undefined) return { kind: "drop", reason: PACKET_IN_REASON.routeUnknown };
-    if (w[FK.NW_TTL]! <= 1) return { kind: "drop", reason: PACKET_IN_REASON.ttlExceeded };
+    if (out === undefined) return DROP[PACKET_IN_REASON.routeUnknown];
+    if (w[FK.NW_TTL]! <= 1) return DROP[PACKET_IN_REASON.ttlExceeded];
     actions.push(act.decTtl(), act.setField(F.ethSrc, out.mac));
     dstNetwork = out.network;
   }
   const owner = intent.owner(dstNetwork, dst);
-  if (owner?.port === undefined) return { kind: "drop", reason: PACKET_IN_REASON.routeUnknown };
+  if (owner?.port === undefined) return DROP[PACKET_IN_REASON.routeUnknown];
   const q = owner.port;
   actions.push(act.setField(F.ethDst, q.mac));
   if (q.host === sw.host) {
     const out = sw.portNumber(q.interfaceName);
-    if (out === undefined) return { kind: "drop", reason: PACKET_IN_REASON.portNotOnSwitch };
+    if (out === undefined) return DROP[PACKET_IN_REASON.portNotOnSwitch];
     actions.push(act.output(out));
   } else {
     const patch = sw.portNumber(PATCH_TUN);
     const lv = intent.lvOf(sw.host, dstNetwork);
-    if (patch === undefined || lv === undefined)
-      return { kind: "drop", reason: PACKET_IN_REASON.portNotOnSwitch };
+    if (patch === undefined || lv === undefined) return DROP[PACKET_IN_REASON.portNotOnSwitch];
     actions.push(act.pushVlan(), act.setVlan(lv), act.output(patch));
   }
   return {
