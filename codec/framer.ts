@@ -101,7 +101,7 @@ export class Framer {
     }
     if (pos === chunk.byteLength) return frames;
     // Keep a private copy of the rest, so the caller may reuse its buffer.
-    this.chunks.push(chunk.slice(pos));
+    this.chunks.push(copyBytes(chunk, pos, chunk.byteLength));
     this.queued += chunk.byteLength - pos;
     while (this.queued >= OFP_HEADER_SIZE) {
       const length = (this.peekByte(2) << 8) | this.peekByte(3);
@@ -178,10 +178,21 @@ export class Framer {
   }
 }
 
+/**
+ * `chunk[start, end)` in a new ArrayBuffer. Not `chunk.slice()`: on a Node
+ * Buffer (what sockets deliver) `slice` is a view, and the frames would
+ * alias the caller's reusable buffer.
+ */
+function copyBytes(chunk: Uint8Array, start: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - start);
+  out.set(chunk.subarray(start, end));
+  return out;
+}
+
 /** Copies `chunk[0 .. last end)` once and appends a view per frame ending at `ends`. */
 function cut(chunk: Uint8Array, ends: readonly number[], frames: Uint8Array[]): void {
   if (ends.length === 0) return;
-  const copy = chunk.slice(0, ends[ends.length - 1]);
+  const copy = copyBytes(chunk, 0, ends[ends.length - 1]!);
   let start = 0;
   for (const end of ends) {
     frames.push(copy.subarray(start, end));

@@ -101,6 +101,18 @@ describe("Framer", () => {
     }
   });
 
+  it("copies out of a Node Buffer too, whose slice() is a view (sockets deliver Buffers)", () => {
+    const framer = new Framer();
+    const split = small[0]!.byteLength + small[1]!.byteLength + 3;
+    const chunk = Buffer.from(stream.subarray(0, split));
+    const frames = framer.push(chunk);
+    expect(frames).toHaveLength(2);
+    chunk.fill(0xee); // the socket layer reuses or drops its chunk
+    expect(frames.map(toHex)).toEqual(small.slice(0, 2).map(toHex));
+    const rest = framer.push(Buffer.from(stream.subarray(split)));
+    expect(toHex(rest[0]!)).toBe(toHex(small[2]!));
+  });
+
   it("raises a fatal OFPBRC_BAD_LEN on a header length under 8, keeping the frames before it", () => {
     const framer = new Framer();
     const bad = hex("0400 0004 00000000");
