@@ -4,7 +4,13 @@
  */
 import { describe, expect, it } from "vitest";
 import type { PacketInMessage } from "../../codec/messages/packet-in.js";
-import { arpRequest, buildUdp, ipv4FromString, macFromString } from "../../codec/packet/index.js";
+import {
+  arpReply,
+  arpRequest,
+  buildUdp,
+  ipv4FromString,
+  macFromString,
+} from "../../codec/packet/index.js";
 import { flowModMessage, parseFlow } from "../../codec/text/index.js";
 import {
   PACKET_IN_REASON,
@@ -62,6 +68,31 @@ describe("handlePacketIn", () => {
     expect(d.packetOut.inPort).toBe(10);
     expect(d.packetOut.actions).toEqual([{ type: "output", port: 0xfffffff8, maxLen: 0 }]);
     expect([...d.packetOut.data.subarray(22, 28)]).toEqual([...macFromString("fa:16:3e:aa:00:02")]);
+  });
+
+  it("writes exactly the reply codec/packet's arpReply builds, untagged and tagged", async () => {
+    const asker = macFromString("fa:16:3e:aa:00:01");
+    for (const vlan of [undefined, { vid: 1 }]) {
+      const request = arpRequest({
+        sha: asker,
+        spa: ipv4FromString("203.0.113.10"),
+        tpa: ipv4FromString("203.0.113.11"),
+        ...(vlan === undefined ? {} : { vlan }),
+      });
+      const d = handlePacketIn(await intent(), sw, packetIn("in_port=10", request));
+      expect(d.kind, JSON.stringify(vlan)).toBe("reply");
+      if (d.kind !== "reply") continue;
+      const expected = arpReply({
+        sha: macFromString("fa:16:3e:aa:00:02"),
+        spa: ipv4FromString("203.0.113.11"),
+        tha: asker,
+        tpa: ipv4FromString("203.0.113.10"),
+        ...(vlan === undefined ? {} : { vlan }),
+      });
+      expect(Buffer.from(d.packetOut.data).toString("hex")).toBe(
+        Buffer.from(expected).toString("hex"),
+      );
+    }
   });
 
   it("gives no answer for an address the intent does not hold, or for the asker's own address", async () => {
