@@ -39,13 +39,13 @@ import {
 } from "../../codec/messages/flow-mod.js";
 import type { FlowStats } from "../../codec/messages/multipart-flow.js";
 import { canonicalMatch } from "../../codec/match.js";
-import type { Match } from "../../codec/oxm.js";
+import type { Match, MatchEntry, OxmEntry } from "../../codec/oxm.js";
 import { OFPP } from "../../codec/ports.js";
 import { encodeInstructions } from "../../codec/instructions.js";
 import { formatInstructions } from "../../codec/text/index.js";
 import { Writer } from "../../codec/writer.js";
 import { toFlowMod, type DesiredFlow } from "../dvr/flow.js";
-import { COOKIE, isLearned, isOurs } from "../dvr/tables.js";
+import { COOKIE, isOurs, learnedCookie } from "../dvr/tables.js";
 import { RequestError, type FenceResult } from "./connection.js";
 
 /** What reconciliation needs from a switch connection (Connection implements it). */
@@ -77,24 +77,65 @@ export function flowIdentity(tableId: number, priority: number, match: Match): s
   return key;
 }
 
-const scratch = new Writer(1024);
-function instructionBytes(list: FlowStats["instructions"]): string {
-  scratch.pos = 0;
-  encodeInstructions(scratch, list);
-  return hex(scratch.written());
+/**
+ * Structural equality of two codec values (plain objects, arrays, numbers,
+ * bigints, strings, byte arrays; shared registry objects such as OXM fields
+ * are equal by identity first; anything else is "not known equal"). Values that are equal this way encode to the
+ * same bytes, since encoding is a function of the value; values that are
+ * not may still encode alike (a key present as `undefined` on one side and
+ * absent on the other), which is what the byte comparison after it is for.
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+  if (a instanceof Uint8Array) {
+    if (!(b instanceof Uint8Array) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+    return true;
+  }
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameValue(a[i], b[i])) return false;
+    return true;
+  }
+  // Plain objects only: anything else (a Map, a class instance) is left to
+  // the byte comparison rather than judged by its own enumerable keys.
+  const proto = Object.getPrototypeOf(a) as unknown;
+  if (proto !== Object.prototype || Object.getPrototypeOf(b) !== proto) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  let keys = 0;
+  for (const k in ra) {
+    if (!Object.hasOwn(rb, k) || !sameValue(ra[k], rb[k])) return false;
+    keys++;
+  }
+  for (const k in rb) if (Object.hasOwn(rb, k)) keys--;
+  return keys === 0;
+}
+
+const scratchA = new Writer(1024);
+const scratchB = new Writer(1024);
+function sameEncoding(a: FlowStats["instructions"], b: FlowStats["instructions"]): boolean {
+  scratchA.pos = 0;
+  scratchB.pos = 0;
+  encodeInstructions(scratchA, a);
+  encodeInstructions(scratchB, b);
+  return equalBytes(scratchA.written(), scratchB.written());
 }
 
 /**
- * Same instructions? Bytes first (fast, and exact for what we sent); text
- * when the bytes differ, since a switch may re-encode an action in an
- * equivalent form (an NXM header for an OXM field, say), and ovs-ofctl's
- * text is what "equal" means to an operator running diff-flows.
+ * Same instructions? Values first (a resync of an unchanged bridge answers
+ * here for almost every flow, with no encoding and no allocation), then
+ * bytes (exact for what we sent); text when the bytes differ, since a
+ * switch may re-encode an action in an equivalent form (an NXM header for
+ * an OXM field, say), and ovs-ofctl's text is what "equal" means to an
+ * operator running diff-flows.
  */
 export function sameInstructions(
   a: FlowStats["instructions"],
   b: FlowStats["instructions"],
 ): boolean {
-  if (instructionBytes(a) === instructionBytes(b)) return true;
+  if (sameValue(a, b) || sameEncoding(a, b)) return true;
   return formatInstructions(a) === formatInstructions(b);
 }
 
@@ -108,40 +149,158 @@ export interface FlowDiff {
   readonly ignored: { readonly learned: number; readonly foreign: number };
 }
 
-/** The pure diff of step 2. */
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
+
+/** FNV-1a step. */
+const mix = (h: number, byte: number): number => Math.imul(h ^ byte, 0x01000193);
+
+/**
+ * A hash of what {@link flowIdentity} spells out for canonical `entries`:
+ * table, priority, and the value and mask bytes of every known field (field
+ * names are left to {@link sameIdentity}, which settles collisions).
+ */
+function identityHash(tableId: number, priority: number, entries: readonly MatchEntry[]): number {
+  let h = mix(mix(mix(0x811c9dc5, tableId), priority >>> 8), priority & 0xff);
+  for (let i = 0; i < entries.length; i++) {
+    const e = entries[i]!;
+    if (e.field === undefined) continue;
+    h = mix(h, e.value.length);
+    for (let j = 0; j < e.value.length; j++) h = mix(h, e.value[j]!);
+    if (e.mask !== undefined) {
+      h = mix(h, 0x100);
+      for (let j = 0; j < e.mask.length; j++) h = mix(h, e.mask[j]!);
+    }
+  }
+  return h;
+}
+
+/**
+ * Do two canonical matches have the same identity, i.e. would
+ * {@link flowIdentity} spell them alike? The same known fields (by name) in
+ * the same order with the same value bytes, and the same mask or none;
+ * entries of unknown fields do not count, as in the string.
+ */
+function sameIdentity(a: readonly MatchEntry[], b: readonly MatchEntry[]): boolean {
+  let i = 0;
+  let j = 0;
+  for (;;) {
+    while (i < a.length && a[i]!.field === undefined) i++;
+    while (j < b.length && b[j]!.field === undefined) j++;
+    if (i === a.length || j === b.length) return i === a.length && j === b.length;
+    const x = a[i] as OxmEntry;
+    const y = b[j] as OxmEntry;
+    if (x.field !== y.field && x.field.name !== y.field.name) return false;
+    if (!equalBytes(x.value, y.value)) return false;
+    if (x.mask === undefined || y.mask === undefined) {
+      if (x.mask !== y.mask) return false;
+    } else if (!equalBytes(x.mask, y.mask)) return false;
+    i++;
+    j++;
+  }
+}
+
+/** One identity present on the switch (a chain per hash value). */
+interface Present {
+  readonly tableId: number;
+  readonly priority: number;
+  readonly entries: readonly MatchEntry[];
+  /** The last installed flow with this identity. */
+  flow: FlowStats;
+  wanted: boolean;
+  next: Present | undefined;
+}
+
+function findPresent(
+  chain: Present | undefined,
+  tableId: number,
+  priority: number,
+  entries: readonly MatchEntry[],
+): Present | undefined {
+  for (let p = chain; p !== undefined; p = p.next) {
+    if (p.tableId === tableId && p.priority === priority && sameIdentity(p.entries, entries)) {
+      return p;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The pure diff of step 2. Identities are compared as values (a hash of the
+ * match bytes, then field by field) rather than as {@link flowIdentity}
+ * strings: the same relation, without building and hashing a string per
+ * flow, which was most of a 100k-flow resync. A desired flow's identity is
+ * taken from its match, which is what its `key` spells (the compiler builds
+ * the key from the same canonical match; a test holds the two together).
+ */
 export function diffFlows(
   desired: readonly DesiredFlow[],
   installed: readonly FlowStats[],
   cookiePrefix: number,
 ): FlowDiff {
-  const present = new Map<string, FlowStats>();
+  const present = new Map<number, Present>();
+  /** In order of first appearance, as the delete list has always been. */
+  const order: Present[] = [];
   let learned = 0;
   let foreign = 0;
+  // isOurs/isLearned, with their bigint constants built once per diff
+  // rather than once per flow.
+  const owner = BigInt(cookiePrefix & 0xff) << COOKIE.prefixShift;
+  const learnedValue = learnedCookie(cookiePrefix);
   for (const f of installed) {
-    if (!isOurs(f.cookie, cookiePrefix)) {
+    if ((f.cookie & COOKIE.ownerMask) !== owner) {
       foreign++;
       continue;
     }
-    if (isLearned(f.cookie, cookiePrefix)) {
+    if ((f.cookie & COOKIE.kindMask) === learnedValue) {
       learned++;
       continue;
     }
-    present.set(flowIdentity(f.tableId, f.priority, f.match), f);
+    const entries = canonicalMatch(f.match).entries;
+    const h = identityHash(f.tableId, f.priority, entries);
+    const chain = present.get(h);
+    const same = findPresent(chain, f.tableId, f.priority, entries);
+    if (same !== undefined) {
+      same.flow = f;
+      continue;
+    }
+    const p: Present = {
+      tableId: f.tableId,
+      priority: f.priority,
+      entries,
+      flow: f,
+      wanted: false,
+      next: chain,
+    };
+    present.set(h, p);
+    order.push(p);
   }
   const add: DesiredFlow[] = [];
   const modify: DesiredFlow[] = [];
   let unchanged = 0;
-  const wanted = new Set<string>();
   for (const d of desired) {
-    wanted.add(d.key);
-    const have = present.get(d.key);
-    if (have === undefined) add.push(d);
-    else if (have.cookie !== d.cookie || !sameInstructions(have.instructions, d.instructions)) {
+    if (present.size === 0) {
+      add.push(d); // an empty bridge (a first install): nothing to look up
+      continue;
+    }
+    const entries = canonicalMatch(d.match).entries;
+    const chain = present.get(identityHash(d.table.id, d.priority, entries));
+    const p = findPresent(chain, d.table.id, d.priority, entries);
+    if (p === undefined) {
+      add.push(d);
+      continue;
+    }
+    p.wanted = true;
+    const have = p.flow;
+    if (have.cookie !== d.cookie || !sameInstructions(have.instructions, d.instructions)) {
       modify.push(d);
     } else unchanged++;
   }
   const del: FlowStats[] = [];
-  for (const [key, f] of present) if (!wanted.has(key)) del.push(f);
+  for (const p of order) if (!p.wanted) del.push(p.flow);
   return { add, modify, delete: del, unchanged, ignored: { learned, foreign } };
 }
 
