@@ -45,12 +45,24 @@ import type { OfMessage } from "../../codec/message.js";
 import type { OfpPort } from "../../codec/messages/port.js";
 import type { ErrorMessage } from "../../codec/messages/error.js";
 import type { FlowStats } from "../../codec/messages/multipart-flow.js";
-import { compileHost, type CompileInput, type HostOfports } from "../dvr/compile/index.js";
+import {
+  compileHost,
+  defaultOfports,
+  PATCH_INT,
+  tunnelPortName,
+  type CompileInput,
+  type HostOfports,
+} from "../dvr/compile/index.js";
 import type { DesiredFlow } from "../dvr/flow.js";
 import { compileInputFromSnapshot } from "../dvr/offline.js";
 import { BRIDGE_NAMES, COOKIE, type BridgeName } from "../dvr/tables.js";
 import type { Logger } from "../log.js";
 import type { Metrics } from "../metrics.js";
+import {
+  mapSwitchTunnelPorts,
+  type TunnelPortView,
+  type UnmappedTunnelPort,
+} from "../plumb/tunnels.js";
 import type { CommitOptions, StoreSnapshot, TopologyStore } from "../store/store.js";
 import { topologyToJson, type Topology } from "../topology/schema.js";
 import { dpidText, type Connection, type ConnectionHandler } from "./connection.js";
@@ -90,6 +102,15 @@ import type { PortChange } from "./session.js";
 /** Receives every committed topology (e.g. to plumb hosts over OVSDB). */
 export interface PlumbingHook {
   apply(snapshot: StoreSnapshot): Promise<void>;
+  /**
+   * The tunnel ports of `host`'s tunnel bridge as its OVSDB says (port
+   * name → the host it leads to, by `options:remote_ip`), or undefined when
+   * the hook has no database data for the host (no `ovsdb` address, not
+   * reached yet). The controller then maps tunnels by name alone.
+   */
+  tunnelPorts?(host: string): ReadonlyMap<string, string> | undefined;
+  /** Registers `listener`, called with a host whenever its {@link tunnelPorts} change. */
+  onTunnelPorts?(listener: (host: string) => void): void;
 }
 
 export interface ControllerOptions {
@@ -134,6 +155,9 @@ export const RECONCILE_OUTCOME = {
   failed: "failed",
 } as const;
 
+/** Highest ordinary port number (OFPP_MAX is 0xffffff00; ours stop at 0xfeff). */
+const MAX_TRACE_OFPORT = 0xfeff;
+
 /** Offending requests whose refusal may leave a bridge's flows other than we think. */
 const FLOW_CHANGING_REQUESTS: ReadonlySet<string> = new Set(["flow_mod", "bundle_add"]);
 
@@ -169,6 +193,15 @@ interface BridgeSlot {
    * its PORT_STATUS triggers.
    */
   missingPorts: readonly string[];
+  /**
+   * br-tun ports that may be tunnels but can be mapped to no host (no OVSDB
+   * data, not Neutron's name), at the last reconciliation; and those already
+   * logged (`tunnel.unmapped` once per port while it stays unmapped).
+   */
+  unmappedPorts: readonly UnmappedTunnelPort[];
+  readonly warnedUnmapped: Set<string>;
+  /** How the last reconciliation that did not apply ended. */
+  lastFailure: "refused" | "failed" | undefined;
   /** Digest of the desired set last applied on this connection; undefined when not known good. */
   appliedDigest: string | undefined;
   /** Something may have changed the switch's flows since the last dump: the next run dumps. */
@@ -189,6 +222,14 @@ export interface BridgeStatus {
   readonly last_reconcile: ReconcileSummary | null;
   readonly last_error: string | null;
   readonly ports: number;
+  /** Topology ports the flows need and the switch has not reported (their flows wait). */
+  readonly missing_ports: readonly string[];
+  /**
+   * br-tun only: ports that look like tunnels but map to no host (no OVSDB
+   * data for the host and not named `vxlan-<remote IP in hex>`): they get no
+   * flows; `expected` are the tunnel names the switch lacks.
+   */
+  readonly unmapped_ports?: readonly UnmappedTunnelPort[];
 }
 
 export interface ControllerStatus {
@@ -196,18 +237,53 @@ export interface ControllerStatus {
   readonly hosts: Record<string, Record<BridgeName, BridgeStatus>>;
 }
 
+/**
+ * Where one bridge stands with a generation ({@link Controller.waitApplied}).
+ * The first four are final: waiting longer changes nothing by itself.
+ */
+export const BRIDGE_APPLY_STATUS = {
+  /** Installed and barrier-confirmed, every port its flows need present. */
+  applied: "applied",
+  /** No connection: reconciled when the bridge connects (nothing confirmed). */
+  notConnected: "not_connected",
+  /** The switch answered OFPT_ERROR to a FLOW_MOD (`error` names it and the flow). */
+  refused: "refused",
+  /** The dump or the sending failed: the switch's state is unknown. */
+  failed: "failed",
+  /**
+   * br-tun lacks a tunnel its flows need and has a port that may be it but
+   * cannot be mapped (no OVSDB data, not Neutron's name): no flows come for
+   * it until the port is renamed or the host gets an `ovsdb` address.
+   */
+  tunnelUnmapped: "tunnel_unmapped",
+  /** Connected, its reconciliation at this generation not finished yet. */
+  pending: "pending",
+  /** Installed, but ports its flows need are not on the switch yet (plumbing adds them). */
+  waitingForPorts: "waiting_for_ports",
+} as const;
+export type BridgeApplyStatus = (typeof BRIDGE_APPLY_STATUS)[keyof typeof BRIDGE_APPLY_STATUS];
+
+/** Statuses that more waiting may still turn into `applied`. */
+const WAITING_STATUSES: ReadonlySet<BridgeApplyStatus> = new Set([
+  BRIDGE_APPLY_STATUS.pending,
+  BRIDGE_APPLY_STATUS.waitingForPorts,
+]);
+
 export interface BridgeApplyResult {
   readonly host: string;
   readonly bridge: BridgeName;
   readonly connected: boolean;
   readonly applied: boolean;
+  readonly status: BridgeApplyStatus;
   readonly error?: string;
 }
 
 export interface ApplyReport {
   readonly generation: number;
-  /** Every connected bridge finished a reconciliation at `generation` or later. */
+  /** No bridge is still on its way: each is applied, not connected, refused, failed or unmapped. */
   readonly done: boolean;
+  /** Every bridge of the topology applied `generation`. */
+  readonly applied: boolean;
   readonly bridges: readonly BridgeApplyResult[];
 }
 
@@ -242,6 +318,11 @@ export class Controller implements ConnectionHandler {
   constructor(private readonly options: ControllerOptions) {
     this.clock = options.clock ?? Date.now;
     this.log = options.log;
+    // The tunnels OVSDB showed for a host changed: its br-tun's port mapping did.
+    options.plumbing?.onTunnelPorts?.((host) => {
+      const s = this.slotOf(host, "br-tun");
+      if (s !== undefined) this.kick(s, "port");
+    });
   }
 
   /**
@@ -286,8 +367,10 @@ export class Controller implements ConnectionHandler {
   }
 
   /**
-   * Resolves when every connected bridge has finished a reconciliation at
-   * `generation` or later, or after `timeoutMs` with `done: false`.
+   * Resolves once no bridge is on its way to `generation` any more (each is
+   * applied, not connected, refused, failed or has an unmapped tunnel), or
+   * after `timeoutMs` with `done: false`. Bridges that are not connected are
+   * not waited for: they are reconciled when they connect.
    */
   waitApplied(generation: number, timeoutMs: number): Promise<ApplyReport> {
     const now = this.report(generation);
@@ -318,6 +401,10 @@ export class Controller implements ConnectionHandler {
         last_reconcile: s.lastReconcile ?? null,
         last_error: s.lastError ?? null,
         ports: s.conn?.session.ports.size ?? 0,
+        missing_ports: s.conn === undefined ? [] : s.missingPorts,
+        ...(s.bridge === "br-tun"
+          ? { unmapped_ports: s.conn === undefined ? [] : this.tunnelView(s.host).unmapped }
+          : {}),
       };
     }
     return { generation: this.snap.generation, hosts: hosts as ControllerStatus["hosts"] };
@@ -671,6 +758,9 @@ export class Controller implements ConnectionHandler {
           flowsDesired: 0,
           flowsInstalled: undefined,
           missingPorts: [],
+          unmappedPorts: [],
+          warnedUnmapped: new Set(),
+          lastFailure: undefined,
           appliedDigest: undefined,
           mustDump: true,
           running: false,
@@ -733,15 +823,80 @@ export class Controller implements ConnectionHandler {
     }
   }
 
+  /**
+   * The switch's port numbers of `host` for the compiler. br-tun's go
+   * through the tunnel mapping ({@link tunnelView}): a tunnel the host's
+   * OVSDB names otherwise is entered under the compiler's name.
+   */
   private hostOfports(host: string): HostOfports {
-    const map = (bridge: BridgeName) => {
-      const m = new Map<string, number>();
-      const s = this.slotOf(host, bridge);
-      if (s?.conn !== undefined)
-        for (const p of s.conn.session.ports.values()) m.set(p.name, p.portNo);
-      return m;
-    };
-    return { "br-int": map("br-int"), "br-tun": map("br-tun") };
+    const m = new Map<string, number>();
+    const s = this.slotOf(host, "br-int");
+    if (s?.conn !== undefined)
+      for (const p of s.conn.session.ports.values()) m.set(p.name, p.portNo);
+    return { "br-int": m, "br-tun": this.tunnelView(host).ofports };
+  }
+
+  /**
+   * br-tun's ports of `host` mapped onto the compiler's tunnel names, by the
+   * host's OVSDB data when the plumbing hook has it, else by Neutron's
+   * naming convention (plumb/tunnels.ts `mapSwitchTunnelPorts`).
+   */
+  private tunnelView(host: string): TunnelPortView {
+    const s = this.slotOf(host, "br-tun");
+    const ports = s?.conn === undefined ? [] : s.conn.session.ports.values();
+    const peers = this.compileBase.index.hosts
+      .filter((h) => h.name !== host)
+      .map((h) => ({ host: h.name, portName: tunnelPortName(h.tunnelIp) }));
+    const fromOvsdb = this.options.plumbing?.tunnelPorts?.(host);
+    return mapSwitchTunnelPorts(ports, peers, fromOvsdb, new Set([PATCH_INT, "br-tun"]));
+  }
+
+  /** Logs each newly unmapped br-tun port once (`tunnel.unmapped`), forgets the ones gone. */
+  private warnUnmapped(slot: BridgeSlot, conn: Connection): void {
+    const now = new Set(slot.unmappedPorts.map((u) => u.port));
+    for (const name of slot.warnedUnmapped) if (!now.has(name)) slot.warnedUnmapped.delete(name);
+    for (const u of slot.unmappedPorts) {
+      if (slot.warnedUnmapped.has(u.port)) continue;
+      slot.warnedUnmapped.add(u.port);
+      const expected = u.expected.length === 0 ? "none missing" : u.expected.join(", ");
+      conn.log.warn(
+        { event: "tunnel.unmapped", port: u.port, ofport: u.ofport, expected: u.expected },
+        `br-tun port ${u.port} of ${slot.host} maps to no host: it is not named ` +
+          `vxlan-<remote tunnel IP in hex> and there is no OVSDB data for ${slot.host} ` +
+          `(no ovsdb address, or not reached) to read its remote_ip, so it gets no flows; ` +
+          `tunnel ports expected: ${expected}`,
+      );
+    }
+  }
+
+  /**
+   * Port numbers for tracing (`POST /v1/trace`): per host and bridge the
+   * connected switch's (tunnels mapped as for compiling), else `dvrflow
+   * plumb`'s numbering; reserved numbers (the bridge's LOCAL port) left out.
+   */
+  traceOfports(): {
+    readonly ofports: Map<string, HostOfports>;
+    readonly source: Record<string, Record<BridgeName, "switch" | "offline">>;
+  } {
+    const ofports = new Map<string, HostOfports>();
+    const source: Record<string, Record<BridgeName, "switch" | "offline">> = {};
+    const index = this.compileBase.index;
+    for (const h of index.hosts) {
+      const live = this.hostOfports(h.name);
+      const offline = defaultOfports(index, h.name);
+      const pick = (bridge: BridgeName) => {
+        const connected = this.slotOf(h.name, bridge)?.conn !== undefined;
+        const m = new Map<string, number>();
+        for (const [name, no] of connected ? live[bridge] : offline[bridge])
+          if (no >= 1 && no <= MAX_TRACE_OFPORT) m.set(name, no);
+        return { m, from: connected ? ("switch" as const) : ("offline" as const) };
+      };
+      const int = pick("br-int");
+      const tun = pick("br-tun");
+      ofports.set(h.name, { "br-int": int.m, "br-tun": tun.m });
+      source[h.name] = { "br-int": int.from, "br-tun": tun.from };
+    }
+    return { ofports, source };
   }
 
   private compile(slot: BridgeSlot): readonly DesiredFlow[] {
@@ -752,6 +907,7 @@ export class Controller implements ConnectionHandler {
   private compileWithMissing(slot: BridgeSlot): {
     flows: readonly DesiredFlow[];
     missing: readonly string[];
+    unmapped: readonly UnmappedTunnelPort[];
   } {
     const started = performance.now();
     const input: CompileInput = {
@@ -763,7 +919,8 @@ export class Controller implements ConnectionHandler {
     const missing = [
       ...new Set(host.skipped.filter((k) => k.bridge === slot.bridge).map((k) => k.port)),
     ].sort();
-    return { flows: host.bridges[slot.bridge], missing };
+    const unmapped = slot.bridge === "br-tun" ? this.tunnelView(slot.host).unmapped : [];
+    return { flows: host.bridges[slot.bridge], missing, unmapped };
   }
 
   private kick(slot: BridgeSlot, trigger: ReconcileTrigger): void {
@@ -795,8 +952,10 @@ export class Controller implements ConnectionHandler {
   private async reconcileOnce(slot: BridgeSlot, conn: Connection): Promise<void> {
     const generation = this.snap.generation;
     const prefix = this.snap.topology.controller.cookie_prefix;
-    const { flows: desired, missing } = this.compileWithMissing(slot);
+    const { flows: desired, missing, unmapped } = this.compileWithMissing(slot);
     slot.flowsDesired = desired.length;
+    slot.unmappedPorts = unmapped;
+    this.warnUnmapped(slot, conn);
     const m = this.options.metrics;
     const dpid = dpidText(slot.dpid);
     m?.flowsDesired.set(this.labels(slot), desired.length);
@@ -830,6 +989,7 @@ export class Controller implements ConnectionHandler {
       const msg = e instanceof Error ? e.message : String(e);
       slot.attempted = Math.max(slot.attempted, generation);
       slot.lastError = msg;
+      slot.lastFailure = "failed";
       slot.flowsInstalled = undefined;
       slot.mustDump = true;
       m?.reconciles.inc({ dpid, outcome: RECONCILE_OUTCOME.failed });
@@ -860,6 +1020,7 @@ export class Controller implements ConnectionHandler {
       const first = r.errors[0]!;
       const d = describeOfError(first.error, first.request);
       slot.lastError = `${r.errors.length} flow(s) refused; first: ${d.name}${d.flow === undefined ? "" : ` for ${d.flow}`}`;
+      slot.lastFailure = "refused";
       slot.flowsInstalled = undefined;
       slot.mustDump = true;
       m?.reconciles.inc({ dpid, outcome: RECONCILE_OUTCOME.refused });
@@ -879,6 +1040,7 @@ export class Controller implements ConnectionHandler {
     slot.applied = Math.max(slot.applied, generation);
     slot.appliedDigest = digest;
     slot.lastError = undefined;
+    slot.lastFailure = undefined;
     slot.flowsInstalled = r.installedAfter;
     m?.reconciles.inc({ dpid, outcome: RECONCILE_OUTCOME.applied });
     m?.flowsInstalled.set(this.labels(slot), r.installedAfter);
@@ -903,29 +1065,49 @@ export class Controller implements ConnectionHandler {
   private report(generation: number): ApplyReport {
     const bridges: BridgeApplyResult[] = [];
     let done = true;
+    let applied = true;
     for (const s of this.slots.values()) {
-      const connected = s.conn !== undefined;
-      // Installed at `generation`, but without the flows of ports the switch
-      // has not reported yet (plumbing adds them after the commit): not
-      // applied until the reconciliation their PORT_STATUS triggers.
-      const waitingForPorts = connected && s.applied >= generation && s.missingPorts.length > 0;
-      const finished = s.attempted >= generation && !waitingForPorts;
-      if (connected && !finished) done = false;
-      const error =
-        finished && s.applied < generation
-          ? s.lastError
-          : waitingForPorts
-            ? `waiting for port(s) ${s.missingPorts.join(", ")} on the switch`
-            : undefined;
-      bridges.push({
-        host: s.host,
-        bridge: s.bridge,
-        connected,
-        applied: s.applied >= generation && !waitingForPorts,
-        ...(error !== undefined ? { error } : {}),
-      });
+      const r = this.bridgeResult(s, generation);
+      if (WAITING_STATUSES.has(r.status)) done = false;
+      if (r.status !== BRIDGE_APPLY_STATUS.applied) applied = false;
+      bridges.push(r);
     }
-    return { generation, done, bridges };
+    return { generation, done, applied, bridges };
+  }
+
+  /** Where `s` stands with `generation` (see {@link BRIDGE_APPLY_STATUS}). */
+  private bridgeResult(s: BridgeSlot, generation: number): BridgeApplyResult {
+    const connected = s.conn !== undefined;
+    const result = (status: BridgeApplyStatus, error?: string): BridgeApplyResult => ({
+      host: s.host,
+      bridge: s.bridge,
+      connected,
+      applied: status === BRIDGE_APPLY_STATUS.applied,
+      status,
+      ...(error === undefined ? {} : { error }),
+    });
+    if (!connected) return result(BRIDGE_APPLY_STATUS.notConnected);
+    if (s.attempted < generation) return result(BRIDGE_APPLY_STATUS.pending);
+    if (s.applied < generation) {
+      return result(
+        s.lastFailure === "refused" ? BRIDGE_APPLY_STATUS.refused : BRIDGE_APPLY_STATUS.failed,
+        s.lastError,
+      );
+    }
+    if (s.missingPorts.length === 0) return result(BRIDGE_APPLY_STATUS.applied);
+    // Installed at `generation`, but without the flows of ports the switch
+    // has not reported yet (plumbing adds them after the commit): not
+    // applied until the reconciliation their PORT_STATUS triggers…
+    const missing = `port(s) ${s.missingPorts.join(", ")}`;
+    if (s.unmappedPorts.length === 0)
+      return result(BRIDGE_APPLY_STATUS.waitingForPorts, `waiting for ${missing} on the switch`);
+    // …unless the switch has ports it cannot tell us are those tunnels.
+    const which = s.unmappedPorts.map((u) => u.port).join(", ");
+    return result(
+      BRIDGE_APPLY_STATUS.tunnelUnmapped,
+      `${missing} missing; br-tun port(s) ${which} map to no host (no OVSDB data, ` +
+        `not named vxlan-<remote tunnel IP in hex>): rename them or give the host an ovsdb address`,
+    );
   }
 
   private checkWaiters(): void {

@@ -9,6 +9,12 @@
  * A host removed from the topology, or whose `ovsdb` address changed, gets
  * its keeper stopped (and a new one for the new address): what is on the
  * switch stays, as a stopped Neutron agent leaves its bridges.
+ *
+ * Each plumbing result also says which br-tun ports are tunnels to which
+ * host (`PlumbResult.tunnelPorts`, read from `options:remote_ip`); the
+ * controller maps them onto the compiler's tunnel port names
+ * ({@link OvsdbPlumbing.tunnelPorts}), so a tunnel is recognised whatever
+ * its name (issue 5 §2).
  */
 import type { PlumbingHook } from "../controller/controller.js";
 import type { Logger } from "../log.js";
@@ -38,8 +44,17 @@ interface Kept {
   readonly keeper: PlumbKeeper;
 }
 
+function sameMap(a: ReadonlyMap<string, string> | undefined, b: ReadonlyMap<string, string>) {
+  if (a === undefined || a.size !== b.size) return false;
+  for (const [k, v] of b) if (a.get(k) !== v) return false;
+  return true;
+}
+
 export class OvsdbPlumbing implements PlumbingHook {
   private readonly keepers = new Map<string, Kept>();
+  /** Per host, the tunnel ports its database last showed (port name → host). */
+  private readonly tunnels = new Map<string, ReadonlyMap<string, string>>();
+  private readonly tunnelListeners: ((host: string) => void)[] = [];
   private stopped = false;
 
   constructor(private readonly options: OvsdbPlumbingOptions) {}
@@ -47,6 +62,25 @@ export class OvsdbPlumbing implements PlumbingHook {
   /** Hosts currently kept (for status and tests). */
   get hosts(): readonly string[] {
     return [...this.keepers.keys()].sort();
+  }
+
+  tunnelPorts(host: string): ReadonlyMap<string, string> | undefined {
+    return this.tunnels.get(host);
+  }
+
+  onTunnelPorts(listener: (host: string) => void): void {
+    this.tunnelListeners.push(listener);
+  }
+
+  private setTunnels(host: string, ports: ReadonlyMap<string, string> | undefined): void {
+    const was = this.tunnels.get(host);
+    if (ports === undefined) {
+      if (!this.tunnels.delete(host)) return;
+    } else {
+      if (sameMap(was, ports)) return;
+      this.tunnels.set(host, new Map(ports));
+    }
+    for (const l of this.tunnelListeners) l(host);
   }
 
   /**
@@ -67,11 +101,16 @@ export class OvsdbPlumbing implements PlumbingHook {
         waits.push(kept.keeper.setPlan(plan));
         continue;
       }
-      if (kept !== undefined) waits.push(kept.keeper.stop());
+      if (kept !== undefined) {
+        this.setTunnels(host, undefined);
+        waits.push(kept.keeper.stop());
+      }
       const log = this.options.log;
       const keeper = new PlumbKeeper(h.ovsdb, plan, {
         ...this.options.keeper,
         onResult: (r) => {
+          // Only the keeper in charge of the host speaks for its tunnels.
+          if (this.keepers.get(host)?.keeper === keeper) this.setTunnels(host, r.tunnelPorts);
           if (r.changes.length > 0)
             log.info(
               { event: "plumb.applied", host, changes: r.changes.length },
@@ -88,6 +127,7 @@ export class OvsdbPlumbing implements PlumbingHook {
     for (const [host, kept] of this.keepers) {
       if (wanted.has(host)) continue;
       this.keepers.delete(host);
+      this.setTunnels(host, undefined);
       waits.push(kept.keeper.stop());
     }
     await Promise.all(waits);

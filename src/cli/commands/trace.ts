@@ -21,6 +21,10 @@
  *         each flow named by the topology object behind it (src/trace/,
  *         ecosystem.md §4.1). in_port may name a VM port (`in_port=vm-a1`),
  *         its interface (`in_port=tap-vm-a1`) or any port of the host.
+ *     dvrflow trace --api URL HOST 'MICROFLOW'
+ *             [--format detailed|summary|minimal|json] [--max-hops N]
+ *         the same trace done by a running controller (`POST /v1/trace`):
+ *         its topology in force and the port numbers its switches reported.
  *
  * The packet is an ofproto/trace microflow (`in_port=1,dl_src=…,ip,nw_dst=…`,
  * unspecified fields zero) or, with `--packet HEX`, a raw frame (in_port
@@ -44,22 +48,26 @@ import {
   isTraceFormat,
   runTopologyTrace,
   TRACE_FORMATS,
+  type TraceFormat,
 } from "../../trace/index.js";
 import { offlineSnapshot } from "../../dvr/offline.js";
 import { formatIssue, TopologyError } from "../../topology/issues.js";
 import { loadTopologyFile } from "../../topology/loader.js";
+import { apiBaseUrl, postJson } from "../../controller/client.js";
 import type { CommandIo } from "./ofp-print.js";
 
 export const TRACE_USAGE = `usage: dvrflow trace --flows FILE [--bridge NAME] MICROFLOW
        dvrflow trace --bridges CONFIG [BRIDGE] MICROFLOW
        dvrflow trace --switch tcp:HOST:PORT|unix:PATH MICROFLOW
        dvrflow trace --config TOPOLOGY [--store PATH] HOST MICROFLOW
+       dvrflow trace --api URL HOST MICROFLOW
 options:
   --packet HEX     trace this frame instead of one composed from MICROFLOW
   --in-port N      in_port for --packet (default: the microflow's, else 0)
   --timeout S      --switch: give up after S seconds (default 10)
---config (the compiled flows of every host; follows VXLAN tunnels host to host):
-  --store PATH     the controller's store, for its host MACs and local VLANs
+--config (the compiled flows of every host; follows VXLAN tunnels host to host)
+--api (the same, by a running controller: its topology and its switches' port numbers):
+  --store PATH     --config: the controller's store, for its host MACs and local VLANs
   --format F       detailed (default), summary, minimal or json
   --max-hops N     tunnels to follow at most (default ${DEFAULT_MAX_HOPS})
   in_port may be a VM port or interface name: in_port=vm-a1, in_port=tap-vm-a1
@@ -72,6 +80,7 @@ const OPTIONS = {
   bridges: { type: "string" },
   switch: { type: "string" },
   config: { type: "string" },
+  api: { type: "string" },
   store: { type: "string" },
   format: { type: "string" },
   "max-hops": { type: "string" },
@@ -145,19 +154,22 @@ export async function runTrace(args: readonly string[], io: CommandIo): Promise<
     io.stdout(TRACE_USAGE);
     return 0;
   }
-  const sources = [values.flows, values.bridges, values.switch, values.config].filter(
+  const sources = [values.flows, values.bridges, values.switch, values.config, values.api].filter(
     (s) => s !== undefined,
   );
   if (sources.length !== 1) {
     err(
-      `dvrflow trace: give exactly one of --flows, --bridges, --switch, --config\n${TRACE_USAGE}`,
+      `dvrflow trace: give exactly one of --flows, --bridges, --switch, --config, --api\n${TRACE_USAGE}`,
     );
     return 1;
   }
   if (values.config !== undefined) return traceConfig(values, positionals, io);
+  if (values.api !== undefined) return traceApi(values, positionals, io);
   for (const opt of ["store", "format", "max-hops"] as const) {
     if (values[opt] !== undefined) {
-      err(`dvrflow trace: --${opt} goes with --config\n${TRACE_USAGE}`);
+      err(
+        `dvrflow trace: --${opt} goes with --config${opt === "store" ? "" : " or --api"}\n${TRACE_USAGE}`,
+      );
       return 1;
     }
   }
@@ -228,6 +240,8 @@ export async function runTrace(args: readonly string[], io: CommandIo): Promise<
 
 type TraceValues = {
   readonly config?: string;
+  readonly api?: string;
+  readonly timeout?: string;
   readonly store?: string;
   readonly format?: string;
   readonly "max-hops"?: string;
@@ -236,6 +250,54 @@ type TraceValues = {
   readonly bridge?: string;
 };
 
+/** What `--config` and `--api` trace: the checked arguments, or the message of what is wrong. */
+interface TopologyRequest {
+  readonly host: string;
+  readonly microflow: string;
+  readonly format: TraceFormat;
+  readonly maxHops: number;
+}
+
+/**
+ * HOST, MICROFLOW (with `--in-port` merged in), `--format` and
+ * `--max-hops`, as `--config` and `--api` take them (`source` names the
+ * option in messages); an error message (usage appended where it helps).
+ */
+function topologyRequest(
+  values: TraceValues,
+  positionals: readonly string[],
+  source: "--config" | "--api",
+): TopologyRequest | string {
+  const format = values.format ?? "detailed";
+  if (!isTraceFormat(format)) {
+    return `dvrflow trace: --format must be one of ${TRACE_FORMATS.join(", ")}, not "${format}"\n`;
+  }
+  const maxHopsText = values["max-hops"];
+  const maxHops = maxHopsText === undefined ? DEFAULT_MAX_HOPS : Number(maxHopsText);
+  if (!Number.isInteger(maxHops) || maxHops < 0) {
+    return `dvrflow trace: --max-hops must be a whole number ≥ 0, not "${maxHopsText}"\n`;
+  }
+  if (values.bridge !== undefined) {
+    return `dvrflow trace: --bridge does not go with ${source} (in_port names the bridge)\n`;
+  }
+  const [host, given, ...extra] = positionals;
+  if (host === undefined || extra.length > 0) {
+    return `dvrflow trace: ${source} takes HOST and MICROFLOW\n${TRACE_USAGE}`;
+  }
+  let microflow = given;
+  const inPort = values["in-port"];
+  if (inPort !== undefined) {
+    if (microflow !== undefined && /(^|,)\s*in_port\s*=/.test(microflow)) {
+      return `dvrflow trace: in_port given twice (--in-port and the microflow)\n`;
+    }
+    microflow = microflow === undefined ? `in_port=${inPort}` : `in_port=${inPort},${microflow}`;
+  }
+  if (microflow === undefined) {
+    return `dvrflow trace: missing MICROFLOW\n${TRACE_USAGE}`;
+  }
+  return { host, microflow, format, maxHops };
+}
+
 /** `--config TOPOLOGY HOST MICROFLOW`: the topology trace (src/trace/). */
 async function traceConfig(
   values: TraceValues,
@@ -243,39 +305,12 @@ async function traceConfig(
   io: CommandIo,
 ): Promise<number> {
   const err = io.stderr ?? io.stdout;
-  const format = values.format ?? "detailed";
-  if (!isTraceFormat(format)) {
-    err(`dvrflow trace: --format must be one of ${TRACE_FORMATS.join(", ")}, not "${format}"\n`);
+  const req = topologyRequest(values, positionals, "--config");
+  if (typeof req === "string") {
+    err(req);
     return 1;
   }
-  const maxHopsText = values["max-hops"];
-  const maxHops = maxHopsText === undefined ? DEFAULT_MAX_HOPS : Number(maxHopsText);
-  if (!Number.isInteger(maxHops) || maxHops < 0) {
-    err(`dvrflow trace: --max-hops must be a whole number ≥ 0, not "${maxHopsText}"\n`);
-    return 1;
-  }
-  if (values.bridge !== undefined) {
-    err(`dvrflow trace: --bridge does not go with --config (in_port names the bridge)\n`);
-    return 1;
-  }
-  const [host, given, ...extra] = positionals;
-  if (host === undefined || extra.length > 0) {
-    err(`dvrflow trace: --config takes HOST and MICROFLOW\n${TRACE_USAGE}`);
-    return 1;
-  }
-  let microflow = given;
-  const inPort = values["in-port"];
-  if (inPort !== undefined) {
-    if (microflow !== undefined && /(^|,)\s*in_port\s*=/.test(microflow)) {
-      err(`dvrflow trace: in_port given twice (--in-port and the microflow)\n`);
-      return 1;
-    }
-    microflow = microflow === undefined ? `in_port=${inPort}` : `in_port=${inPort},${microflow}`;
-  }
-  if (microflow === undefined) {
-    err(`dvrflow trace: missing MICROFLOW\n${TRACE_USAGE}`);
-    return 1;
-  }
+  const { host, microflow, format, maxHops } = req;
   const config = values.config!;
   try {
     const { topology, warnings } = loadTopologyFile(config);
@@ -300,6 +335,51 @@ async function traceConfig(
     }
     // TraceRequestError (unknown host or port, bad microflow) and anything else alike.
     err(`dvrflow trace: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+/**
+ * `--api URL HOST MICROFLOW`: the topology trace done by a running
+ * controller (`POST /v1/trace`), with its topology in force and the port
+ * numbers its switches reported; prints the answer's `text`.
+ */
+async function traceApi(
+  values: TraceValues,
+  positionals: readonly string[],
+  io: CommandIo,
+): Promise<number> {
+  const err = io.stderr ?? io.stdout;
+  for (const opt of ["store", "timeout"] as const) {
+    if (values[opt] !== undefined) {
+      err(`dvrflow trace: --${opt} does not go with --api\n${TRACE_USAGE}`);
+      return 1;
+    }
+  }
+  const req = topologyRequest(values, positionals, "--api");
+  if (typeof req === "string") {
+    err(req);
+    return 1;
+  }
+  const base = apiBaseUrl(values.api);
+  try {
+    const answer = await postJson(base, "/v1/trace", {
+      host: req.host,
+      microflow: req.microflow,
+      ...(values.packet === undefined ? {} : { packet_hex: values.packet }),
+      format: req.format,
+      max_hops: req.maxHops,
+    });
+    const body = answer.body as { text?: unknown; message?: unknown } | undefined;
+    if (answer.status === 200 && typeof body?.text === "string") {
+      io.stdout(body.text);
+      return 0;
+    }
+    const why = typeof body?.message === "string" ? body.message : answer.text;
+    err(`dvrflow trace: ${base} answered ${answer.status}: ${why}\n`);
+    return 1;
+  } catch (e) {
+    err(`dvrflow trace: no answer from ${base}: ${(e as Error).message}\n`);
     return 1;
   }
 }
