@@ -56,3 +56,24 @@ export async function apiRequest(base: string, path: string, init?: RequestInit)
   if (!res.ok) throw new ApiError(res.status, body);
   return body;
 }
+
+/** POSTs `body` as JSON and parses the JSON answer of a 2xx reply (see {@link apiRequest} for errors). */
+export async function apiPostJson(base: string, path: string, body: unknown): Promise<unknown> {
+  const text = await apiRequest(base, path, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify(body),
+  });
+  return JSON.parse(text) as unknown;
+}
+
+/** The `message` of a JSON error body (the API's `{error, message}`), else the body text. */
+export function apiErrorMessage(e: ApiError): string {
+  try {
+    const m = (JSON.parse(e.body) as { message?: unknown }).message;
+    if (typeof m === "string") return m;
+  } catch {
+    // not JSON: the text is the message
+  }
+  return e.body.trim();
+}

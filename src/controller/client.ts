@@ -4,10 +4,7 @@
  * ptcp:6654`, OVS's `unix:/run/openvswitch/BR.mgmt`, or `dvrflow switch
  * --listen`) is dialled, the same handshake runs (HELLO, FEATURES,
  * PORT_DESC), and the caller gets the ready {@link Connection}.
- *
- * And asking a running controller through its REST API (`dvrflow trace
- * --api`; `dump-flows HOST`, `diff-flows HOST` use the same base URL):
- * {@link apiBaseUrl}, {@link postJson}.
+
  */
 import type { OfMessage } from "../../codec/message.js";
 import type { Logger } from "../log.js";
@@ -53,36 +50,4 @@ export function openSwitch(
     const conn = server.connect(target);
     void conn;
   });
-}
-
-/** Where a running controller's API is when no `--api` is given. */
-export const DEFAULT_API_URL = "http://127.0.0.1:8080";
-
-/** The API base URL: `given` (`--api`), else `$DVR_API`, else {@link DEFAULT_API_URL}; no trailing slash. */
-export function apiBaseUrl(given?: string): string {
-  return (given ?? process.env.DVR_API ?? DEFAULT_API_URL).replace(/\/+$/, "");
-}
-
-/** An API answer: the HTTP status and the JSON body (undefined when the body is not JSON). */
-export interface ApiAnswer {
-  readonly status: number;
-  readonly body: unknown;
-  readonly text: string;
-}
-
-/** POSTs `body` as JSON to `base` + `path` and reads the JSON answer (rejects when unreachable). */
-export async function postJson(base: string, path: string, body: unknown): Promise<ApiAnswer> {
-  const res = await fetch(`${base}${path}`, {
-    method: "POST",
-    headers: { "content-type": "application/json" },
-    body: JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: unknown;
-  try {
-    json = JSON.parse(text);
-  } catch {
-    json = undefined;
-  }
-  return { status: res.status, body: json, text };
 }

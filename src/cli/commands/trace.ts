@@ -53,7 +53,7 @@ import {
 import { offlineSnapshot } from "../../dvr/offline.js";
 import { formatIssue, TopologyError } from "../../topology/issues.js";
 import { loadTopologyFile } from "../../topology/loader.js";
-import { apiBaseUrl, postJson } from "../../controller/client.js";
+import { ApiError, apiBase, apiErrorMessage, apiPostJson } from "../api-client.js";
 import type { CommandIo } from "./ofp-print.js";
 
 export const TRACE_USAGE = `usage: dvrflow trace --flows FILE [--bridge NAME] MICROFLOW
@@ -361,25 +361,22 @@ async function traceApi(
     err(req);
     return 1;
   }
-  const base = apiBaseUrl(values.api);
+  const base = apiBase(values.api);
   try {
-    const answer = await postJson(base, "/v1/trace", {
+    const body = (await apiPostJson(base, "/v1/trace", {
       host: req.host,
       microflow: req.microflow,
       ...(values.packet === undefined ? {} : { packet_hex: values.packet }),
       format: req.format,
       max_hops: req.maxHops,
-    });
-    const body = answer.body as { text?: unknown; message?: unknown } | undefined;
-    if (answer.status === 200 && typeof body?.text === "string") {
-      io.stdout(body.text);
-      return 0;
-    }
-    const why = typeof body?.message === "string" ? body.message : answer.text;
-    err(`dvrflow trace: ${base} answered ${answer.status}: ${why}\n`);
-    return 1;
+    })) as { text?: unknown };
+    if (typeof body.text !== "string") throw new Error(`${base} answered without a trace text`);
+    io.stdout(body.text);
+    return 0;
   } catch (e) {
-    err(`dvrflow trace: no answer from ${base}: ${(e as Error).message}\n`);
+    if (e instanceof ApiError)
+      err(`dvrflow trace: ${base} answered ${e.status}: ${apiErrorMessage(e)}\n`);
+    else err(`dvrflow trace: ${(e as Error).message}\n`);
     return 1;
   }
 }
