@@ -212,7 +212,7 @@ describe("dvrflow trace --api", () => {
     const r = await cli("--api", "http://127.0.0.1:9", "compute-1", "in_port=vm-a1,ip");
     expect(r.code).toBe(1);
     expect(r.err).toMatch(
-      /^dvrflow trace: cannot reach the dvrflow API at http:\/\/127\.0\.0\.1:9 \(ECONNREFUSED\)/,
+      /^dvrflow trace: cannot reach the dvrflow API at http:\/\/127\.0\.0\.1:9 \([^)]+\): is `dvrflow run` running\?/,
     );
   });
 });
