@@ -133,6 +133,7 @@ class DeltaBuilder {
     const ifaceRow: Record<string, OvsdbValue> = { name: p.name, type: p.iface.type ?? "" };
     if (p.iface.options !== undefined) ifaceRow.options = ovsStringMap(p.iface.options);
     if (p.iface.ofportRequest !== undefined) ifaceRow.ofport_request = p.iface.ofportRequest;
+    if (p.iface.mtuRequest !== undefined) ifaceRow.mtu_request = p.iface.mtuRequest;
     if (Object.keys(p.iface.externalIds).length > 0)
       ifaceRow.external_ids = ovsStringMap(p.iface.externalIds);
     this.ops.push({ op: "insert", table: "Interface", row: ifaceRow, "uuid-name": iface });
@@ -414,6 +415,11 @@ class DeltaBuilder {
     if (p.iface.ofportRequest !== undefined && iface.ofportRequest !== p.iface.ofportRequest) {
       ifaceRow.ofport_request = p.iface.ofportRequest;
       change("ofport_request", String(iface.ofportRequest ?? NONE), String(p.iface.ofportRequest));
+    }
+    // Only set, never cleared: without a desired MTU the column is not ours.
+    if (p.iface.mtuRequest !== undefined && iface.mtuRequest !== p.iface.mtuRequest) {
+      ifaceRow.mtu_request = p.iface.mtuRequest;
+      change("mtu_request", String(iface.mtuRequest ?? NONE), String(p.iface.mtuRequest));
     }
     if (Object.keys(ifaceRow).length > 0) {
       this.ops.push({ op: "update", table: "Interface", where: byUuid(iface.uuid), row: ifaceRow });

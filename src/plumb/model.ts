@@ -2,9 +2,10 @@
  * The desired OVSDB state of one host ("plumbing"), as Neutron's OVS agent
  * keeps it (dvr-pipeline.md §2.2, §7 item 4): br-int and br-tun joined by
  * patch ports, one VXLAN port per remote host, VM ports with their local
- * VLAN `tag`, secure fail mode, in-band control off, the datapath ids and
- * the controller target; optionally br-phy holding the underlay address for
- * userspace VXLAN (§7 item 10).
+ * VLAN `tag` (and `mtu_request` when their network has an `mtu`), secure
+ * fail mode, in-band control off, the datapath ids and the controller
+ * target; optionally br-phy holding the underlay address for userspace
+ * VXLAN (§7 item 10).
  *
  * Ownership. dvrflow marks every port it creates with
  * `Port.external_ids:dvrflow-role`; a marked port that is no longer desired
@@ -64,6 +65,13 @@ export interface DesiredInterface {
   readonly options: Readonly<Record<string, string>> | undefined;
   /** Interface.ofport_request; undefined = not managed. */
   readonly ofportRequest: number | undefined;
+  /**
+   * Interface.mtu_request ("Requested MTU (Maximum Transmission Unit) for
+   * the interface", ovs-vswitchd.conf.db(5)), as Neutron's agent/os-vif set
+   * it on a VM port from its network's MTU; undefined = not managed (an
+   * existing value is left alone, never cleared).
+   */
+  readonly mtuRequest: number | undefined;
   /** Keys merged into Interface.external_ids. */
   readonly externalIds: Readonly<Record<string, string>>;
 }

@@ -22,6 +22,7 @@ export interface ObservedInterface {
   readonly type: string;
   readonly options: ReadonlyMap<string, string>;
   readonly ofportRequest: number | undefined;
+  readonly mtuRequest: number | undefined;
   /** Assigned by ovs-vswitchd; absent without one. */
   readonly ofport: number | undefined;
   readonly externalIds: ReadonlyMap<string, string>;
@@ -71,7 +72,16 @@ const COLUMNS = {
     "ports",
   ],
   Port: ["_uuid", "name", "tag", "external_ids", "interfaces"],
-  Interface: ["_uuid", "name", "type", "options", "ofport_request", "ofport", "external_ids"],
+  Interface: [
+    "_uuid",
+    "name",
+    "type",
+    "options",
+    "ofport_request",
+    "mtu_request",
+    "ofport",
+    "external_ids",
+  ],
   Controller: ["_uuid", "target"],
 } as const;
 const TABLES = Object.keys(COLUMNS) as (keyof typeof COLUMNS)[];
@@ -106,6 +116,7 @@ export function resolveState(
       type: readString(r.type),
       options: readStringMap(r.options),
       ofportRequest: readOptionalInteger(r.ofport_request),
+      mtuRequest: readOptionalInteger(r.mtu_request),
       // ofport -1 means "failed to attach"; 0 is never valid.
       ofport: ofport !== undefined && ofport > 0 ? ofport : undefined,
       externalIds: readStringMap(r.external_ids),

@@ -13,6 +13,9 @@
  * - Both: other_config:datapath-id from the topology, fail_mode=secure,
  *   other_config:disable-in-band=true, protocols=OpenFlow13, the controller
  *   target when one is given.
+ * - VM ports of a network with an `mtu` get it as `mtu_request`, as
+ *   Neutron's OVS agent (through os-vif) sets a VM port's MTU; without one
+ *   the column is not managed.
  * - ofport_request follows the compiler's offline numbering
  *   (`defaultOfports`), so `dvrflow compile` matches a plumbed host.
  * - Optionally br-phy with the uplink interfaces; the underlay address is
@@ -122,6 +125,7 @@ export function planPlumbing(input: PlumbInput): PlumbPlan {
       type: "patch",
       options: { peer },
       ofportRequest: ofports[bridge].get(name),
+      mtuRequest: undefined,
       externalIds: {},
     },
   });
@@ -141,6 +145,7 @@ export function planPlumbing(input: PlumbInput): PlumbPlan {
         type: opts.vmInterfaceType,
         options: undefined,
         ofportRequest: ofports["br-int"].get(p.interfaceName),
+        mtuRequest: index.networks.get(p.network)?.mtu,
         externalIds: { [IFACE_ID.ifaceId]: p.name, [IFACE_ID.attachedMac]: p.macText },
       },
     });
@@ -172,6 +177,7 @@ export function planPlumbing(input: PlumbInput): PlumbPlan {
         type: "vxlan",
         options,
         ofportRequest: ofports["br-tun"].get(name),
+        mtuRequest: undefined,
         externalIds: {},
       },
     });
@@ -211,7 +217,13 @@ export function planPlumbing(input: PlumbInput): PlumbPlan {
         role: { kind: "uplink" },
         tag: undefined,
         externalIds: { [EXTERNAL_ID.role]: "uplink" },
-        iface: { type: undefined, options: undefined, ofportRequest: undefined, externalIds: {} },
+        iface: {
+          type: undefined,
+          options: undefined,
+          ofportRequest: undefined,
+          mtuRequest: undefined,
+          externalIds: {},
+        },
       })),
       pruneTunnels: false,
     });

@@ -79,6 +79,7 @@ function portCommands(bridge: string, p: DesiredPort): string {
     iface.push(sh(`type=${dbValue(p.iface.type)}`));
   if (p.iface.options !== undefined) iface.push(...mapWords("options", p.iface.options));
   if (p.iface.ofportRequest !== undefined) iface.push(`ofport_request=${p.iface.ofportRequest}`);
+  if (p.iface.mtuRequest !== undefined) iface.push(`mtu_request=${p.iface.mtuRequest}`);
   iface.push(...mapWords("external_ids", p.iface.externalIds));
   if (iface.length > 0) cmds.push(["set", "interface", sh(p.name), ...iface]);
   return vsctl(cmds);

@@ -24,6 +24,8 @@ export interface IndexedHost {
 export interface IndexedNetwork {
   readonly name: string;
   readonly vni: number;
+  /** The network's MTU, when the topology gives one (plumbing sets it on VM ports). */
+  readonly mtu: number | undefined;
 }
 
 export interface IndexedSubnet {
@@ -106,7 +108,7 @@ export function indexTopology(t: Topology): TopologyIndex {
   const networks = new Map<string, IndexedNetwork>(
     Object.entries(t.networks)
       .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-      .map(([name, n]) => [name, { name, vni: n.segmentation_id }]),
+      .map(([name, n]) => [name, { name, vni: n.segmentation_id, mtu: n.mtu }]),
   );
   const subnets = new Map<string, IndexedSubnet>();
   for (const [name, s] of Object.entries(t.subnets).sort(([a], [b]) => (a < b ? -1 : 1))) {

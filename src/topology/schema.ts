@@ -13,6 +13,7 @@
  * validate.ts.
  */
 import { z } from "zod";
+import { parseListenTarget, parseOvsdbRemote, type TargetResult } from "../util/targets.js";
 import { formatMac, parseCidr, parseIpv4, parseMac } from "./addr.js";
 
 /** Object names: DNS-label-like, so they are safe in interface names, logs and URLs. */
@@ -23,6 +24,10 @@ export const MAX_INTERFACE_NAME = 15;
 export const MAX_VNI = 0xffffff;
 /** Highest ofport OVS gives a port (its port space is 16-bit below OFPP_MAX 0xff00). */
 export const MAX_OFPORT = 0xfeff;
+/** The least MTU every IPv4 link carries (RFC 791): the lowest `mtu` accepted. */
+export const MIN_MTU = 68;
+/** Jumbo frames: the highest `mtu` accepted. */
+export const MAX_MTU = 9000;
 /** Neutron's default `dvr_base_mac` (neutron/conf/db/dvr_mac_db.py). */
 export const DEFAULT_DVR_BASE_MAC = "fa:16:3f:00:00:00";
 /** Neutron's tenant port `base_mac`; dvr_base_mac must differ from it. */
@@ -95,8 +100,21 @@ const dpid = z.union([z.bigint(), z.number(), z.string()]).transform((v, ctx) =>
   return n;
 });
 
+/**
+ * A string checked with one of the target grammars of util/targets.ts and
+ * kept as written: the controller and the OVSDB client parse it again with
+ * the same grammar, so what passes here is what they accept.
+ */
+function target(parse: (text: string) => TargetResult<unknown>) {
+  return z.string().superRefine((v, ctx) => {
+    const r = parse(v);
+    if (!r.ok) ctx.addIssue({ code: "custom", message: r.reason });
+  });
+}
+
 export const ControllerSchema = z.strictObject({
-  listen: z.string().optional(),
+  /** OpenFlow listener (`tcp:HOST:PORT`, `unix:PATH`), the grammar of `dvrflow run --listen`. */
+  listen: target((v) => parseListenTarget(v)).optional(),
   echo_interval: z.number().positive().optional(),
   echo_misses: int(1, 1000).optional(),
   /** Seconds between audits that re-dump every bridge (default 60; 0 = no audit). */
@@ -109,7 +127,7 @@ export const HostSchema = z.strictObject({
   datapath_ids: z.strictObject({ "br-int": dpid, "br-tun": dpid }),
   tunnel_ip: ipv4,
   /** OVSDB remote (`tcp:IP:6640`, `unix:PATH`): the controller plumbs the host itself. */
-  ovsdb: z.string().min(1).optional(),
+  ovsdb: target(parseOvsdbRemote).optional(),
   /** Fixed DVR MAC; else allocated from dvr_base_mac and persisted. */
   dvr_mac: mac.optional(),
 });
@@ -117,7 +135,11 @@ export const HostSchema = z.strictObject({
 export const NetworkSchema = z.strictObject({
   type: z.literal("vxlan", { error: 'only "vxlan" networks are supported in config version 1' }),
   segmentation_id: int(1, MAX_VNI),
-  mtu: int(68, 9000).optional(),
+  /**
+   * The network's MTU (Neutron's `mtu`): set as `Interface.mtu_request` on
+   * each VM port of the network by plumbing; absent = the column is left alone.
+   */
+  mtu: int(MIN_MTU, MAX_MTU).optional(),
 });
 
 export const SubnetSchema = z.strictObject({

@@ -17,6 +17,17 @@ import {
 import type { IssuePath, TopologyIssue } from "./issues.js";
 import { NEUTRON_PORT_BASE_MAC, portInterface, type Topology } from "./schema.js";
 
+/** The usual underlay MTU (Ethernet), Neutron's `global_physnet_mtu` default. */
+export const UNDERLAY_MTU = 1500;
+/**
+ * What VXLAN over IPv4 adds to a tenant packet: the inner Ethernet header
+ * (14), VXLAN (8), UDP (8) and the outer IPv4 header (20). Neutron subtracts
+ * the same 50 (neutron-lib VXLAN_ENCAP_OVERHEAD 30 + IPv4 header 20).
+ */
+export const VXLAN_OVERHEAD = 50;
+/** The largest VXLAN network MTU a 1500-byte underlay carries unfragmented. */
+export const MAX_VXLAN_MTU_ON_ETHERNET = UNDERLAY_MTU - VXLAN_OVERHEAD;
+
 class Issues {
   readonly list: TopologyIssue[] = [];
   error(path: IssuePath, message: string): void {
@@ -122,6 +133,17 @@ export function validateTopology(t: Topology): TopologyIssue[] {
         `VNI ${net.segmentation_id} is also used by network ${prev}`,
       );
     } else segIds.set(net.segmentation_id, n);
+    if (net.type === "vxlan" && net.mtu !== undefined && net.mtu > MAX_VXLAN_MTU_ON_ETHERNET) {
+      // A warning, not an error: jumbo-frame underlays exist, but nothing
+      // here can see the underlay, and on a 1500-byte one full-size frames
+      // are dropped (tunnel ports set DF, df_default=true).
+      out.warning(
+        ["networks", n, "mtu"],
+        `mtu ${net.mtu} is above ${MAX_VXLAN_MTU_ON_ETHERNET}: VXLAN adds ${VXLAN_OVERHEAD} bytes ` +
+          `(inner Ethernet, VXLAN, UDP, outer IPv4), so this network needs an underlay MTU of at least ` +
+          `mtu+${VXLAN_OVERHEAD} = ${net.mtu + VXLAN_OVERHEAD} (a ${UNDERLAY_MTU}-byte underlay carries at most ${MAX_VXLAN_MTU_ON_ETHERNET})`,
+      );
+    }
   }
 
   // --- subnets ------------------------------------------------------------

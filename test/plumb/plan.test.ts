@@ -43,6 +43,7 @@ function appliedState(plan: PlumbPlan): ObservedState {
           type: p.iface.type ?? "",
           options: new Map(Object.entries(p.iface.options ?? {})),
           ofportRequest: p.iface.ofportRequest,
+          mtuRequest: p.iface.mtuRequest,
           ofport: undefined,
           externalIds: new Map(Object.entries(p.iface.externalIds)),
         },

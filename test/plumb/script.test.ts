@@ -23,7 +23,7 @@ import {
   vsctlState,
   type PrivateOvsdb,
 } from "../ovsdb/ovsdb-server.js";
-import { planFor, twoHosts, twoHostsText } from "./helpers.js";
+import { mtuRequests, planFor, twoHosts, twoHostsText, withMtu } from "./helpers.js";
 
 const OPTS: PlumbOptions = {
   controller: "tcp:127.0.0.1:6653",
@@ -99,7 +99,9 @@ describe.skipIf(!ovsdbAvailable())("the ovs-vsctl script equals applyPlumbing", 
   });
 
   it("yields the same database, and the reconciler finds nothing to change", async () => {
-    const { plan } = await planFor(twoHosts(), "compute-1", OPTS);
+    // Networks with different MTUs and one without: mtu_request on VM ports only.
+    const topology = withMtu(withMtu(twoHosts(), "blue", 1400), "red", undefined);
+    const { plan } = await planFor(topology, "compute-1", OPTS);
     const ca = await OvsdbClient.connect(a.remote);
     const cb = await OvsdbClient.connect(b.remote);
     try {
@@ -117,10 +119,14 @@ describe.skipIf(!ovsdbAvailable())("the ovs-vsctl script equals applyPlumbing", 
       expect(
         sa["br-tun"]!.ports["vxlan-c633640c"]!.interfaces["vxlan-c633640c"]!.options.dst_port,
       ).toBe("4790");
+      // vsctlState leaves mtu_request out: compared on its own.
+      expect(mtuRequests(b)).toEqual(mtuRequests(a));
+      expect(mtuRequests(a)).toMatchObject({ "tap-vm-a1": 1400, "tap-vm-b1": null });
       expect((await applyPlumbing(cb, plan)).changes).toEqual([]);
       // Running the script again is harmless.
       runScript(renderVsctlScript(plan), b, dir);
       expect(vsctlState(b)).toEqual(sa);
+      expect(mtuRequests(b)).toEqual(mtuRequests(a));
     } finally {
       await ca.close();
       await cb.close();

@@ -8,6 +8,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatIssue, formatPath, type TopologyIssue } from "../../src/topology/issues.js";
 import { parseTopologyText } from "../../src/topology/loader.js";
+import { parseTarget } from "../../src/controller/server.js";
+import { parseOvsdbRemote } from "../../src/ovsdb/remote.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const example = (name: string) => readFileSync(join(ROOT, "examples", name), "utf8");
@@ -148,6 +150,117 @@ describe("schema errors name the path and the line", () => {
     const text = BASE.replace("br-int: 0x1,", "br-int: 0xfedcba9876543211,");
     const r = parseTopologyText(text);
     expect(r.topology!.hosts["c1"]!.datapath_ids["br-int"]).toBe(0xfedcba9876543211n);
+  });
+});
+
+describe("connection targets are checked with the grammar run and plumb use", () => {
+  const withListen = (listen: string) =>
+    BASE.replace("version: 1\n", `version: 1\ncontroller:\n  listen: "${listen}"\n`);
+  const withOvsdb = (remote: string) =>
+    BASE.replace(
+      "    tunnel_ip: 198.51.100.2\n",
+      `    tunnel_ip: 198.51.100.2\n    ovsdb: "${remote}"\n`,
+    );
+
+  it("accepts every listener form parseTarget accepts, and the value stays as written", () => {
+    for (const listen of [
+      "tcp:127.0.0.1:6653",
+      "tcp:[::1]:6653",
+      "tcp:controller.example:6653",
+      "ptcp:6653",
+      "ptcp:6653:127.0.0.1",
+      "tcp:127.0.0.1:0",
+      "unix:/var/run/openvswitch/dvrflow.sock",
+      "punix:/run/of.sock",
+    ]) {
+      const r = parseTopologyText(withListen(listen));
+      expect(errors(withListen(listen)), listen).toEqual([]);
+      expect(r.topology?.controller.listen).toBe(listen);
+      expect(() => parseTarget(listen)).not.toThrow();
+    }
+  });
+
+  it("rejects a listener run would refuse, at controller.listen's line, with parseTarget's reason", () => {
+    for (const [listen, reason] of [
+      ["tls:0.0.0.0:6653", "expected tcp:HOST:PORT or unix:PATH"],
+      ["tcp:127.0.0.1:70000", "bad port"],
+      ["tcp:127.0.0.1:66x", "bad port"],
+      ["tcp:::1:6653", "IPv6 address goes in brackets"],
+      ["tcp:1.2.3.4:6653:9", "IPv6 address goes in brackets"],
+      ["tcp:[::1]:99999", "bad port"],
+      ["tcp:[nope]:6653", "not an IPv6 address"],
+      ["tcp:bad host:6653", "not a host name or IPv4 address"],
+      ["unix:", "unix socket path missing"],
+      ["6653", "expected tcp:HOST:PORT"],
+    ] as const) {
+      const text = withListen(listen);
+      const i = find(errors(text), "controller.listen");
+      expect(i.message, listen).toContain(reason);
+      expect(i.line, listen).toBe(lineOf(text, "listen:"));
+      expect(() => parseTarget(listen), listen).toThrow(i.message);
+    }
+  });
+
+  it("accepts OVSDB remotes the client dials and rejects the others at hosts.<h>.ovsdb's line", () => {
+    for (const remote of [
+      "tcp:198.51.100.2:6640",
+      "tcp:198.51.100.2",
+      "tcp:[::1]:6641",
+      "unix:/run/openvswitch/db.sock",
+    ]) {
+      expect(errors(withOvsdb(remote)), remote).toEqual([]);
+      expect(parseTopologyText(withOvsdb(remote)).topology?.hosts.c2?.ovsdb).toBe(remote);
+    }
+    for (const [remote, reason] of [
+      ["ssl:198.51.100.2:6640", "ssl: remotes are not supported"],
+      ["ptcp:6640", "an OVSDB remote is tcp:HOST[:PORT] or unix:PATH"],
+      ["tcp:198.51.100.2:0", "bad port 0"],
+      ["tcp:198.51.100.2:6640:1", "expected tcp:HOST[:PORT]"],
+      ["unix:", "unix: needs a socket path"],
+      ["", "an OVSDB remote is"],
+    ] as const) {
+      const text = withOvsdb(remote);
+      const i = find(errors(text), "hosts.c2.ovsdb");
+      expect(i.message, remote).toContain(reason);
+      expect(i.line, remote).toBe(lineOf(text, "ovsdb:"));
+      expect(() => parseOvsdbRemote(remote), remote).toThrow(i.message);
+    }
+  });
+});
+
+describe("network mtu", () => {
+  const withMtu = (mtu: string) =>
+    BASE.replace(
+      "red: { type: vxlan, segmentation_id: 200 }",
+      `red: { type: vxlan, segmentation_id: 200, mtu: ${mtu} }`,
+    );
+
+  it("accepts 68..9000 and rejects the rest at its line", () => {
+    expect(parseTopologyText(withMtu("1450")).topology?.networks.red?.mtu).toBe(1450);
+    for (const bad of ["67", "9001", "1450.5", '"1450"']) {
+      const text = withMtu(bad);
+      const i = find(errors(text), "networks.red.mtu");
+      expect(i.line, bad).toBe(lineOf(text, "red: {"));
+    }
+  });
+
+  it("warns, without failing, when a VXLAN network needs more than a 1500-byte underlay", () => {
+    const at = (mtu: string) =>
+      parseTopologyText(withMtu(mtu)).issues.filter(
+        (i) => formatPath(i.path) === "networks.red.mtu",
+      );
+    expect(at("1450")).toEqual([]);
+    expect(at("1400")).toEqual([]);
+    const text = withMtu("1451");
+    const [w, ...rest] = at("1451");
+    expect(rest).toEqual([]);
+    expect(w?.severity).toBe("warning");
+    expect(w?.line).toBe(lineOf(text, "red: {"));
+    expect(w?.message).toContain("needs an underlay MTU of at least mtu+50 = 1501");
+    expect(find(parseTopologyText(withMtu("9000")).issues, "networks.red.mtu").message).toContain(
+      "mtu+50 = 9050",
+    );
+    expect(errors(withMtu("9000"))).toEqual([]);
   });
 });
 
