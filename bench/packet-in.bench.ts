@@ -5,7 +5,7 @@
  *
  *   node --expose-gc --import tsx bench/packet-in.bench.ts [--quick]
  *     [--runs=N] [--window=MS] [--in-flight=1,64,256] [--hosts=8]
- *     [--ports-per-host=32] [--no-metrics] [--cork-reads] [--switches-prof=DIR]
+ *     [--ports-per-host=32] [--no-metrics] [--switches-prof=DIR]
  *
  * This process is the controller and nothing else: a real Controller
  * (SQLite store in memory, Prometheus metrics as `dvrflow run` has them)
@@ -26,7 +26,6 @@
  * RSS < 300 MB) are reported, never asserted.
  */
 import { fork, type ChildProcess } from "node:child_process";
-import { Socket } from "node:net";
 import { cpus, loadavg } from "node:os";
 import { pino } from "pino";
 import { dpidText } from "../src/controller/connection.js";
@@ -55,14 +54,6 @@ const HOSTS = Number(option("hosts", "8"));
 const PORTS_PER_HOST = Number(option("ports-per-host", "32"));
 const NETWORKS = 2;
 const WITH_METRICS = !flag("no-metrics");
-/**
- * `--cork-reads`: an experiment, not how the controller runs. Every socket of
- * this process is corked while it handles one read, so the PACKET_OUTs
- * answering the packet-ins of one read leave in one write, measuring what
- * batching the controller's writes per read (server.ts/connection.ts) would
- * give.
- */
-const CORK_READS = flag("cork-reads");
 /** `--switches-prof=DIR`: a CPU profile of the load generator (the controller's: node --cpu-prof). */
 const SWITCHES_PROF = option("switches-prof", "");
 /** Raised past anything the bench can offer: the bucket must not be what is measured. */
@@ -98,7 +89,6 @@ async function main(): Promise<void> {
     networks: NETWORKS,
     portsPerHost: PORTS_PER_HOST,
   });
-  if (CORK_READS) corkEachRead();
   const log = pino({ level: "error" });
   const store = new SqliteStore(":memory:", { macRandom: (h) => seededRandomBytes(h) });
   const ctl = new Controller({
@@ -120,7 +110,7 @@ async function main(): Promise<void> {
     `packet-in rate limit raised through ControllerOptions.packetInRate = ${PACKET_IN_RATE}/s, packetInBurst = ${PACKET_IN_BURST} (default 1000/s, burst 200 per bridge)`,
   );
   console.log(
-    `metrics: ${WITH_METRICS ? "on (as dvrflow run)" : "off (--no-metrics)"}; ${CORK_READS ? "EXPERIMENT --cork-reads: one controller write per socket read; " : ""}switches: child process; ${RUNS} runs × ${WINDOW_MS} ms window after ${WARMUP_MS} ms warm-up`,
+    `metrics: ${WITH_METRICS ? "on (as dvrflow run)" : "off (--no-metrics)"}; switches: child process; ${RUNS} runs × ${WINDOW_MS} ms window after ${WARMUP_MS} ms warm-up`,
   );
 
   const child = fork(new URL("./packet-in-switches.ts", import.meta.url), [], {
@@ -242,24 +232,6 @@ async function measure(child: ChildProcess, inbox: Inbox, inFlight: number): Pro
     heapMb: mb(heap),
     load1,
   };
-}
-
-/** See {@link CORK_READS}. */
-function corkEachRead(): void {
-  const emit = Socket.prototype.emit as (
-    this: Socket,
-    event: string | symbol,
-    ...rest: unknown[]
-  ) => boolean;
-  Socket.prototype.emit = function (this: Socket, event: string | symbol, ...rest: unknown[]) {
-    if (event !== "data") return emit.call(this, event, ...rest);
-    this.cork();
-    try {
-      return emit.call(this, event, ...rest);
-    } finally {
-      this.uncork();
-    }
-  } as typeof Socket.prototype.emit;
 }
 
 function tell(child: ChildProcess, m: ToSwitches): void {

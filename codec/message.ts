@@ -298,7 +298,7 @@ export const MESSAGE_SPECS: readonly MessageSpec[] = [
       r.skip(8);
       return decodeBundleAdd(r, h.xid, (bytes) => decodeMessage(bytes, ctx));
     },
-    encode: (w, m) => encodeBundleAdd(w, m, encodeMessage),
+    encode: (w, m) => encodeBundleAdd(w, m, encodeMessageTo),
   }),
   headerOnly("features_request", OFPT.FEATURES_REQUEST, "OFPT_FEATURES_REQUEST"),
   spec({

@@ -19,6 +19,7 @@
 import { ONF_VENDOR_ID, OfpError } from "../errors.js";
 import { OFP_HEADER_SIZE } from "../header.js";
 import type { Reader } from "../reader.js";
+import { ONF_BUNDLE_ADD_SIZE } from "./sizes.js";
 import type { Writer } from "../writer.js";
 
 /** ONF exp_types of the OF1.3 bundle extension. */
@@ -97,16 +98,29 @@ export function decodeBundleAdd<M>(
   return { type: "bundle_add", xid, bundleId, flags, message, properties };
 }
 
+/**
+ * Offset of the bundled message inside a BUNDLE_ADD: ofp_header (8),
+ * experimenter (4), exp_type (4), bundle_id (4), pad (2), flags (2). A
+ * sender that patches xids in encoded bytes finds the inner header here.
+ */
+export const BUNDLE_ADD_MESSAGE_OFFSET = ONF_BUNDLE_ADD_SIZE;
+
+/**
+ * `w` holds the outer header (written by the caller); the bundled message is
+ * encoded straight into `w` by `encodeInnerTo` (its own header and
+ * backpatched length included) rather than encoded apart and copied: a
+ * bundled FLOW_MOD is the hot path of a full install.
+ */
 export function encodeBundleAdd<M>(
   w: Writer,
   m: BundleAddMessage<M>,
-  encodeInner: (message: M) => Uint8Array,
+  encodeInnerTo: (w: Writer, message: M) => void,
 ): void {
   w.u32(ONF_VENDOR_ID).u32(ONFT.BUNDLE_ADD_MESSAGE);
   w.u32(m.bundleId).u16(0).u16(m.flags);
-  const inner = encodeInner(m.message);
-  w.bytes(inner);
+  const innerStart = w.pos;
+  encodeInnerTo(w, m.message);
   if (m.properties.byteLength > 0) {
-    w.zeros((8 - (inner.byteLength % 8)) % 8).bytes(m.properties);
+    w.padTo(8, innerStart).bytes(m.properties);
   }
 }

@@ -46,14 +46,39 @@ import { formatInstructions } from "../../codec/text/index.js";
 import { Writer } from "../../codec/writer.js";
 import { toFlowMod, type DesiredFlow } from "../dvr/flow.js";
 import { COOKIE, isOurs, learnedCookie } from "../dvr/tables.js";
-import { RequestError, type FenceResult } from "./connection.js";
+import {
+  RequestError,
+  type FenceResult,
+  type MessageSource,
+  type RequestOptions,
+} from "./connection.js";
 
 /** What reconciliation needs from a switch connection (Connection implements it). */
 export interface FlowChannel {
   dumpFlows(cookie: bigint, cookieMask: bigint): Promise<FlowStats[]>;
   fenced(msgs: readonly OfMessage[]): Promise<FenceResult>;
-  request(msg: OfMessage, timeoutMs?: number): Promise<OfMessage>;
+  /**
+   * Optional: {@link fenced} for messages built on demand (Connection has
+   * it), so that a large install does not hold every FLOW_MOD until its
+   * barrier. Without it the messages are built first and sent with `fenced`.
+   */
+  fencedFrom?(msgs: MessageSource): Promise<FenceResult>;
+  request(msg: OfMessage, timeoutMs?: number, options?: RequestOptions): Promise<OfMessage>;
 }
+
+/**
+ * What a switch without ONF bundles answers to the bundle OPEN probe: "I do
+ * not know this message" (our userspace switch: OFPBRC_BAD_TYPE; OVS names
+ * the experimenter and exp_type refusals BAD_VENDOR and BAD_SUBTYPE). Such a
+ * refusal is the expected answer of a probe, not a fault, so the connection
+ * logs it at debug level and counts no error. Any other refusal of OPEN
+ * still means "no bundle" to reconciliation, but is reported loudly.
+ */
+export const BUNDLE_PROBE_REFUSALS: ReadonlySet<string> = new Set([
+  "OFPBRC_BAD_TYPE",
+  "OFPBRC_BAD_VENDOR",
+  "OFPBRC_BAD_SUBTYPE",
+]);
 
 const HEX = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, "0"));
 function hex(b: Uint8Array): string {
@@ -336,6 +361,49 @@ export function diffMessages(d: FlowDiff): {
   };
 }
 
+/** Bundle properties: none (one shared empty array, not one per message). */
+const NO_PROPERTIES = new Uint8Array(0);
+
+/**
+ * The FLOW_MODs of a diff in the order {@link diffMessages} gives them
+ * (upserts, then deletes), each built when asked for, optionally wrapped in
+ * a BUNDLE_ADD. The same index always gives an equal message.
+ */
+class FlowModSource implements MessageSource {
+  constructor(
+    private readonly upserts: readonly DesiredFlow[],
+    private readonly deletes: readonly FlowStats[],
+    private readonly bundle: { readonly bundleId: number; readonly flags: number } | undefined,
+  ) {}
+
+  get length(): number {
+    return this.upserts.length + this.deletes.length;
+  }
+
+  at(index: number): OfMessage | undefined {
+    if (index < 0 || index >= this.length) return undefined;
+    const n = this.upserts.length;
+    const message =
+      index < n ? toFlowMod(this.upserts[index]!) : deleteStrictFor(this.deletes[index - n]!);
+    const b = this.bundle;
+    if (b === undefined) return message;
+    return {
+      type: "bundle_add",
+      xid: 0,
+      bundleId: b.bundleId,
+      flags: b.flags,
+      message,
+      properties: NO_PROPERTIES,
+    };
+  }
+}
+
+/** `msgs` fenced, built on demand where the channel can, else built first. */
+function sendFenced(ch: FlowChannel, msgs: MessageSource): Promise<FenceResult> {
+  if (ch.fencedFrom !== undefined) return ch.fencedFrom(msgs);
+  return ch.fenced(Array.from({ length: msgs.length }, (_, i) => msgs.at(i)!));
+}
+
 export type BundleMode = "auto" | "always" | "never";
 
 export interface ReconcileOptions {
@@ -394,7 +462,8 @@ export async function reconcileBridge(
     canaryWanted &&
     !installed.some((f) => f.tableId === CANARY_TABLE && isOurs(f.cookie, options.cookiePrefix));
   const installedBefore = installed.length - diff.ignored.learned - diff.ignored.foreign;
-  const { upserts, deletes } = diffMessages(diff);
+  const upserts = diff.modify.length === 0 ? diff.add : [...diff.add, ...diff.modify];
+  const deletes = diff.delete;
   const base = {
     diff,
     installedBefore,
@@ -416,7 +485,7 @@ export async function reconcileBridge(
   let usedBundle = false;
   let errors: FenceResult["errors"] = [];
   if (mode !== "never" && support.supported !== false) {
-    const r = await inBundle(ch, [...upserts, ...deletes], options.bundleId ?? 1);
+    const r = await inBundle(ch, upserts, deletes, options.bundleId ?? 1);
     if (r === "unsupported") {
       if (mode === "always")
         throw new Error("the switch refused an ONF bundle and bundles are required");
@@ -428,11 +497,13 @@ export async function reconcileBridge(
     }
   }
   if (!usedBundle) {
-    const first = await ch.fenced(upserts);
+    const first = await sendFenced(ch, new FlowModSource(upserts, [], undefined));
     errors = first.errors;
     // Deletes only after every add is confirmed: a failed add must not leave
     // the bridge with neither the old flow nor the new one.
-    if (errors.length === 0 && deletes.length > 0) errors = (await ch.fenced(deletes)).errors;
+    if (errors.length === 0 && deletes.length > 0) {
+      errors = (await sendFenced(ch, new FlowModSource([], deletes, undefined))).errors;
+    }
   }
   const installedAfter = installedBefore + diff.add.length - diff.delete.length;
   return { ...base, installedAfter, usedBundle, errors, ms: performance.now() - started };
@@ -446,7 +517,8 @@ export async function reconcileBridge(
  */
 async function inBundle(
   ch: FlowChannel,
-  msgs: readonly FlowModMessage[],
+  upserts: readonly DesiredFlow[],
+  deletes: readonly FlowStats[],
   bundleId: number,
 ): Promise<"unsupported" | FenceResult> {
   const flags = OFPBF.ATOMIC | OFPBF.ORDERED;
@@ -456,26 +528,20 @@ async function inBundle(
     bundleId,
     ctrlType,
     flags,
-    properties: new Uint8Array(0),
+    properties: NO_PROPERTIES,
   });
   try {
-    const open = await ch.request(ctrl(OFPBCT.OPEN_REQUEST));
+    const open = await ch.request(ctrl(OFPBCT.OPEN_REQUEST), undefined, {
+      expectedErrors: BUNDLE_PROBE_REFUSALS,
+    });
     if (open.type !== "bundle_ctrl" || open.ctrlType !== OFPBCT.OPEN_REPLY) return "unsupported";
   } catch (e) {
     if (e instanceof RequestError && e.failure.kind === "error") return "unsupported";
     throw e;
   }
-  // Session.track gives each BUNDLE_ADD its xid and copies it into the
-  // inner message, as OVS requires.
-  const adds: OfMessage[] = msgs.map((m) => ({
-    type: "bundle_add",
-    xid: 0,
-    bundleId,
-    flags,
-    message: m,
-    properties: new Uint8Array(0),
-  }));
-  const added = await ch.fenced(adds);
+  // The connection gives each BUNDLE_ADD its xid and writes the same xid
+  // into the bundled message's header, as OVS requires (Session.trackFenced).
+  const added = await sendFenced(ch, new FlowModSource(upserts, deletes, { bundleId, flags }));
   if (added.errors.length > 0) {
     await ch.request(ctrl(OFPBCT.DISCARD_REQUEST)).catch(() => undefined);
     return added;

@@ -3,7 +3,8 @@
  * listeners on TCP and/or unix sockets, one {@link Connection} per accepted
  * socket, and one clock that ticks every connection.
  *
- * Per socket it does three things: bytes in → `Connection.data`, `drain` →
+ * Per socket it does three things: bytes in → `Connection.data` (which
+ * answers everything one read asks for in one write), `drain` →
  * `Connection.drain`, close/error → `Connection.transportClosed`. Writes go
  * through the {@link Transport} wrapper, whose `write` returning false is
  * the backpressure signal.
@@ -18,42 +19,33 @@ import { createConnection, createServer, type Server, type Socket } from "node:n
 import { existsSync, unlinkSync } from "node:fs";
 import type { Logger } from "../log.js";
 import {
+  formatStreamTarget,
+  OPENFLOW_DEFAULT_PORT,
+  parseListenTarget,
+  type ListenTarget,
+} from "../util/targets.js";
+import {
   Connection,
   type ConnectionHandler,
   type ConnectionOptions,
   type Transport,
 } from "./connection.js";
 
-/** `tcp:HOST:PORT`, `unix:PATH` (the OVS target syntax, without the `p` of passive). */
-export type ListenTarget =
-  | { readonly kind: "tcp"; readonly host: string; readonly port: number }
-  | { readonly kind: "unix"; readonly path: string };
+export type { ListenTarget };
 
-/** Parses `tcp:127.0.0.1:6653`, `tcp:[::1]:6653`, `ptcp:6653`, `unix:/run/x.sock`, `punix:…`. */
-export function parseTarget(text: string, defaultPort = 6653): ListenTarget {
-  const m = /^(p?tcp|p?unix):(.*)$/.exec(text);
-  if (m === null) throw new Error(`"${text}": expected tcp:HOST:PORT or unix:PATH`);
-  const rest = m[2]!;
-  if (m[1]!.endsWith("unix")) {
-    if (rest === "") throw new Error(`"${text}": unix socket path missing`);
-    return { kind: "unix", path: rest };
-  }
-  const v6 = /^\[([^\]]+)\](?::(\d+))?$/.exec(rest);
-  if (v6 !== null)
-    return { kind: "tcp", host: v6[1]!, port: v6[2] === undefined ? defaultPort : Number(v6[2]) };
-  const parts = rest.split(":");
-  if (parts.length === 1 && /^\d+$/.test(parts[0]!))
-    return { kind: "tcp", host: "0.0.0.0", port: Number(parts[0]) };
-  const host = parts[0] === "" || parts[0] === undefined ? "0.0.0.0" : parts[0];
-  const port = parts[1] === undefined || parts[1] === "" ? defaultPort : Number(parts[1]);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`"${text}": bad port`);
-  return { kind: "tcp", host, port };
+/**
+ * Parses a listener target (`tcp:127.0.0.1:6653`, `tcp:[::1]:6653`, `ptcp:6653`,
+ * `unix:/run/x.sock`, `punix:…`); throws on a bad one. The grammar lives in
+ * util/targets.ts, shared with the topology schema's `controller.listen`.
+ */
+export function parseTarget(text: string, defaultPort = OPENFLOW_DEFAULT_PORT): ListenTarget {
+  const r = parseListenTarget(text, defaultPort);
+  if (!r.ok) throw new Error(r.reason);
+  return r.value;
 }
 
 export function formatTarget(t: ListenTarget): string {
-  return t.kind === "unix"
-    ? `unix:${t.path}`
-    : `tcp:${t.host.includes(":") ? `[${t.host}]` : t.host}:${t.port}`;
+  return formatStreamTarget(t);
 }
 
 export interface OpenFlowServerOptions extends ConnectionOptions {
@@ -187,7 +179,12 @@ export class OpenFlowServer {
       this.options,
     );
     this.connections.add(conn);
-    socket.on("data", (chunk: Buffer) => conn.data(chunk));
+    // A plain Uint8Array view of the chunk (no copy): the framer and the
+    // decoders then only ever see one array class, and what they cut from it
+    // is not a Buffer (a Buffer#subarray is a FastBuffer construction).
+    socket.on("data", (chunk: Buffer) =>
+      conn.data(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.byteLength)),
+    );
     socket.on("drain", () => conn.drain());
     socket.on("error", (e) =>
       conn.log.debug({ event: "socket.error", err: e.message }, "socket error"),

@@ -40,6 +40,13 @@
  *   finishes everything before a barrier before replying to it), failure
  *   when an OFPT_ERROR with its xid arrives first. The session keeps the
  *   request, so an error can name the offending flow.
+ *   {@link Session.trackFenced} is the bulk form (a full install tracks one
+ *   request per flow): it records a request as an index into a
+ *   {@link MessageSource} that can build it again, and consecutive ones as
+ *   one run (first xid, count), so a 100k-flow install keeps no message, no
+ *   map entry and no object per flow until its barrier; the caller writes
+ *   the returned xid into the encoded bytes. The rare notice about one of
+ *   them (an error, a close) carries the message rebuilt, with its xid.
  *
  * The session never throws on peer input. A message it cannot decode is
  * answered with OFPT_ERROR (the decoder's type/code, the frame as data) and
@@ -86,6 +93,15 @@ const DEFAULTS = {
   maxBufferedPortStatus: 4096,
 } as const satisfies Required<SessionOptions>;
 
+/**
+ * Messages a {@link Session.trackFenced} caller can produce again by index:
+ * `at(i)` must give the same message every time (an array is a source).
+ */
+export interface MessageSource {
+  readonly length: number;
+  at(index: number): OfMessage | undefined;
+}
+
 /** Why a tracked request failed. */
 export type RequestFailure =
   | { readonly kind: "error"; readonly error: ErrorMessage }
@@ -118,6 +134,8 @@ export type Notice =
       readonly request: OfMessage;
       readonly mode: TrackMode;
       readonly failure: RequestFailure;
+      /** The `fence` given to {@link Session.trackFenced}, if any. */
+      readonly fence?: object | undefined;
     }
   /** An OFPT_ERROR for no request we track (logged by the caller). */
   | { readonly kind: "unsolicitedError"; readonly error: ErrorMessage }
@@ -140,11 +158,49 @@ export interface StepResult {
 export type TrackMode = "reply" | "fenced";
 
 interface Pending {
+  /** As sent, except that its xid field (and a bundled message's) may be stale: see {@link requestOf}. */
   readonly request: OfMessage;
   readonly mode: TrackMode;
   /** Order of sending, to settle fenced requests at a barrier. */
   readonly seq: number;
   deadline: number;
+  /** An opaque value of the caller's, handed back in a `failed` notice. */
+  readonly fence: object | undefined;
+}
+
+/**
+ * `msg` with `xid` in its header, and in its bundled message's: a bundled
+ * message carries its BUNDLE_ADD's xid (OVS answers OFPBFC_MSG_BAD_XID
+ * otherwise). `msg` itself when it already has it.
+ */
+function withXid(msg: OfMessage, xid: number): OfMessage {
+  if (msg.type === "bundle_add") {
+    if (msg.xid === xid && msg.message.xid === xid) return msg;
+    return { ...msg, xid, message: { ...msg.message, xid } };
+  }
+  return msg.xid === xid ? msg : ({ ...msg, xid } as OfMessage);
+}
+
+/** The request of `p` as the switch saw it (xid `xid`). */
+function requestOf(p: Pending, xid: number): OfMessage {
+  return withXid(p.request, xid);
+}
+
+/**
+ * Fenced requests tracked in one go ({@link Session.trackFenced}): the k-th
+ * (k < count) has xid `first + k`, seq `seq + k`, and is `source.at(start + k)`.
+ * A run never spans an xid wrap or another tracked request (it would break
+ * the arithmetic), which then starts a new run.
+ */
+interface FencedRun {
+  first: number;
+  seq: number;
+  start: number;
+  count: number;
+  readonly source: MessageSource;
+  readonly fence: object | undefined;
+  /** xids that already failed: an error settles its request, a second one is unsolicited. */
+  failed: Set<number> | undefined;
 }
 
 /** OVS's text in a HELLO_FAILED (`vconn.c` `version_bitmap_to_string` phrasing). */
@@ -187,6 +243,8 @@ export class Session {
   private nextXid = 1;
   private seq = 0;
   private readonly pending = new Map<number, Pending>();
+  /** Runs of {@link trackFenced} requests, in seq order. */
+  private runs: FencedRun[] = [];
   /** `reply` requests, for deadline scans (fenced ones have no deadline). */
   private readonly withDeadline = new Set<number>();
   private readonly assembler: MultipartAssembler;
@@ -205,7 +263,9 @@ export class Session {
 
   /** Requests waiting for a reply or a barrier. */
   get pendingCount(): number {
-    return this.pending.size;
+    let n = this.pending.size;
+    for (const r of this.runs) n += r.count - (r.failed?.size ?? 0);
+    return n;
   }
 
   /** The connection is open: say HELLO. */
@@ -223,17 +283,38 @@ export class Session {
    */
   track(msg: OfMessage, now: number, mode: TrackMode, timeoutMs?: number): OfMessage {
     const xid = this.allocXid();
-    // A bundled message carries its BUNDLE_ADD's xid (OVS answers
-    // OFPBFC_MSG_BAD_XID otherwise).
-    const sent = (
-      msg.type === "bundle_add"
-        ? { ...msg, xid, message: { ...msg.message, xid } }
-        : { ...msg, xid }
-    ) as OfMessage;
+    const sent = withXid(msg, xid);
     const deadline = now + (timeoutMs ?? this.options.requestTimeoutMs);
-    this.pending.set(xid, { request: sent, mode, seq: this.seq++, deadline });
+    this.pending.set(xid, { request: sent, mode, seq: this.seq++, deadline, fence: undefined });
     if (mode === "reply") this.withDeadline.add(xid);
     return sent;
+  }
+
+  /**
+   * Tracks `source.at(index)` as a `fenced` request and returns its xid,
+   * keeping neither the message nor a copy. The caller must send the
+   * message with that xid in its header and, for a BUNDLE_ADD, in the
+   * bundled message's header too (patching the 4 xid bytes of the encoded
+   * message is enough); the message's own xid fields are ignored. `fence`
+   * comes back in the request's `failed` notice.
+   */
+  trackFenced(source: MessageSource, index: number, fence?: object): number {
+    const xid = this.allocXid();
+    const seq = this.seq++;
+    const last = this.runs[this.runs.length - 1];
+    if (
+      last !== undefined &&
+      last.source === source &&
+      last.fence === fence &&
+      last.first + last.count === xid &&
+      last.seq + last.count === seq &&
+      last.start + last.count === index
+    ) {
+      last.count++;
+      return xid;
+    }
+    this.runs.push({ first: xid, seq, start: index, count: 1, source, fence, failed: undefined });
+    return xid;
   }
 
   /** A barrier request, tracked; its reply settles every fenced request sent before it. */
@@ -356,8 +437,9 @@ export class Session {
       out.notices.push({
         kind: "failed",
         xid,
-        request: p.request,
+        request: requestOf(p, xid),
         mode: p.mode,
+        fence: p.fence,
         failure: { kind: "timeout" },
       });
       if (xid === this.handshakeXid)
@@ -370,8 +452,9 @@ export class Session {
       out.notices.push({
         kind: "failed",
         xid: t.xid,
-        request: p.request,
+        request: requestOf(p, t.xid),
         mode: p.mode,
+        fence: p.fence,
         failure: { kind: "timeout" },
       });
     }
@@ -387,13 +470,30 @@ export class Session {
       out.notices.push({
         kind: "failed",
         xid,
-        request: p.request,
+        request: requestOf(p, xid),
         mode: p.mode,
+        fence: p.fence,
         failure: { kind: "closed", reason },
       });
     }
+    for (const r of this.runs) {
+      for (let k = 0; k < r.count; k++) {
+        const xid = r.first + k;
+        const request = r.failed?.has(xid) === true ? undefined : runRequest(r, xid);
+        if (request === undefined) continue;
+        out.notices.push({
+          kind: "failed",
+          xid,
+          request,
+          mode: "fenced",
+          failure: { kind: "closed", reason },
+          fence: r.fence,
+        });
+      }
+    }
     this.pending.clear();
     this.withDeadline.clear();
+    this.runs = [];
     return out;
   }
 
@@ -404,6 +504,15 @@ export class Session {
   }
 
   // ------------------------------------------------------------------ internals
+
+  /** The run holding the unsettled fenced request `xid`, if any. */
+  private runOf(xid: number): FencedRun | undefined {
+    for (const r of this.runs) {
+      const k = xid - r.first;
+      if (k >= 0 && k < r.count && r.failed?.has(xid) !== true) return r;
+    }
+    return undefined;
+  }
 
   private allocXid(): number {
     const xid = this.nextXid;
@@ -496,8 +605,9 @@ export class Session {
       out.notices.push({
         kind: "failed",
         xid: msg.xid,
-        request: p.request,
+        request: requestOf(p, msg.xid),
         mode: p.mode,
+        fence: p.fence,
         failure: {
           kind: "error",
           error: errorReplyFor(e as OfpError, new Uint8Array(0)),
@@ -538,14 +648,35 @@ export class Session {
     }
     this.forget(msg.xid);
     if (msg.type === "barrier_reply") this.settleFenced(p.seq);
-    out.notices.push({ kind: "reply", xid: msg.xid, request: p.request, msg });
+    out.notices.push({ kind: "reply", xid: msg.xid, request: requestOf(p, msg.xid), msg });
   }
 
   /** A barrier sent at `seq` was answered: every fenced request before it succeeded. */
   private settleFenced(seq: number): void {
+    // `pending` iterates in insertion order, which is `seq` order (each
+    // request is inserted once, with the next seq): stop at the first one
+    // sent after the barrier instead of scanning every pending request.
     for (const [xid, p] of this.pending) {
-      if (p.mode === "fenced" && p.seq < seq) this.pending.delete(xid);
+      if (p.seq >= seq) break;
+      if (p.mode === "fenced") this.pending.delete(xid);
     }
+    let settled = 0;
+    for (const r of this.runs) {
+      if (r.seq >= seq) break;
+      if (r.seq + r.count <= seq) {
+        settled++;
+        continue;
+      }
+      // Not produced by trackFenced (a barrier ends a run), but kept exact:
+      // only the requests sent before the barrier are settled.
+      const k = seq - r.seq;
+      r.first += k;
+      r.seq += k;
+      r.start += k;
+      r.count -= k;
+      break;
+    }
+    if (settled > 0) this.runs.splice(0, settled);
   }
 
   private onError(msg: ErrorMessage, out: StepResult): void {
@@ -557,7 +688,21 @@ export class Session {
     }
     const p = this.pending.get(msg.xid);
     if (p === undefined) {
-      out.notices.push({ kind: "unsolicitedError", error: msg });
+      const run = this.runOf(msg.xid);
+      const request = run === undefined ? undefined : runRequest(run, msg.xid);
+      if (run === undefined || request === undefined) {
+        out.notices.push({ kind: "unsolicitedError", error: msg });
+        return;
+      }
+      (run.failed ??= new Set()).add(msg.xid);
+      out.notices.push({
+        kind: "failed",
+        xid: msg.xid,
+        request,
+        mode: "fenced",
+        failure: { kind: "error", error: msg },
+        fence: run.fence,
+      });
       return;
     }
     this.forget(msg.xid);
@@ -565,8 +710,9 @@ export class Session {
     out.notices.push({
       kind: "failed",
       xid: msg.xid,
-      request: p.request,
+      request: requestOf(p, msg.xid),
       mode: p.mode,
+      fence: p.fence,
       failure: { kind: "error", error: msg },
     });
     if (msg.xid === this.handshakeXid) this.fail(out, `switch refused ${p.request.type}`);
@@ -583,6 +729,12 @@ export class Session {
     else this.ports.set(msg.port.portNo, msg.port);
     out?.notices.push({ kind: "port", change, port: msg.port });
   }
+}
+
+/** Request `xid` of `run`, rebuilt by its source, with its xid; undefined if the source has none. */
+function runRequest(run: FencedRun, xid: number): OfMessage | undefined {
+  const m = run.source.at(run.start + (xid - run.first));
+  return m === undefined ? undefined : withXid(m, xid);
 }
 
 /** OFPHFC_INCOMPATIBLE. */
