@@ -619,8 +619,8 @@ function versionOf(m: OfMessage): number {
  */
 export function encodeMessage(m: OfMessage): Uint8Array {
   // One reusable scratch writer, so an encode allocates only its result. A
-  // nested encode (bundle_add's inner message) finds the scratch taken and
-  // uses a fresh writer.
+  // re-entrant call finds the scratch taken and uses a fresh writer (none
+  // today: bundle_add encodes its inner message into the same writer).
   const w = scratch ?? new Writer(SCRATCH_SIZE);
   scratch = undefined;
   try {
