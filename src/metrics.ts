@@ -8,7 +8,14 @@
  * several controllers in one process).
  */
 import { createServer, type Server } from "node:http";
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from "prom-client";
+import {
+  collectDefaultMetrics,
+  Counter,
+  Gauge,
+  Histogram,
+  Registry,
+  type LabelValues,
+} from "prom-client";
 
 export class Metrics {
   readonly registry = new Registry();
@@ -56,9 +63,14 @@ export class Metrics {
   });
   readonly packetIns = new Counter({
     name: "of_packet_ins_total",
-    help: "Packet-ins received, by what became of them",
-    labelNames: ["dpid", "reason", "table"] as const,
+    help: "Packet-ins received, by what became of them and by rate-limit class",
+    labelNames: ["dpid", "reason", "table", "class"] as const,
     registers: [this.registry],
+    // Packet-ins are tallied in plain numbers per bridge (BridgeMetrics) and
+    // added here when the registry is read: counting one costs an increment.
+    collect: () => {
+      for (const b of this.bridges) b.flushPacketIns();
+    },
   });
   readonly echoRtt = new Histogram({
     name: "of_echo_rtt_seconds",
@@ -115,12 +127,203 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  /** Bridges with series, for the packet-in flush. */
+  private readonly bridges = new Set<BridgeMetrics>();
+
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics !== false) collectDefaultMetrics({ register: this.registry });
   }
 
+  /** The series of one bridge of the topology, labels bound once (see {@link BridgeMetrics}). */
+  bridge(labels: BridgeLabels): BridgeMetrics {
+    const b = new BridgeMetrics(this, labels);
+    this.bridges.add(b);
+    return b;
+  }
+
+  /** @internal {@link BridgeMetrics.remove}'s half. */
+  forget(b: BridgeMetrics): void {
+    this.bridges.delete(b);
+  }
+
   text(): Promise<string> {
     return this.registry.metrics();
+  }
+}
+
+/** The identity labels of one bridge of the topology. */
+export interface BridgeLabels {
+  readonly dpid: string;
+  readonly host: string;
+  readonly bridge: string;
+}
+
+/** What prom-client's Counter, Gauge and Histogram have in common for removal. */
+interface Removable {
+  remove(labels: LabelValues<string>): void;
+}
+
+/** One packet-in label set, counted in a plain number until the registry is read. */
+interface Tally {
+  readonly labels: LabelValues<"dpid" | "reason" | "table" | "class">;
+  count: number;
+}
+
+/**
+ * Every series of one bridge of the topology (identified by datapath id,
+ * host and bridge), with its label objects built once. The controller holds
+ * one per bridge and calls {@link BridgeMetrics.remove} when the bridge
+ * leaves the topology (or its datapath id moves to another host or bridge):
+ * prom-client keeps a label set until it is removed, so without that the
+ * series of bridges long gone would be exported for ever.
+ *
+ * Packet-ins are the hot path (a flood is 100k/s): they are tallied per
+ * (table, reason) in plain numbers and added to `of_packet_ins_total` when
+ * the registry is read. A prom-client child (`counter.labels(…)`) would not
+ * do: its `inc` hashes the label set again on every call (prom-client
+ * 15.1 `Counter#labels` binds `inc` to the label object).
+ */
+export class BridgeMetrics {
+  private removed = false;
+  /** Label sets touched, per metric, by a key unique within the metric. */
+  private readonly series = new Map<Removable, Map<string, LabelValues<string>>>();
+  /** Packet-in tallies by table id, then reason. */
+  private readonly packetIns: (Map<string, Tally> | undefined)[] = [];
+
+  constructor(
+    private readonly metrics: Metrics,
+    readonly labels: BridgeLabels,
+  ) {}
+
+  connected(): void {
+    if (!this.removed) this.metrics.connections.inc(this.labels);
+  }
+
+  disconnected(): void {
+    if (!this.removed) this.metrics.disconnections.inc(this.labels);
+  }
+
+  /** `dp_status`: 1 connected and synced, else 0. */
+  status(synced: boolean): void {
+    if (!this.removed) this.metrics.dpStatus.set(this.labels, synced ? 1 : 0);
+  }
+
+  flowsDesired(n: number): void {
+    if (!this.removed) this.metrics.flowsDesired.set(this.labels, n);
+  }
+
+  flowsInstalled(n: number): void {
+    if (!this.removed) this.metrics.flowsInstalled.set(this.labels, n);
+  }
+
+  flowMsgsSent(command: string, n: number): void {
+    if (!this.removed)
+      this.metrics.flowMsgsSent.inc(this.one(this.metrics.flowMsgsSent, "command", command), n);
+  }
+
+  reconcileFlows(op: string, n: number): void {
+    if (!this.removed)
+      this.metrics.reconcileFlows.inc(this.one(this.metrics.reconcileFlows, "op", op), n);
+  }
+
+  reconciled(outcome: string): void {
+    if (!this.removed)
+      this.metrics.reconciles.inc(this.one(this.metrics.reconciles, "outcome", outcome));
+  }
+
+  reconcileSeconds(s: number): void {
+    if (!this.removed)
+      this.metrics.reconcileSeconds.observe(this.dpidOnly(this.metrics.reconcileSeconds), s);
+  }
+
+  echoRtt(s: number): void {
+    if (!this.removed) this.metrics.echoRtt.observe(this.dpidOnly(this.metrics.echoRtt), s);
+  }
+
+  ofError(type: number, code: number): void {
+    if (this.removed) return;
+    const m = this.metrics.ofErrors;
+    const key = `${type}/${code}`;
+    let labels = this.known(m).get(key);
+    if (labels === undefined) {
+      labels = { dpid: this.labels.dpid, type: String(type), code: String(code) };
+      this.known(m).set(key, labels);
+    }
+    m.inc(labels);
+  }
+
+  /**
+   * One packet-in of `table` that ended as `reason`; `cls` (its rate-limit
+   * class, a function of the bridge and table) only labels a new series.
+   */
+  packetIn(reason: string, table: number, cls: string): void {
+    let byReason = this.packetIns[table];
+    if (byReason === undefined) this.packetIns[table] = byReason = new Map();
+    let t = byReason.get(reason);
+    if (t === undefined) {
+      t = {
+        labels: { dpid: this.labels.dpid, reason, table: String(table), class: cls },
+        count: 0,
+      };
+      byReason.set(reason, t);
+    }
+    t.count++;
+  }
+
+  /** Adds the packet-ins tallied since the last read to the counter. */
+  flushPacketIns(): void {
+    if (this.removed) return;
+    for (const byReason of this.packetIns) {
+      if (byReason === undefined) continue;
+      for (const t of byReason.values()) {
+        if (t.count === 0) continue;
+        this.metrics.packetIns.inc(t.labels, t.count);
+        t.count = 0;
+      }
+    }
+  }
+
+  /** Drops every series of this bridge; later calls change nothing. */
+  remove(): void {
+    if (this.removed) return;
+    this.removed = true;
+    this.metrics.forget(this);
+    const m = this.metrics;
+    for (const g of [m.connections, m.disconnections, m.dpStatus, m.flowsDesired, m.flowsInstalled])
+      g.remove(this.labels);
+    for (const byReason of this.packetIns)
+      for (const t of byReason?.values() ?? []) m.packetIns.remove(t.labels);
+    for (const [metric, sets] of this.series)
+      for (const labels of sets.values()) metric.remove(labels);
+    this.series.clear();
+    this.packetIns.length = 0;
+  }
+
+  private known(metric: Removable): Map<string, LabelValues<string>> {
+    let sets = this.series.get(metric);
+    if (sets === undefined) this.series.set(metric, (sets = new Map()));
+    return sets;
+  }
+
+  /** The label set `{ dpid, [name]: value }` of `metric`, remembered for removal. */
+  private one(metric: Removable, name: string, value: string): LabelValues<string> {
+    const sets = this.known(metric);
+    let labels = sets.get(value);
+    if (labels === undefined) {
+      labels = { dpid: this.labels.dpid, [name]: value };
+      sets.set(value, labels);
+    }
+    return labels;
+  }
+
+  private dpidOnly(metric: Removable): LabelValues<string> {
+    const sets = this.known(metric);
+    let labels = sets.get("");
+    if (labels === undefined) {
+      labels = { dpid: this.labels.dpid };
+      sets.set("", labels);
+    }
+    return labels;
   }
 }
 

@@ -134,6 +134,13 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
     .option("--bundles <mode>", "ONF bundles for reconciliation: auto | always | never")
     .option("--log-level <level>", "pino level (trace logs every OpenFlow message)")
     .option(
+      "--packet-in-rate <limit>",
+      "CLASS=RATE[/BURST]: packet-ins per second per bridge of a class (arp, route_miss, " +
+        "other, all); default 1000/s, burst 200 each (repeatable)",
+      collect,
+      [],
+    )
+    .option(
       "--controller-target <target>",
       "hosts with `ovsdb`: controller target they get (default: from the first listener)",
     )
@@ -156,6 +163,7 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
         metrics?: string;
         bundles?: string;
         logLevel?: string;
+        packetInRate: string[];
         controllerTarget?: string;
         datapathType?: string;
         dstPort?: string;
@@ -185,6 +193,7 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
         }
         for (const l of opts.listen) args.push("--listen", l);
         for (const l of opts.listenUnix) args.push("--listen-unix", l);
+        for (const r of opts.packetInRate) args.push("--packet-in-rate", r);
         status = await runRun(args, io);
       },
     );

@@ -57,7 +57,7 @@ import type { DesiredFlow } from "../dvr/flow.js";
 import { compileInputFromSnapshot } from "../dvr/offline.js";
 import { BRIDGE_NAMES, COOKIE, type BridgeName } from "../dvr/tables.js";
 import type { Logger } from "../log.js";
-import type { Metrics } from "../metrics.js";
+import type { BridgeMetrics, Metrics } from "../metrics.js";
 import {
   mapSwitchTunnelPorts,
   type TunnelPortView,
@@ -85,10 +85,16 @@ import { describeOfError } from "./of-error.js";
 import {
   PACKET_IN_REASON,
   PacketInIntent,
-  TokenBucket,
+  PacketInLimiter,
+  DEFAULT_PACKET_IN_LIMIT,
   handlePacketIn,
+  packetInClass,
+  packetInLimits,
   withFrame,
-  type PacketInReason,
+  type PacketInClass,
+  type PacketInLimit,
+  type PacketInLimits,
+  type PacketInSwitch,
 } from "./packet-in.js";
 import {
   DumpFailedError,
@@ -97,7 +103,7 @@ import {
   type BundleMode,
   type ReconcileResult,
 } from "./reconcile.js";
-import type { PortChange } from "./session.js";
+import type { PortChange, Session } from "./session.js";
 
 /** Receives every committed topology (e.g. to plumb hosts over OVSDB). */
 export interface PlumbingHook {
@@ -119,9 +125,16 @@ export interface ControllerOptions {
   readonly metrics?: Metrics;
   /** ONF bundles for reconciliation. Default "auto". */
   readonly bundles?: BundleMode;
-  /** Packet-ins handled per second per bridge (token bucket). Default 1000. */
+  /**
+   * Packet-in token buckets per bridge and class (packet-in.ts
+   * {@link PacketInClass}): a class not given here gets
+   * `packetInRate`/`packetInBurst`, else DEFAULT_PACKET_IN_LIMIT (1000/s,
+   * burst 200).
+   */
+  readonly packetInLimits?: Partial<Record<PacketInClass, PacketInLimit>>;
+  /** Packet-ins handled per second per bridge and class, for classes not in `packetInLimits`. */
   readonly packetInRate?: number;
-  /** Burst of the packet-in bucket. Default 200. */
+  /** Burst of those buckets. */
   readonly packetInBurst?: number;
   readonly plumbing?: PlumbingHook;
   /** ms clock. Default Date.now. */
@@ -210,7 +223,33 @@ interface BridgeSlot {
   dirty: boolean;
   readonly bundleSupport: { supported: boolean | undefined };
   bundleId: number;
-  readonly bucket: TokenBucket;
+  /** Packet-in buckets, one per class. */
+  readonly limiter: PacketInLimiter;
+  /** The bridge's series, labels bound once; undefined without metrics. */
+  readonly metrics: BridgeMetrics | undefined;
+  /** What a packet-in is read against; made at `ready()` for the connection. */
+  packetInSwitch: PacketInSwitch | undefined;
+}
+
+/**
+ * A bridge's ports for packet-ins, read live from the connection's session
+ * (PORT_STATUS updates it): one object per connection, not closures per
+ * packet-in.
+ */
+class SessionSwitch implements PacketInSwitch {
+  constructor(
+    readonly host: string,
+    readonly bridge: BridgeName,
+    private readonly session: Session,
+  ) {}
+
+  portName(no: number): string | undefined {
+    return this.session.ports.get(no)?.name;
+  }
+
+  portNumber(name: string): number | undefined {
+    return this.session.portNumber(name);
+  }
 }
 
 export interface BridgeStatus {
@@ -314,10 +353,21 @@ export class Controller implements ConnectionHandler {
   private auditMs = 0;
   readonly log: Logger;
   private stopped = false;
+  /** Packet-in buckets of every bridge, per class. */
+  readonly packetInLimits: PacketInLimits;
 
   constructor(private readonly options: ControllerOptions) {
     this.clock = options.clock ?? Date.now;
     this.log = options.log;
+    this.packetInLimits = packetInLimits(
+      options.packetInLimits,
+      options.packetInRate === undefined && options.packetInBurst === undefined
+        ? undefined
+        : {
+            rate: options.packetInRate ?? DEFAULT_PACKET_IN_LIMIT.rate,
+            burst: options.packetInBurst ?? DEFAULT_PACKET_IN_LIMIT.burst,
+          },
+    );
     // The tunnels OVSDB showed for a host changed: its br-tun's port mapping did.
     options.plumbing?.onTunnelPorts?.((host) => {
       const s = this.slotOf(host, "br-tun");
@@ -600,6 +650,7 @@ export class Controller implements ConnectionHandler {
     slot.flowsInstalled = undefined;
     slot.appliedDigest = undefined;
     slot.bundleSupport.supported = undefined;
+    slot.packetInSwitch = new SessionSwitch(slot.host, slot.bridge, conn.session);
     conn.log = conn.log.child({ host: slot.host, bridge: slot.bridge });
     if (old !== undefined && old !== conn) {
       this.log.warn(
@@ -612,7 +663,7 @@ export class Controller implements ConnectionHandler {
       { event: "switch.connected", ports: conn.session.ports.size },
       `${slot.host} ${slot.bridge} connected`,
     );
-    m?.connections.inc(this.labels(slot));
+    slot.metrics?.connected();
     this.updateGauges();
     this.kick(slot, "connect");
   }
@@ -627,44 +678,38 @@ export class Controller implements ConnectionHandler {
     this.kick(slot, "port");
   }
 
+  /**
+   * The hot path of a packet-in flood: no closure, label object or string
+   * is made per packet-in (the switch view is the connection's, the counts
+   * are the bridge's tallies).
+   */
   packetIn(conn: Connection, msg: Extract<OfMessage, { type: "packet_in" }>): void {
     const slot = this.slotOfConn(conn);
-    if (slot === undefined) return;
-    const count = (reason: PacketInReason) =>
-      this.options.metrics?.packetIns.inc({
-        dpid: dpidText(slot.dpid),
-        reason,
-        table: String(msg.tableId),
-      });
-    if (!slot.bucket.take(this.clock())) {
-      count(PACKET_IN_REASON.rateLimited);
+    const sw = slot?.packetInSwitch;
+    if (slot === undefined || sw === undefined) return;
+    const table = msg.tableId;
+    const cls = packetInClass(slot.bridge, table);
+    if (!slot.limiter.take(cls, this.clock())) {
+      slot.metrics?.packetIn(PACKET_IN_REASON.rateLimited, table, cls);
       return;
     }
     if (conn.isCongested) {
-      count(PACKET_IN_REASON.backpressure);
+      slot.metrics?.packetIn(PACKET_IN_REASON.backpressure, table, cls);
       return;
     }
-    const session = conn.session;
-    const decision = handlePacketIn(
-      this.intent,
-      {
-        host: slot.host,
-        bridge: slot.bridge,
-        portName: (no) => session.ports.get(no)?.name,
-        portNumber: (name) => session.portNumber(name),
-      },
-      msg,
-    );
-    count(decision.reason);
+    const decision = handlePacketIn(this.intent, sw, msg);
     if (decision.kind === "drop") {
-      conn.log.debug(
-        { event: "packet_in.drop", reason: decision.reason, table: msg.tableId },
-        "packet-in dropped",
-      );
+      slot.metrics?.packetIn(decision.reason, table, cls);
+      if (conn.log.isLevelEnabled("debug"))
+        conn.log.debug(
+          { event: "packet_in.drop", reason: decision.reason, table, class: cls },
+          "packet-in dropped",
+        );
       return;
     }
-    if (!conn.sendUnreliable(withFrame(decision.packetOut, msg.data)))
-      count(PACKET_IN_REASON.backpressure);
+    // One count per packet-in: what became of it.
+    const sent = conn.sendUnreliable(withFrame(decision.packetOut, msg.data));
+    slot.metrics?.packetIn(sent ? decision.reason : PACKET_IN_REASON.backpressure, table, cls);
     if (decision.resync) this.kick(slot, "route_miss");
   }
 
@@ -672,6 +717,7 @@ export class Controller implements ConnectionHandler {
     const slot = this.slotOfConn(conn);
     if (slot === undefined) return;
     slot.conn = undefined;
+    slot.packetInSwitch = undefined;
     this.log.info(
       {
         event: "switch.disconnected",
@@ -682,7 +728,7 @@ export class Controller implements ConnectionHandler {
       },
       `${slot.host} ${slot.bridge} disconnected`,
     );
-    this.options.metrics?.disconnections.inc(this.labels(slot));
+    slot.metrics?.disconnected();
     this.updateGauges();
     this.checkWaiters();
   }
@@ -690,11 +736,14 @@ export class Controller implements ConnectionHandler {
   ofError(conn: Connection, err: ErrorMessage): void {
     const d = describeOfError(err);
     const dpid = conn.datapathId;
-    this.options.metrics?.ofErrors.inc({
-      dpid: dpid === undefined ? "unknown" : dpidText(dpid),
-      type: String(d.type),
-      code: String(d.code),
-    });
+    const bridgeMetrics = this.slotOfConn(conn)?.metrics;
+    if (bridgeMetrics !== undefined) bridgeMetrics.ofError(d.type, d.code);
+    else
+      this.options.metrics?.ofErrors.inc({
+        dpid: dpid === undefined ? "unknown" : dpidText(dpid),
+        type: String(d.type),
+        code: String(d.code),
+      });
     // A refused FLOW_MOD (or one we cannot identify) means the table may not
     // be what we last applied: no skipping until a dump says what it is. A
     // refused bundle OPEN (switches without bundles) or packet-out changes
@@ -706,16 +755,10 @@ export class Controller implements ConnectionHandler {
   }
 
   echoRtt(conn: Connection, ms: number): void {
-    const dpid = conn.datapathId;
-    if (dpid !== undefined)
-      this.options.metrics?.echoRtt.observe({ dpid: dpidText(dpid) }, ms / 1000);
+    this.slotOfConn(conn)?.metrics?.echoRtt(ms / 1000);
   }
 
   // ---------------------------------------------------------------- internals
-
-  private labels(s: BridgeSlot) {
-    return { dpid: dpidText(s.dpid), host: s.host, bridge: s.bridge };
-  }
 
   private slotOf(host: string, bridge: BridgeName): BridgeSlot | undefined {
     for (const s of this.slots.values()) if (s.host === host && s.bridge === bridge) return s;
@@ -736,8 +779,6 @@ export class Controller implements ConnectionHandler {
     this.intent = new PacketInIntent(this.compileBase.index, snap.localVlans);
     const old = this.slots;
     const slots = new Map<bigint, BridgeSlot>();
-    const rate = this.options.packetInRate ?? 1000;
-    const burst = this.options.packetInBurst ?? 200;
     for (const h of this.compileBase.index.hosts) {
       for (const bridge of BRIDGE_NAMES) {
         const dpid = bridge === "br-int" ? h.brIntDpid : h.brTunDpid;
@@ -767,12 +808,21 @@ export class Controller implements ConnectionHandler {
           dirty: false,
           bundleSupport: { supported: undefined },
           bundleId: 0,
-          bucket: new TokenBucket(rate, burst),
+          limiter: new PacketInLimiter(this.packetInLimits),
+          metrics: this.options.metrics?.bridge({ dpid: dpidText(dpid), host: h.name, bridge }),
+          packetInSwitch:
+            prev?.conn === undefined
+              ? undefined
+              : new SessionSwitch(h.name, bridge, prev.conn.session),
         });
       }
     }
     this.slots = slots;
     for (const [dpid, s] of old) {
+      if (slots.get(dpid) === s) continue;
+      // The bridge left the topology, or its datapath id now names another
+      // host or bridge: its series go (the new slot starts its own).
+      s.metrics?.remove();
       if (!slots.has(dpid) && s.conn !== undefined) {
         this.log.warn(
           { event: "switch.removed", dpid: dpidText(dpid), host: s.host },
@@ -956,9 +1006,8 @@ export class Controller implements ConnectionHandler {
     slot.flowsDesired = desired.length;
     slot.unmappedPorts = unmapped;
     this.warnUnmapped(slot, conn);
-    const m = this.options.metrics;
-    const dpid = dpidText(slot.dpid);
-    m?.flowsDesired.set(this.labels(slot), desired.length);
+    const m = slot.metrics;
+    m?.flowsDesired(desired.length);
     const digest = desiredDigest(desired);
     if (!slot.mustDump && slot.appliedDigest === digest) {
       // The flows we applied and confirmed are still the ones wanted, and
@@ -966,7 +1015,7 @@ export class Controller implements ConnectionHandler {
       slot.missingPorts = missing;
       slot.attempted = Math.max(slot.attempted, generation);
       slot.applied = Math.max(slot.applied, generation);
-      m?.reconciles.inc({ dpid, outcome: RECONCILE_OUTCOME.skipped });
+      m?.reconciled(RECONCILE_OUTCOME.skipped);
       conn.log.debug(
         { event: "reconcile.skipped", generation },
         "flows unchanged: synced without a dump",
@@ -992,19 +1041,19 @@ export class Controller implements ConnectionHandler {
       slot.lastFailure = "failed";
       slot.flowsInstalled = undefined;
       slot.mustDump = true;
-      m?.reconciles.inc({ dpid, outcome: RECONCILE_OUTCOME.failed });
+      m?.reconciled(RECONCILE_OUTCOME.failed);
       conn.log.warn(
         { event: "reconcile.failed", generation, unknown: e instanceof DumpFailedError, err: msg },
         "reconciliation failed",
       );
       return;
     }
-    m?.reconcileSeconds.observe({ dpid }, r.ms / 1000);
-    m?.flowMsgsSent.inc({ dpid, command: "add" }, r.sent.add + r.sent.modify);
-    m?.flowMsgsSent.inc({ dpid, command: "delete_strict" }, r.sent.delete);
-    m?.reconcileFlows.inc({ dpid, op: "add" }, r.sent.add);
-    m?.reconcileFlows.inc({ dpid, op: "modify" }, r.sent.modify);
-    m?.reconcileFlows.inc({ dpid, op: "delete" }, r.sent.delete);
+    m?.reconcileSeconds(r.ms / 1000);
+    m?.flowMsgsSent("add", r.sent.add + r.sent.modify);
+    m?.flowMsgsSent("delete_strict", r.sent.delete);
+    m?.reconcileFlows("add", r.sent.add);
+    m?.reconcileFlows("modify", r.sent.modify);
+    m?.reconcileFlows("delete", r.sent.delete);
     slot.lastReconcile = {
       at: this.clock(),
       generation,
@@ -1023,7 +1072,7 @@ export class Controller implements ConnectionHandler {
       slot.lastFailure = "refused";
       slot.flowsInstalled = undefined;
       slot.mustDump = true;
-      m?.reconciles.inc({ dpid, outcome: RECONCILE_OUTCOME.refused });
+      m?.reconciled(RECONCILE_OUTCOME.refused);
       conn.log.warn(
         {
           event: "reconcile.errors",
@@ -1042,8 +1091,8 @@ export class Controller implements ConnectionHandler {
     slot.lastError = undefined;
     slot.lastFailure = undefined;
     slot.flowsInstalled = r.installedAfter;
-    m?.reconciles.inc({ dpid, outcome: RECONCILE_OUTCOME.applied });
-    m?.flowsInstalled.set(this.labels(slot), r.installedAfter);
+    m?.reconciled(RECONCILE_OUTCOME.applied);
+    m?.flowsInstalled(r.installedAfter);
     const changed = r.sent.add + r.sent.modify + r.sent.delete;
     conn.log[changed > 0 || r.canaryMissing ? "info" : "debug"](
       {
@@ -1127,13 +1176,13 @@ export class Controller implements ConnectionHandler {
     let synced = 0;
     for (const s of this.slots.values()) {
       if (s.conn === undefined) {
-        m.dpStatus.set(this.labels(s), 0);
+        s.metrics?.status(false);
         continue;
       }
       connected++;
       const ok = s.applied >= this.snap.generation;
       if (ok) synced++;
-      m.dpStatus.set(this.labels(s), ok ? 1 : 0);
+      s.metrics?.status(ok);
     }
     m.switchesConnected.set(connected);
     m.appliedRatio.set(connected === 0 ? 1 : synced / connected);

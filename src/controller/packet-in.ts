@@ -23,8 +23,9 @@
  * in intent and never writes state. ARP from a VM port must carry the
  * port's MAC as Ethernet and ARP sender, and one of its IPs (or 0.0.0.0, an
  * RFC 5227 probe) as sender IP; anything else is dropped as spoofed. A frame
- * that does not parse is dropped. Rate limiting (a token bucket per switch)
- * is applied by the caller before this runs.
+ * that does not parse is dropped. Rate limiting (token buckets per switch
+ * and {@link PacketInClass}, {@link PacketInLimiter}) is applied by the
+ * caller before this runs.
  *
  * Pure: returns a decision; the connection sends it.
  */
@@ -412,6 +413,91 @@ function packetOut(
 /** A PACKET_OUT that forwards the packet-in's frame itself (route miss). */
 export function withFrame(po: PacketOutMessage, frame: Uint8Array): PacketOutMessage {
   return po.data.byteLength > 0 ? po : { ...po, data: frame };
+}
+
+/**
+ * Rate-limit classes of packet-ins, told apart by the flow that sent them
+ * (the switch's table id, not the VM-controlled frame) before anything is
+ * parsed. Each has its own bucket per switch, so a VM that ARP-scans its
+ * subnet (every unanswered request reaches br-int table 40's
+ * controller flow) uses up the ARP bucket only, and route misses (table 42)
+ * are still forwarded. Also the `class` label of the packet-in metric.
+ */
+export const PACKET_IN_CLASS = {
+  /** br-int DVR_LOCAL_RESPONDER: ARP requests no responder flow answered. */
+  arp: "arp",
+  /** br-int DVR_NEIGHBOR: routed packets with no neighbour flow yet. */
+  routeMiss: "route_miss",
+  /** Anything else (no compiled flow sends it: dropped after parsing). */
+  other: "other",
+} as const;
+export type PacketInClass = (typeof PACKET_IN_CLASS)[keyof typeof PACKET_IN_CLASS];
+export const PACKET_IN_CLASSES: readonly PacketInClass[] = Object.values(PACKET_IN_CLASS);
+
+const ARP_TABLE = BR_INT.DVR_LOCAL_RESPONDER.id;
+
+/** The class of a packet-in from `bridge`'s table `tableId`. */
+export function packetInClass(bridge: BridgeName, tableId: number): PacketInClass {
+  if (bridge !== "br-int") return PACKET_IN_CLASS.other;
+  if (tableId === ARP_TABLE) return PACKET_IN_CLASS.arp;
+  if (tableId === NEIGHBOR_TABLE) return PACKET_IN_CLASS.routeMiss;
+  return PACKET_IN_CLASS.other;
+}
+
+/** One token bucket's settings: packet-ins per second, and how many may be banked. */
+export interface PacketInLimit {
+  readonly rate: number;
+  readonly burst: number;
+}
+
+/**
+ * Per switch and class. Route misses keep the single bucket's settings of
+ * before the split (1000/s, burst 200), and so do the other classes: each
+ * class can no longer eat the others' budget.
+ */
+export const DEFAULT_PACKET_IN_LIMIT: PacketInLimit = Object.freeze({ rate: 1000, burst: 200 });
+
+export type PacketInLimits = Readonly<Record<PacketInClass, PacketInLimit>>;
+
+/** `limits` over {@link DEFAULT_PACKET_IN_LIMIT}, or over `fallback` when given. */
+export function packetInLimits(
+  limits: Partial<Record<PacketInClass, PacketInLimit>> = {},
+  fallback: PacketInLimit = DEFAULT_PACKET_IN_LIMIT,
+): PacketInLimits {
+  return Object.freeze({
+    arp: limits.arp ?? fallback,
+    route_miss: limits.route_miss ?? fallback,
+    other: limits.other ?? fallback,
+  });
+}
+
+/** One switch's packet-in buckets, one per {@link PacketInClass}. */
+export class PacketInLimiter {
+  private readonly arp: TokenBucket;
+  private readonly routeMiss: TokenBucket;
+  private readonly other: TokenBucket;
+
+  constructor(limits: PacketInLimits) {
+    this.arp = new TokenBucket(limits.arp.rate, limits.arp.burst);
+    this.routeMiss = new TokenBucket(limits.route_miss.rate, limits.route_miss.burst);
+    this.other = new TokenBucket(limits.other.rate, limits.other.burst);
+  }
+
+  /** Takes a token of `cls`'s bucket at `now` (ms); false = over the limit, drop. */
+  take(cls: PacketInClass, now: number): boolean {
+    switch (cls) {
+      case PACKET_IN_CLASS.arp:
+        return this.arp.take(now);
+      case PACKET_IN_CLASS.routeMiss:
+        return this.routeMiss.take(now);
+      case PACKET_IN_CLASS.other:
+        return this.other.take(now);
+      default: {
+        const never: never = cls;
+        throw new Error(`unknown packet-in class ${String(never)}`);
+      }
+    }
+  }
 }
 
 /**

@@ -2,6 +2,7 @@
  * `dvrflow run --config topo.yaml [--store PATH] [--listen tcp:HOST:PORT]…
  *  [--listen-unix PATH]… [--api HOST:PORT|off] [--metrics HOST:PORT|off]
  *  [--bundles auto|always|never] [--log-level LEVEL]
+ *  [--packet-in-rate CLASS=RATE[/BURST]]…
  *  [--controller-target TARGET] [--datapath-type TYPE] [--dst-port N]
  *  [--vm-port-type TYPE] [--underlay-port IF[,IF…]] [--underlay-bridge BR]
  *  [--underlay-prefix LEN]`
@@ -11,7 +12,14 @@
  * listens for OpenFlow switches, serves the REST API and the Prometheus
  * metrics (by default on 127.0.0.1:8080 and 127.0.0.1:9302, ecosystem.md
  * §4.1; `off` turns either off), and runs until SIGINT/SIGTERM. SIGHUP re-reads `--config` and
- * applies it like a `PUT /v1/config`.
+ * applies it like a `PUT /v1/config`. The keys read only at start (the
+ * listener, the echo keep-alive) are not changed by a reload: a reload that
+ * changes them logs `config.restart_needed` naming them.
+ *
+ * `--packet-in-rate CLASS=RATE[/BURST]` (repeatable) sets the packet-in
+ * token bucket of one class (`arp`, `route_miss`, `other`, or `all`) per
+ * bridge: RATE packet-ins per second, BURST banked (default RATE/5, at
+ * least 1). Classes not given keep 1000/s, burst 200 (packet-in.ts).
  *
  * Without `--store` the store is in memory and host MACs are derived from
  * host names as `dvrflow compile` derives them, so its output is exactly
@@ -38,6 +46,11 @@ import {
   parseTarget,
   type ListenTarget,
 } from "../../controller/server.js";
+import {
+  PACKET_IN_CLASSES,
+  type PacketInClass,
+  type PacketInLimit,
+} from "../../controller/packet-in.js";
 import type { BundleMode } from "../../controller/reconcile.js";
 import { createLogger, type Logger } from "../../log.js";
 import { Metrics, serveMetrics } from "../../metrics.js";
@@ -48,6 +61,7 @@ import { loadTopologyFile } from "../../topology/loader.js";
 import { OvsdbPlumbing } from "../../plumb/hook.js";
 import type { PlumbOptions } from "../../plumb/plan.js";
 import type { StoreSnapshot } from "../../store/store.js";
+import type { Topology } from "../../topology/schema.js";
 import { DEFAULT_API_LISTEN } from "../api-client.js";
 import { parseOptions } from "./compile.js";
 import type { CommandIo } from "./ofp-print.js";
@@ -55,6 +69,7 @@ import type { CommandIo } from "./ofp-print.js";
 const USAGE =
   "usage: dvrflow run --config FILE [--store PATH] [--listen tcp:HOST:PORT]... [--listen-unix PATH]...\n" +
   "                   [--api HOST:PORT|off] [--metrics HOST:PORT|off] [--bundles auto|always|never] [--log-level LEVEL]\n" +
+  "                   [--packet-in-rate arp|route_miss|other|all=RATE[/BURST]]...\n" +
   "                   [--controller-target TARGET] [--datapath-type netdev|system] [--dst-port N]\n" +
   "                   [--vm-port-type TYPE] [--underlay-port IF[,IF...]] [--underlay-bridge BR] [--underlay-prefix LEN]\n";
 
@@ -66,6 +81,8 @@ export interface RunOptions {
   readonly api?: { readonly host: string; readonly port: number };
   readonly metrics?: { readonly host: string; readonly port: number };
   readonly bundles?: BundleMode;
+  /** Packet-in buckets per bridge and class (`--packet-in-rate`); absent classes keep the default. */
+  readonly packetInLimits?: Partial<Record<PacketInClass, PacketInLimit>>;
   readonly log: Logger;
   /** A plumbing hook of the caller's; wins over {@link RunOptions.plumb}. */
   readonly plumbing?: PlumbingHook;
@@ -78,6 +95,8 @@ export interface RunOptions {
 }
 
 const WILDCARD_HOSTS = new Set(["0.0.0.0", "::", ""]);
+/** The OpenFlow listener when neither `--listen` nor `controller.listen` names one. */
+const DEFAULT_OPENFLOW_LISTEN = "tcp:127.0.0.1:6653";
 
 /**
  * The target a plumbed switch should connect to, from the controller's
@@ -93,7 +112,7 @@ function buildPlumbing(o: RunOptions): OvsdbPlumbing | undefined {
   const plumb = o.plumb;
   if (o.plumbing !== undefined || plumb === undefined) return undefined;
   const listener = (snap: StoreSnapshot): ListenTarget =>
-    o.listen[0] ?? parseTarget(snap.topology.controller.listen ?? "tcp:127.0.0.1:6653");
+    o.listen[0] ?? parseTarget(snap.topology.controller.listen ?? DEFAULT_OPENFLOW_LISTEN);
   let warned = false;
   return new OvsdbPlumbing({
     log: o.log,
@@ -194,6 +213,7 @@ export async function startRun(o: RunOptions): Promise<RunningController> {
     log,
     metrics,
     ...(o.bundles === undefined ? {} : { bundles: o.bundles }),
+    ...(o.packetInLimits === undefined ? {} : { packetInLimits: o.packetInLimits }),
     ...(plumbing === undefined ? {} : { plumbing }),
   });
   let topology;
@@ -211,7 +231,7 @@ export async function startRun(o: RunOptions): Promise<RunningController> {
     ...(cfg.echo_misses === undefined ? {} : { echoMisses: cfg.echo_misses }),
   });
   const targets =
-    o.listen.length > 0 ? o.listen : [parseTarget(cfg.listen ?? "tcp:127.0.0.1:6653")];
+    o.listen.length > 0 ? o.listen : [parseTarget(cfg.listen ?? DEFAULT_OPENFLOW_LISTEN)];
   const listening: ListenTarget[] = [];
   let api: FastifyInstance | undefined;
   let apiUrl: string | undefined;
@@ -264,15 +284,92 @@ export async function startRun(o: RunOptions): Promise<RunningController> {
       if (t === undefined) return;
       const snap = await controller.apply(t);
       log.info({ event: "config.reloaded", generation: snap.generation }, "configuration reloaded");
+      const changed = restartNeeded(cfg, snap.topology.controller, o.listen.length > 0);
+      if (changed.length > 0)
+        log.warn(
+          { event: "config.restart_needed", keys: changed.map((c) => c.key), changes: changed },
+          `${changed.map((c) => c.key).join(", ")} changed: ` +
+            `read only at start, still ${changed.map((c) => `${c.key}=${c.inForce ?? "(default)"}`).join(", ")} ` +
+            `until dvrflow run is restarted`,
+        );
     },
     close,
   };
+}
+
+/** One controller key a reload changed that only a restart applies. */
+export interface RestartChange {
+  readonly key: string;
+  /** The value in force (undefined: the key was not set, the default applies). */
+  readonly inForce: string | number | undefined;
+  readonly wanted: string | number | undefined;
+}
+
+/**
+ * The `controller` keys read only when `dvrflow run` starts (the OpenFlow
+ * listener, the echo keep-alive of server.ts) whose value in `next`
+ * differs from the one in force. `controller.listen` counts only when
+ * `--listen`/`--listen-unix` were not given: they win over it, now and
+ * after a restart.
+ */
+export function restartNeeded(
+  inForce: Topology["controller"],
+  next: Topology["controller"],
+  listenFromFlags: boolean,
+): RestartChange[] {
+  const out: RestartChange[] = [];
+  const listenOf = (c: Topology["controller"]) => {
+    const text = c.listen ?? DEFAULT_OPENFLOW_LISTEN;
+    try {
+      return formatTarget(parseTarget(text));
+    } catch {
+      return text;
+    }
+  };
+  if (!listenFromFlags && listenOf(inForce) !== listenOf(next))
+    out.push({ key: "controller.listen", inForce: listenOf(inForce), wanted: listenOf(next) });
+  for (const k of ["echo_interval", "echo_misses"] as const) {
+    if (inForce[k] !== next[k])
+      out.push({ key: `controller.${k}`, inForce: inForce[k], wanted: next[k] });
+  }
+  return out;
+}
+
+/** `--packet-in-rate all=…`: the same limit for every class. */
+const PACKET_IN_RATE_ALL = "all";
+
+/**
+ * `--packet-in-rate` values (`CLASS=RATE[/BURST]`, later ones win) as
+ * per-class limits; a string is a usage error. BURST defaults to RATE/5
+ * (the default's ratio, 1000/s with 200), at least 1.
+ */
+export function parsePacketInRates(
+  values: readonly string[],
+): Partial<Record<PacketInClass, PacketInLimit>> | string {
+  const out: Partial<Record<PacketInClass, PacketInLimit>> = {};
+  for (const v of values) {
+    const m = /^([a-z_]+)=(\d+(?:\.\d+)?)(?:\/(\d+))?$/.exec(v);
+    const classes = [...PACKET_IN_CLASSES, PACKET_IN_RATE_ALL];
+    if (m === null || !classes.includes(m[1]!))
+      return `--packet-in-rate "${v}": expected CLASS=RATE[/BURST], CLASS one of ${classes.join(", ")}`;
+    const rate = Number(m[2]);
+    const burst = m[3] === undefined ? Math.max(1, Math.floor(rate / 5)) : Number(m[3]);
+    if (!(rate > 0) || !Number.isFinite(rate))
+      return `--packet-in-rate "${v}": RATE must be a positive number of packet-ins per second`;
+    if (!Number.isSafeInteger(burst) || burst < 1)
+      return `--packet-in-rate "${v}": BURST must be a positive integer`;
+    const limit = { rate, burst };
+    if (m[1] === PACKET_IN_RATE_ALL) for (const c of PACKET_IN_CLASSES) out[c] = limit;
+    else out[m[1] as PacketInClass] = limit;
+  }
+  return out;
 }
 
 export async function runRun(args: readonly string[], io: CommandIo): Promise<number> {
   const err = io.stderr ?? io.stdout;
   // Repeatable options are collected before the generic parser sees them.
   const listen: ListenTarget[] = [];
+  const rates: string[] = [];
   const rest: string[] = [];
   try {
     for (let i = 0; i < args.length; i++) {
@@ -280,14 +377,20 @@ export async function runRun(args: readonly string[], io: CommandIo): Promise<nu
       const [name, inline] = a.includes("=")
         ? [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]
         : [a, undefined];
-      if (name === "--listen" || name === "--listen-unix") {
+      if (name === "--listen" || name === "--listen-unix" || name === "--packet-in-rate") {
         const v = inline ?? args[++i];
         if (v === undefined) throw new Error(`${name} needs a value`);
-        listen.push(name === "--listen" ? parseTarget(v) : { kind: "unix", path: v });
+        if (name === "--packet-in-rate") rates.push(v);
+        else listen.push(name === "--listen" ? parseTarget(v) : { kind: "unix", path: v });
       } else rest.push(a);
     }
   } catch (e) {
     err(`dvrflow run: ${(e as Error).message}\n${USAGE}`);
+    return 1;
+  }
+  const packetInLimits = parsePacketInRates(rates);
+  if (typeof packetInLimits === "string") {
+    err(`dvrflow run: ${packetInLimits}\n${USAGE}`);
     return 1;
   }
   const opts = parseOptions(
@@ -342,6 +445,7 @@ export async function runRun(args: readonly string[], io: CommandIo): Promise<nu
       ...(api === undefined ? {} : { api }),
       ...(metrics === undefined ? {} : { metrics }),
       ...(bundles === undefined ? {} : { bundles: bundles as BundleMode }),
+      ...(rates.length === 0 ? {} : { packetInLimits }),
       log,
       plumb,
     });

@@ -17,7 +17,11 @@ export interface CompileInput {
   readonly localVlans: ReadonlyMap<string, ReadonlyMap<string, number>>;
   /** host → its bridges' port numbers; a host without an entry uses `defaultOfports`. */
   readonly ofports?: ReadonlyMap<string, HostOfports>;
-  /** Networks present on each host; computed when absent (compileAll passes it once). */
+  /**
+   * Networks present on each host. When absent they come from
+   * {@link networksOn}, computed once per index and host, so callers need
+   * not pass it.
+   */
   readonly networksByHost?: ReadonlyMap<string, ReadonlySet<string>>;
 }
 
@@ -62,7 +66,7 @@ export class HostContext {
       tunnelPort: p.port,
     }));
     this.routers = routersOnHost(index, hostName);
-    this.networks = networksOnHost(index, hostName);
+    this.networks = networksOn(index, hostName).sorted;
     this.vlans = input.localVlans.get(hostName) ?? new Map();
     for (const n of this.networks) {
       if (!this.vlans.has(n)) throw new Error(`no local VLAN for network ${n} on host ${hostName}`);
@@ -85,10 +89,38 @@ export class HostContext {
 
   /** Is `network` present on `host` (for flooding lists and l2pop)? */
   networkOn(host: string, network: string): boolean {
-    const known = this.input.networksByHost?.get(host);
-    if (known !== undefined) return known.has(network);
-    return networksOnHost(this.index, host).includes(network);
+    const known = this.input.networksByHost?.get(host) ?? networksOn(this.index, host).set;
+    return known.has(network);
   }
+}
+
+/** The networks present on one host, sorted and as a set. */
+export interface HostNetworks {
+  readonly sorted: readonly string[];
+  readonly set: ReadonlySet<string>;
+}
+
+/**
+ * `networksOnHost` of each (index, host), computed on first use. A
+ * TopologyIndex is never changed once built (a new topology is a new
+ * index), so the answers hold for the index's lifetime, and the WeakMap
+ * lets them go with it. Every caller of `compileHost` shares them: the
+ * controller's per-bridge compile, its dry run, `dvrflow compile`, trace.
+ * Without it each host's compile walked every peer's ports and routers again
+ * for each of its networks (br-tun's flooding lists).
+ */
+const networksMemo = new WeakMap<TopologyIndex, Map<string, HostNetworks>>();
+
+export function networksOn(index: TopologyIndex, host: string): HostNetworks {
+  let byHost = networksMemo.get(index);
+  if (byHost === undefined) networksMemo.set(index, (byHost = new Map()));
+  let n = byHost.get(host);
+  if (n === undefined) {
+    const sorted = networksOnHost(index, host);
+    n = { sorted, set: new Set(sorted) };
+    byHost.set(host, n);
+  }
+  return n;
 }
 
 function macOf(input: CompileInput, host: string): number {

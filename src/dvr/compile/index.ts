@@ -3,7 +3,7 @@
  * the desired flows of br-int and br-tun of each host. Pure and
  * deterministic: the same input gives the same flows in the same order.
  */
-import { indexTopology, networksOnHost, type TopologyIndex } from "../../topology/indexed.js";
+import { indexTopology, type TopologyIndex } from "../../topology/indexed.js";
 import type { Topology } from "../../topology/schema.js";
 import type { DesiredFlow } from "../flow.js";
 import type { BridgeName } from "../tables.js";
@@ -12,7 +12,8 @@ import { compileBrTun } from "./br-tun.js";
 import { HostContext, type CompileInput, type SkippedFlow } from "./context.js";
 import { defaultOfports } from "./ports.js";
 
-export type { CompileInput, SkippedFlow } from "./context.js";
+export type { CompileInput, HostNetworks, SkippedFlow } from "./context.js";
+export { networksOn } from "./context.js";
 export {
   defaultOfports,
   tunnelPortName,
@@ -53,11 +54,8 @@ export function compileHost(input: CompileInput, host: string): HostFlows {
 
 /** Compiles every host, in host-name order. */
 export function compileAll(input: CompileInput): HostFlows[] {
-  const networksByHost =
-    input.networksByHost ??
-    new Map(input.index.hosts.map((h) => [h.name, new Set(networksOnHost(input.index, h.name))]));
-  const withNetworks: CompileInput = { ...input, networksByHost };
-  return input.index.hosts.map((h) => compileHost(withNetworks, h.name));
+  // The networks per host come from the per-index memo (context.ts networksOn).
+  return input.index.hosts.map((h) => compileHost(input, h.name));
 }
 
 /** Convenience: index a (validated) topology and build the compile input. */
