@@ -49,6 +49,28 @@ function int(min: number, max: number) {
   });
 }
 
+/**
+ * A number of seconds: a YAML int (bigint with `intAsBigInt`, so `5` is as
+ * good as `5.0`), a YAML float or a JSON number; above 0 when `positive`,
+ * else from 0; at most a day.
+ */
+function seconds(opts: { readonly positive: boolean }) {
+  return z.union([z.number(), z.bigint()]).transform((v, ctx) => {
+    const n = typeof v === "bigint" ? Number(v) : v;
+    const tooSmall = opts.positive ? !(n > 0) : !(n >= 0);
+    if (!Number.isFinite(n) || tooSmall || n > MAX_SECONDS) {
+      ctx.addIssue({
+        code: "custom",
+        message: `must be a number of seconds ${opts.positive ? "above 0" : "from 0"} up to ${MAX_SECONDS}`,
+      });
+      return z.NEVER;
+    }
+    return n;
+  });
+}
+/** A day: longer timers are a typo (milliseconds given as seconds). */
+const MAX_SECONDS = 86_400;
+
 const mac = z.string().transform((v, ctx) => {
   const n = parseMac(v);
   if (n === undefined) {
@@ -115,10 +137,10 @@ function target(parse: (text: string) => TargetResult<unknown>) {
 export const ControllerSchema = z.strictObject({
   /** OpenFlow listener (`tcp:HOST:PORT`, `unix:PATH`), the grammar of `dvrflow run --listen`. */
   listen: target((v) => parseListenTarget(v)).optional(),
-  echo_interval: z.number().positive().optional(),
+  echo_interval: seconds({ positive: true }).optional(),
   echo_misses: int(1, 1000).optional(),
   /** Seconds between audits that re-dump every bridge (default 60; 0 = no audit). */
-  audit_interval: z.number().nonnegative().optional(),
+  audit_interval: seconds({ positive: false }).optional(),
   cookie_prefix: int(1, 255).default(DEFAULT_COOKIE_PREFIX),
   dvr_base_mac: mac.default(DEFAULT_DVR_BASE_MAC),
 });

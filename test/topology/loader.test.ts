@@ -153,6 +153,29 @@ describe("schema errors name the path and the line", () => {
   });
 });
 
+describe("timers in seconds", () => {
+  const withTimers = (lines: string) =>
+    BASE.replace("version: 1\n", `version: 1\ncontroller:\n${lines}`);
+
+  it("take YAML integers (read as bigint) as well as decimals", () => {
+    const r = parseTopologyText(withTimers("  echo_interval: 5\n  audit_interval: 30\n"));
+    expect(r.issues.filter((i) => i.severity === "error")).toEqual([]);
+    expect(r.topology!.controller.echo_interval).toBe(5);
+    expect(r.topology!.controller.audit_interval).toBe(30);
+    const d = parseTopologyText(withTimers("  echo_interval: 2.5\n  audit_interval: 0\n"));
+    expect(d.topology!.controller.echo_interval).toBe(2.5);
+    expect(d.topology!.controller.audit_interval).toBe(0);
+  });
+
+  it("reject a zero echo interval, negative or day-long timers, at their line", () => {
+    const text = withTimers("  echo_interval: 0\n  audit_interval: 100000\n");
+    const issues = errors(text);
+    expect(find(issues, "controller.echo_interval").line).toBe(lineIs(text, "echo_interval: 0"));
+    expect(find(issues, "controller.audit_interval").message).toMatch(/seconds from 0 up to 86400/);
+    expect(errors(withTimers("  audit_interval: -1\n"))).toHaveLength(1);
+  });
+});
+
 describe("connection targets are checked with the grammar run and plumb use", () => {
   const withListen = (listen: string) =>
     BASE.replace("version: 1\n", `version: 1\ncontroller:\n  listen: "${listen}"\n`);
