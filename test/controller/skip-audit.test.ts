@@ -110,6 +110,14 @@ describe("skipping bridges a change does not touch", () => {
       error: { kind: "standard", type: OFPET.FLOW_MOD_FAILED, code: 0 },
       data: encodeMessage(refused),
     });
+    // The error and the reconnect below travel on different connections:
+    // wait until the controller has counted the error, or under load the
+    // write below could overtake it.
+    const counted = /^of_errors_total\{[^}]*type="5"[^}]*\} 1$/m;
+    for (let t = Date.now(); !counted.test(await r.metrics.text());) {
+      if (Date.now() - t > 5000) throw new Error("the OFPT_ERROR was never counted");
+      await new Promise((done) => setTimeout(done, 5));
+    }
     // compute-1's br-tun reconnects.
     const reconnects = dumpRequests(c1.tun);
     await c1.tun.disconnect();
