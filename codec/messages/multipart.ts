@@ -16,6 +16,8 @@
  * multipart extensions such as ONF flow monitor.
  */
 import { getU16 } from "../bytes.js";
+import { OFPP } from "../ports.js";
+import { OFPG_ANY, OFPTT_ALL } from "./flow-mod.js";
 import { ONF_VENDOR_ID, OfpError } from "../errors.js";
 import { MATCH_MODE, decodeMatchEntries } from "../match.js";
 import { checkVendor } from "./experimenter.js";
@@ -536,4 +538,30 @@ export function encodeEntry(
   const codec = BY_KIND.get(kind)![direction];
   if (codec.shape !== "list") throw new Error(`multipart ${kind} ${direction} has no entries`);
   (codec.encodeEntry as (w: Writer, e: unknown) => void)(w, entry);
+}
+
+/**
+ * The FLOW_STATS request `ovs-ofctl dump-flows` sends: every table, any out
+ * port and out group, the empty match, limited to `cookie/cookieMask`
+ * (0/0: every flow).
+ */
+export function flowDumpRequest(
+  xid: number,
+  cookie = 0n,
+  cookieMask = 0n,
+): MultipartRequestMessage {
+  return {
+    type: "multipart_request",
+    xid,
+    flags: 0,
+    body: {
+      kind: "flow",
+      tableId: OFPTT_ALL,
+      outPort: OFPP.ANY,
+      outGroup: OFPG_ANY,
+      cookie,
+      cookieMask,
+      match: { entries: [] },
+    },
+  };
 }

@@ -11,7 +11,7 @@ import { Framer } from "../../codec/framer.js";
 import { decodeMessage, encodeMessage, type OfMessage } from "../../codec/message.js";
 import { OFP13_VERSION } from "../../codec/header.js";
 import { errorName } from "../../codec/messages/error.js";
-import { OFPFC } from "../../codec/messages/flow-mod.js";
+import { OFPFC, OFPG_ANY } from "../../codec/messages/flow-mod.js";
 import { OFPGC } from "../../codec/messages/group-mod.js";
 import { makeHello } from "../../codec/messages/hello.js";
 import type { MultipartReplyBody } from "../../codec/messages/multipart.js";
@@ -21,9 +21,8 @@ import { OFPP } from "../../codec/ports.js";
 import type { Bridge } from "../bridge.js";
 import { Datapath } from "../datapath.js";
 import type { ActiveTarget } from "./targets.js";
+import { flowDumpRequest } from "../../codec/messages/multipart.js";
 
-const OFPTT_ALL = 0xff;
-const OFPG_ANY = 0xffffffff;
 const NO_BUFFER = 0xffffffff;
 
 type Reply<K extends MultipartReplyBody["kind"]> = Extract<MultipartReplyBody, { kind: K }>;
@@ -60,20 +59,7 @@ export function dumpSwitch(target: ActiveTarget, timeoutMs = 10_000): Promise<Du
     const requests = (): void => {
       send({ type: "multipart_request", xid: 2, flags: 0, body: { kind: "port_desc" } });
       send({ type: "multipart_request", xid: 3, flags: 0, body: { kind: "group_desc" } });
-      send({
-        type: "multipart_request",
-        xid: 4,
-        flags: 0,
-        body: {
-          kind: "flow",
-          tableId: OFPTT_ALL,
-          outPort: OFPP.ANY,
-          outGroup: OFPG_ANY,
-          cookie: 0n,
-          cookieMask: 0n,
-          match: { entries: [] },
-        },
-      });
+      send(flowDumpRequest(4));
     };
     s.on("connect", () => send(makeHello(1, [OFP13_VERSION])));
     s.on("error", (e) => finish(e));

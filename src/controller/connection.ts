@@ -40,8 +40,6 @@ import { BUNDLE_ADD_MESSAGE_OFFSET } from "../../codec/messages/bundle.js";
 import { errorName, type ErrorMessage } from "../../codec/messages/error.js";
 import type { FlowStats } from "../../codec/messages/multipart-flow.js";
 import type { OfpPort } from "../../codec/messages/port.js";
-import { OFPTT_ALL, OFPG_ANY } from "../../codec/messages/flow-mod.js";
-import { OFPP } from "../../codec/ports.js";
 import { Writer } from "../../codec/writer.js";
 import type { Logger } from "../log.js";
 import { describeOfError } from "./of-error.js";
@@ -54,6 +52,7 @@ import {
   type SessionOptions,
   type StepResult,
 } from "./session.js";
+import { flowDumpRequest } from "../../codec/messages/multipart.js";
 
 export type { MessageSource } from "./session.js";
 
@@ -325,23 +324,7 @@ export class Connection {
 
   /** Every flow under `cookie/cookieMask` (one multipart dump, joined). */
   async dumpFlows(cookie: bigint, cookieMask: bigint, timeoutMs?: number): Promise<FlowStats[]> {
-    const reply = await this.request(
-      {
-        type: "multipart_request",
-        xid: 0,
-        flags: 0,
-        body: {
-          kind: "flow",
-          tableId: OFPTT_ALL,
-          outPort: OFPP.ANY,
-          outGroup: OFPG_ANY,
-          cookie,
-          cookieMask,
-          match: { entries: [] },
-        },
-      },
-      timeoutMs,
-    );
+    const reply = await this.request(flowDumpRequest(0, cookie, cookieMask), timeoutMs);
     if (reply.type !== "multipart_reply" || reply.body.kind !== "flow") {
       throw new Error(`flow dump answered with ${reply.type}`);
     }

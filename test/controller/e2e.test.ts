@@ -12,7 +12,6 @@ import { afterEach, describe, expect, it } from "vitest";
 import { pino } from "pino";
 import type { FastifyInstance } from "fastify";
 import type { OfMessage } from "../../codec/message.js";
-import { OFPTT_ALL, OFPG_ANY } from "../../codec/messages/flow-mod.js";
 import {
   FK,
   FlowKey,
@@ -23,8 +22,7 @@ import {
   macToString,
   parseFrame,
 } from "../../codec/packet/index.js";
-import { OFPP } from "../../codec/ports.js";
-import { flowModMessage, formatFlow, parseFlow } from "../../codec/text/index.js";
+import { flowModMessage, parseFlow } from "../../codec/text/index.js";
 import { Datapath } from "../../datapath/datapath.js";
 import { buildApi } from "../../src/api/server.js";
 import { Controller } from "../../src/controller/controller.js";
@@ -38,6 +36,7 @@ import { SqliteStore } from "../../src/store/sqlite.js";
 import type { Topology } from "../../src/topology/schema.js";
 import { loadExample } from "../dvr/helpers.js";
 import { SwitchAgent, buildHost, until, type TestHost } from "./helpers.js";
+import { allApplied, installed } from "./rig.js";
 
 const silent = pino({ level: "silent" });
 const GW_BLUE = "fa:16:3e:00:01:01";
@@ -88,13 +87,6 @@ async function connectAll(r: Rig): Promise<void> {
   await until(() => allApplied(r), 5000, "every bridge applied");
 }
 
-function allApplied(r: Rig): boolean {
-  const s = r.ctl.status();
-  return Object.values(s.hosts).every((b) =>
-    Object.values(b).every((x) => x.connected && x.synced_generation === s.generation),
-  );
-}
-
 async function stopController(r: Rig): Promise<void> {
   r.ctl.stop();
   await r.server.close();
@@ -114,29 +106,6 @@ afterEach(async () => {
     await r.store.close();
   }
 });
-
-/** The bridge's flows as `dump-flows --no-stats` lines, sorted. */
-function installed(agent: SwitchAgent): string[] {
-  const reply = agent.handler.handle(
-    {
-      type: "multipart_request",
-      xid: 9,
-      flags: 0,
-      body: {
-        kind: "flow",
-        tableId: OFPTT_ALL,
-        outPort: OFPP.ANY,
-        outGroup: OFPG_ANY,
-        cookie: 0n,
-        cookieMask: 0n,
-        match: { entries: [] },
-      },
-    },
-    Date.now(),
-  )[0]!;
-  if (reply.type !== "multipart_reply" || reply.body.kind !== "flow") throw new Error("no dump");
-  return reply.body.entries.map((f) => formatFlow(f, { stats: false })).sort();
-}
 
 function udp(srcMac: string, dstMac: string, src: string, dst: string): Uint8Array {
   return buildUdp({

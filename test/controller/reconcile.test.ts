@@ -6,11 +6,10 @@
 import { describe, expect, it } from "vitest";
 import { decodeMessage, encodeMessage, type OfMessage } from "../../codec/message.js";
 import { OFPBCT } from "../../codec/messages/bundle.js";
-import { OFPFC, OFPTT_ALL, OFPG_ANY } from "../../codec/messages/flow-mod.js";
+import { OFPFC } from "../../codec/messages/flow-mod.js";
 import type { FlowStats } from "../../codec/messages/multipart-flow.js";
 import { encodeMultipartParts } from "../../codec/messages/multipart-split.js";
 import { MultipartAssembler } from "../../codec/multipart-assembler.js";
-import { OFPP } from "../../codec/ports.js";
 import { flowModMessage, parseFlow } from "../../codec/text/index.js";
 import { Datapath } from "../../datapath/datapath.js";
 import { OpenFlowHandler } from "../../datapath/openflow-handler.js";
@@ -25,6 +24,7 @@ import {
 import { toFlowMod, type DesiredFlow } from "../../src/dvr/flow.js";
 import { learnedCookie } from "../../src/dvr/tables.js";
 import { compileTopology, loadExample } from "../dvr/helpers.js";
+import { flowDumpRequest } from "../../codec/messages/multipart.js";
 
 const PREFIX = 0xd5;
 
@@ -76,23 +76,7 @@ function dumpThroughSwitch(flows: readonly DesiredFlow[], extra: string[] = []):
   for (const f of flows) br.flowMod(toFlowMod(f), 0);
   for (const t of extra) br.flowMod(flowModMessage(parseFlow(t)), 0);
   const h = new OpenFlowHandler(br);
-  const [reply] = h.handle(
-    {
-      type: "multipart_request",
-      xid: 3,
-      flags: 0,
-      body: {
-        kind: "flow",
-        tableId: OFPTT_ALL,
-        outPort: OFPP.ANY,
-        outGroup: OFPG_ANY,
-        cookie: 0n,
-        cookieMask: 0n,
-        match: { entries: [] },
-      },
-    },
-    0,
-  );
+  const [reply] = h.handle(flowDumpRequest(3), 0);
   if (reply?.type !== "multipart_reply") throw new Error("no reply");
   const asm = new MultipartAssembler();
   let whole: OfMessage | undefined;

@@ -6,8 +6,6 @@
 import { pino } from "pino";
 import type { FastifyInstance } from "fastify";
 import type { OfMessage } from "../../codec/message.js";
-import { OFPG_ANY, OFPTT_ALL } from "../../codec/messages/flow-mod.js";
-import { OFPP } from "../../codec/ports.js";
 import { formatFlow } from "../../codec/text/index.js";
 import { buildApi } from "../../src/api/server.js";
 import { Controller, type ControllerOptions } from "../../src/controller/controller.js";
@@ -18,6 +16,7 @@ import { SqliteStore } from "../../src/store/sqlite.js";
 import type { Topology } from "../../src/topology/schema.js";
 import { loadExample } from "../dvr/helpers.js";
 import { buildHost, until, type SwitchAgent, type TestHost } from "./helpers.js";
+import { flowDumpRequest } from "../../codec/messages/multipart.js";
 
 export interface Rig {
   readonly t: Topology;
@@ -88,7 +87,8 @@ export async function startRig(options: RigOptions = {}): Promise<Rig> {
   return rig;
 }
 
-export function allApplied(r: Rig): boolean {
+/** Every bridge connected and synced to the controller's generation. */
+export function allApplied(r: { readonly ctl: Controller }): boolean {
   const s = r.ctl.status();
   return Object.values(s.hosts).every((b) =>
     Object.values(b).every((x) => x.connected && x.synced_generation === s.generation),
@@ -112,23 +112,7 @@ export function dumpRequests(a: SwitchAgent): number {
 
 /** The bridge's flows as `dump-flows --no-stats` lines, sorted (read from the switch directly). */
 export function installed(agent: SwitchAgent): string[] {
-  const reply = agent.handler.handle(
-    {
-      type: "multipart_request",
-      xid: 9,
-      flags: 0,
-      body: {
-        kind: "flow",
-        tableId: OFPTT_ALL,
-        outPort: OFPP.ANY,
-        outGroup: OFPG_ANY,
-        cookie: 0n,
-        cookieMask: 0n,
-        match: { entries: [] },
-      },
-    },
-    Date.now(),
-  )[0]!;
+  const reply = agent.handler.handle(flowDumpRequest(9), Date.now())[0]!;
   if (reply.type !== "multipart_reply" || reply.body.kind !== "flow") throw new Error("no dump");
   return reply.body.entries.map((f) => formatFlow(f, { stats: false })).sort();
 }

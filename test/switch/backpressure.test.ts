@@ -14,22 +14,9 @@ import { SocketChannel } from "../../datapath/agent/channel.js";
 import { OfConnection } from "../../datapath/agent/connection.js";
 import { RecordingLog } from "../../datapath/agent/log.js";
 import { addFlows, oneBridge } from "../datapath/switch-helpers.js";
+import { flowDumpRequest } from "../../codec/messages/multipart.js";
 
-const flowDump = (xid: number): Uint8Array =>
-  encodeMessage({
-    type: "multipart_request",
-    xid,
-    flags: 0,
-    body: {
-      kind: "flow",
-      tableId: 0xff,
-      outPort: 0xffffffff,
-      outGroup: 0xffffffff,
-      cookie: 0n,
-      cookieMask: 0n,
-      match: { entries: [] },
-    },
-  });
+const flowDump = (xid: number): Uint8Array => encodeMessage(flowDumpRequest(xid));
 
 let server: Server | null = null;
 let client: Socket | null = null;

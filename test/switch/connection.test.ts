@@ -21,6 +21,7 @@ import {
 import { hex, toHex } from "../helpers/hex.js";
 import { hasTool, ovsOfpPrint } from "../helpers/tools.js";
 import { addFlows, oneBridge } from "../datapath/switch-helpers.js";
+import { flowDumpRequest } from "../../codec/messages/multipart.js";
 
 const HELLO_13 = encodeMessage(makeHello(7, [4]));
 
@@ -187,20 +188,7 @@ describe("requests once ready", () => {
         `table=3,priority=${i},ip,nw_src=10.${i >> 8}.${i & 255}.1,nw_dst=10.1.2.3 actions=set_field:fa:16:3e:00:00:01->eth_dst,output:2`,
       );
     addFlows(br, flows);
-    const req = encodeMessage({
-      type: "multipart_request",
-      xid: 11,
-      flags: 0,
-      body: {
-        kind: "flow",
-        tableId: 0xff,
-        outPort: 0xffffffff,
-        outGroup: 0xffffffff,
-        cookie: 0n,
-        cookieMask: 0n,
-        match: { entries: [] },
-      },
-    });
+    const req = encodeMessage(flowDumpRequest(11));
     const out = conn.receive(req, 1);
     expect(out.send.length).toBeGreaterThan(1);
     let entries = 0;
