@@ -28,6 +28,7 @@ import { seededRandomBytes } from "../../src/store/mac-alloc.js";
 import { SqliteStore } from "../../src/store/sqlite.js";
 import { loadExample } from "../dvr/helpers.js";
 import { buildHost, until, type TestHost } from "./helpers.js";
+import { allApplied } from "./rig.js";
 
 /** The flow of the golden error below, as `ovs-ofctl dump-flows` prints it. */
 const REFUSED_FLOW =
@@ -216,16 +217,7 @@ async function rig(): Promise<Rig> {
     await h.int.connect(bound.port);
     await h.tun.connect(bound.port);
   }
-  await until(
-    () => {
-      const s = ctl.status();
-      return Object.values(s.hosts).every((b) =>
-        Object.values(b).every((x) => x.connected && x.synced_generation === s.generation),
-      );
-    },
-    5000,
-    "every bridge applied",
-  );
+  await until(() => allApplied({ ctl }), 5000, "every bridge applied");
   return r;
 }
 

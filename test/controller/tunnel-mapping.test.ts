@@ -29,7 +29,7 @@ import { loadExample } from "../dvr/helpers.js";
 import { ovsdbAvailable, startOvsdbServer, type PrivateOvsdb } from "../ovsdb/ovsdb-server.js";
 import { twoHosts } from "../plumb/helpers.js";
 import { buildHost, until, type TestHost } from "./helpers.js";
-import { installed } from "./rig.js";
+import { allApplied, installed } from "./rig.js";
 
 const TUN_TO_C2 = "vxlan-c633640c"; // the compiler's name: 198.51.100.12 in hex
 const RENAMED = "tun-compute2";
@@ -128,16 +128,7 @@ async function rig(plumbing?: PlumbingHook): Promise<Rig> {
     await h.int.connect(bound.port);
     await h.tun.connect(bound.port);
   }
-  await until(
-    () => {
-      const s = ctl.status();
-      return Object.values(s.hosts).every((b) =>
-        Object.values(b).every((x) => x.connected && x.synced_generation === s.generation),
-      );
-    },
-    5000,
-    "every bridge synced",
-  );
+  await until(() => allApplied({ ctl }), 5000, "every bridge synced");
   return r;
 }
 
