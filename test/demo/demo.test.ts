@@ -24,10 +24,9 @@ import { ipv4FromString, macFromString, buildUdp } from "../../codec/packet/inde
 import { SwitchRuntime } from "../../datapath/agent/runtime.js";
 import { parseSwitchConfig } from "../../datapath/agent/config.js";
 import { openSwitch } from "../../src/controller/client.js";
-import { planDemo, type DemoCase } from "../../src/demo/plan.js";
+import { endTable, plannedCases } from "./end-table.js";
 import { isLearned, isOurs } from "../../src/dvr/tables.js";
 import { DEFAULT_COOKIE_PREFIX } from "../../src/topology/schema.js";
-import { loadExample } from "../dvr/helpers.js";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const RUNNER = join(ROOT, "test", "switch", "run-cli.ts");
@@ -119,44 +118,6 @@ async function probe(out: string): Promise<Probe> {
     }
   }
   return { status, ready: readyRes.status === 200, readyz: await readyRes.json(), metrics, dumped };
-}
-
-interface Row {
-  n: number;
-  kind: string;
-  pair: string;
-  expected: string;
-  result: string;
-  check: string;
-}
-
-/** The end table's rows (the lines between the dashed rule and the blank line). */
-function endTable(out: string): Row[] {
-  const lines = out.split("\n");
-  const head = lines.findIndex((l) => /^ {2}#\s+case\s+pair\s+expected\s+result/.test(l));
-  expect(head, `no end table in:\n${out}`).toBeGreaterThanOrEqual(0);
-  // Column starts from the header line.
-  const h = lines[head]!;
-  const col = (name: string) => h.indexOf(name);
-  const cols = ["#", "case", "pair", "expected", "result", "hops", "rtt", "check"].map(col);
-  const rows: Row[] = [];
-  for (const l of lines.slice(head + 2)) {
-    if (l.trim() === "") break;
-    const cell = (i: number) => l.slice(cols[i], cols[i + 1] ?? undefined).trim();
-    rows.push({
-      n: Number(cell(0)),
-      kind: cell(1),
-      pair: cell(2),
-      expected: cell(3),
-      result: cell(4),
-      check: cell(7),
-    });
-  }
-  return rows;
-}
-
-function plannedCases(): readonly DemoCase[] {
-  return planDemo(loadExample("demo-3-hosts.yaml")).cases;
 }
 
 /** The switch pids the demo printed (`compute-1  pid 1234 …`). */

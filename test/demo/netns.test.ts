@@ -23,7 +23,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { netnsPrerequisites } from "../../src/demo/netns.js";
-import { planDemo, type DemoCase } from "../../src/demo/plan.js";
+import { planDemo } from "../../src/demo/plan.js";
+import { endTable, plannedCases } from "./end-table.js";
 import { loadExample } from "../dvr/helpers.js";
 import { skipLoudly } from "../helpers/tools.js";
 
@@ -102,46 +103,6 @@ afterAll(() => {
     for (const l of vethsOf(pid)) spawnSync(IP, ["link", "del", l]);
   }
 });
-
-interface Row {
-  n: number;
-  kind: string;
-  pair: string;
-  expected: string;
-  result: string;
-  rtt: string;
-  check: string;
-}
-
-/** The end table's rows, cut at the header's column starts. */
-function endTable(out: string): Row[] {
-  const lines = out.split("\n");
-  const head = lines.findIndex((l) => /^ {2}#\s+case\s+pair\s+expected\s+result/.test(l));
-  expect(head, `no end table in:\n${out}`).toBeGreaterThanOrEqual(0);
-  const h = lines[head]!;
-  const cols = ["#", "case", "pair", "expected", "result", "hops", "rtt", "check"].map((c) =>
-    h.indexOf(c),
-  );
-  const rows: Row[] = [];
-  for (const l of lines.slice(head + 2)) {
-    if (l.trim() === "") break;
-    const cell = (i: number) => l.slice(cols[i], cols[i + 1] ?? undefined).trim();
-    rows.push({
-      n: Number(cell(0)),
-      kind: cell(1),
-      pair: cell(2),
-      expected: cell(3),
-      result: cell(4),
-      rtt: cell(6),
-      check: cell(7),
-    });
-  }
-  return rows;
-}
-
-function plannedCases(): readonly DemoCase[] {
-  return planDemo(loadExample("demo-3-hosts.yaml")).cases;
-}
 
 function alive(pid: number): boolean {
   try {
