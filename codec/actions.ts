@@ -29,18 +29,10 @@
  */
 import { getU16, getU32, getU64 } from "./bytes.js";
 import { OfpError, NX_VENDOR_ID, ONF_VENDOR_ID } from "./errors.js";
-import {
-  OXM_CLASS,
-  isValueValid,
-  oxmHeader,
-  encodeOxmTlv,
-  widthFits,
-  type OxmEntry,
-  type UnknownOxm,
-} from "./oxm.js";
+import { OXM_CLASS, isValueValid, encodeOxmTlv, type OxmEntry, type UnknownOxm } from "./oxm.js";
 import { isValidOutputPort } from "./ports.js";
 import type { Reader } from "./reader.js";
-import type { Writer } from "./writer.js";
+import { putU16, putU32, type Writer } from "./writer.js";
 import {
   NXAST,
   NX_MIN_ACTION_SIZE,
@@ -636,15 +628,23 @@ function checkNesting(a: Action, nesting: ActionNesting, at: number): void {
 
 /** Encodes an action list; every action is padded to 8 with its length covering the pad. */
 export function encodeActions(w: Writer, actions: readonly Action[]): void {
-  for (const a of actions) encodeAction(w, a);
+  for (let i = 0; i < actions.length; i++) encodeAction(w, actions[i]!);
 }
 
 function simple(w: Writer, type: number): void {
-  w.u16(type).u16(OFP_ACTION_HEADER_SIZE).u32(0);
+  withEthertype(w, type, 0);
 }
 
+/** An 8-byte action with a 16-bit argument then 2 bytes of pad (0 for none). */
 function withEthertype(w: Writer, type: number, ethertype: number): void {
-  w.u16(type).u16(OFP_ACTION_HEADER_SIZE).u16(ethertype).u16(0);
+  const b = w.reserve(OFP_ACTION_HEADER_SIZE);
+  const at = w.pos;
+  putU16(b, at, type);
+  putU16(b, at + 2, OFP_ACTION_HEADER_SIZE);
+  putU16(b, at + 4, ethertype);
+  b[at + 6] = 0;
+  b[at + 7] = 0;
+  w.pos = at + OFP_ACTION_HEADER_SIZE;
 }
 
 function withU32(w: Writer, type: number, value: number): void {
@@ -656,34 +656,20 @@ function withU8(w: Writer, type: number, value: number): void {
 }
 
 export function encodeAction(w: Writer, a: Action): void {
+  // The actions compiled flows use most (output, set_field, reg_move,
+  // push/pop_vlan) come first: the switch tests the cases in order.
   switch (a.type) {
-    case "output":
-      w.u16(OFPAT.OUTPUT).u16(OFP_ACTION_OUTPUT_SIZE).u32(a.port).u16(a.maxLen).zeros(6);
+    case "output": {
+      const b = w.reserve(OFP_ACTION_OUTPUT_SIZE);
+      const at = w.pos;
+      putU16(b, at, OFPAT.OUTPUT);
+      putU16(b, at + 2, OFP_ACTION_OUTPUT_SIZE);
+      putU32(b, at + 4, a.port);
+      putU16(b, at + 8, a.maxLen);
+      for (let i = at + 10; i < at + OFP_ACTION_OUTPUT_SIZE; i++) b[i] = 0;
+      w.pos = at + OFP_ACTION_OUTPUT_SIZE;
       return;
-    case "copy_ttl_out":
-      return simple(w, OFPAT.COPY_TTL_OUT);
-    case "copy_ttl_in":
-      return simple(w, OFPAT.COPY_TTL_IN);
-    case "set_mpls_ttl":
-      return withU8(w, OFPAT.SET_MPLS_TTL, a.ttl);
-    case "dec_mpls_ttl":
-      return simple(w, OFPAT.DEC_MPLS_TTL);
-    case "push_vlan":
-      return withEthertype(w, OFPAT.PUSH_VLAN, a.ethertype);
-    case "pop_vlan":
-      return simple(w, OFPAT.POP_VLAN);
-    case "push_mpls":
-      return withEthertype(w, OFPAT.PUSH_MPLS, a.ethertype);
-    case "pop_mpls":
-      return withEthertype(w, OFPAT.POP_MPLS, a.ethertype);
-    case "set_queue":
-      return withU32(w, OFPAT.SET_QUEUE, a.queueId);
-    case "group":
-      return withU32(w, OFPAT.GROUP, a.groupId);
-    case "set_nw_ttl":
-      return withU8(w, OFPAT.SET_NW_TTL, a.ttl);
-    case "dec_nw_ttl":
-      return simple(w, OFPAT.DEC_NW_TTL);
+    }
     case "set_field": {
       const tok = w.pos;
       w.u16(OFPAT.SET_FIELD).u16(0);
@@ -698,6 +684,32 @@ export function encodeAction(w: Writer, a: Action): void {
       w.endLengthAt(tok, 2, "included");
       return;
     }
+    case "reg_move":
+      return nxReg.encodeRegMove(w, a);
+    case "push_vlan":
+      return withEthertype(w, OFPAT.PUSH_VLAN, a.ethertype);
+    case "pop_vlan":
+      return simple(w, OFPAT.POP_VLAN);
+    case "copy_ttl_out":
+      return simple(w, OFPAT.COPY_TTL_OUT);
+    case "copy_ttl_in":
+      return simple(w, OFPAT.COPY_TTL_IN);
+    case "set_mpls_ttl":
+      return withU8(w, OFPAT.SET_MPLS_TTL, a.ttl);
+    case "dec_mpls_ttl":
+      return simple(w, OFPAT.DEC_MPLS_TTL);
+    case "push_mpls":
+      return withEthertype(w, OFPAT.PUSH_MPLS, a.ethertype);
+    case "pop_mpls":
+      return withEthertype(w, OFPAT.POP_MPLS, a.ethertype);
+    case "set_queue":
+      return withU32(w, OFPAT.SET_QUEUE, a.queueId);
+    case "group":
+      return withU32(w, OFPAT.GROUP, a.groupId);
+    case "set_nw_ttl":
+      return withU8(w, OFPAT.SET_NW_TTL, a.ttl);
+    case "dec_nw_ttl":
+      return simple(w, OFPAT.DEC_NW_TTL);
     case "push_pbb":
       return withEthertype(w, OFPAT.PUSH_PBB, a.ethertype);
     case "pop_pbb":
@@ -713,8 +725,6 @@ export function encodeAction(w: Writer, a: Action): void {
     }
     case "pop_queue":
       return nxVoid(w, NXAST.POP_QUEUE);
-    case "reg_move":
-      return nxReg.encodeRegMove(w, a);
     case "reg_load":
       return nxReg.encodeRegLoad(w, a);
     case "reg_load2": {
@@ -783,17 +793,9 @@ function nxVoid(w: Writer, subtype: number): void {
   w.endLengthAt(tok, 2, "included");
 }
 
-/** One OXM TLV (header, experimenter, value[, mask]). */
+/** One OXM TLV (header, experimenter, value[, mask]): oxm.ts writes known fields the same way. */
 function writeEntry(w: Writer, e: OxmEntry): void {
-  const f = e.field;
-  const width = e.value.length;
-  if (!widthFits(f, width) || (e.mask !== undefined && e.mask.length !== width)) {
-    throw new RangeError(`${f.name}: value/mask must be ${f.size} bytes`);
-  }
-  w.u32(oxmHeader(f, e.mask !== undefined, width));
-  if (f.experimenter !== undefined) w.u32(f.experimenter);
-  w.bytes(e.value);
-  if (e.mask !== undefined) w.bytes(e.mask);
+  encodeOxmTlv(w, e);
 }
 
 function assertNever(x: never): never {

@@ -31,7 +31,7 @@ import {
   type DecodeActionsOptions,
 } from "./actions.js";
 import type { Reader } from "./reader.js";
-import type { Writer } from "./writer.js";
+import { putU16, type Writer } from "./writer.js";
 
 /** OF1.3 instruction types (`ofp_instruction_type`). */
 export const OFPIT = {
@@ -235,11 +235,21 @@ function nestedActions(buf: Uint8Array, at: number, ctx: ActionDecodeContext): A
 
 /** Encodes instructions in the given order; lengths computed, pads zeroed. */
 export function encodeInstructions(w: Writer, list: readonly Instruction[]): void {
-  for (const ins of list) {
+  for (let i = 0; i < list.length; i++) {
+    const ins = list[i]!;
     switch (ins.type) {
-      case "goto_table":
-        w.u16(OFPIT.GOTO_TABLE).u16(GOTO_TABLE_SIZE).u8(ins.tableId).zeros(3);
+      case "goto_table": {
+        const b = w.reserve(GOTO_TABLE_SIZE);
+        const at = w.pos;
+        putU16(b, at, OFPIT.GOTO_TABLE);
+        putU16(b, at + 2, GOTO_TABLE_SIZE);
+        b[at + 4] = ins.tableId;
+        b[at + 5] = 0;
+        b[at + 6] = 0;
+        b[at + 7] = 0;
+        w.pos = at + GOTO_TABLE_SIZE;
         break;
+      }
       case "write_metadata":
         w.u16(OFPIT.WRITE_METADATA).u16(WRITE_METADATA_SIZE).zeros(4);
         w.u64(ins.metadata).u64(ins.mask);
@@ -247,8 +257,10 @@ export function encodeInstructions(w: Writer, list: readonly Instruction[]): voi
       case "apply_actions":
       case "write_actions": {
         const tok = w.pos;
-        w.u16(ins.type === "apply_actions" ? OFPIT.APPLY_ACTIONS : OFPIT.WRITE_ACTIONS);
-        w.u16(0).zeros(4);
+        const b = w.reserve(ACTIONS_HEADER_SIZE);
+        putU16(b, tok, ins.type === "apply_actions" ? OFPIT.APPLY_ACTIONS : OFPIT.WRITE_ACTIONS);
+        for (let j = tok + 2; j < tok + ACTIONS_HEADER_SIZE; j++) b[j] = 0;
+        w.pos = tok + ACTIONS_HEADER_SIZE;
         encodeActions(w, ins.actions);
         w.endLengthAt(tok, 2, "included");
         break;

@@ -23,7 +23,7 @@
 import { getU32 } from "./bytes.js";
 import { OfpError } from "./errors.js";
 import type { Reader } from "./reader.js";
-import type { Writer } from "./writer.js";
+import { putU32, type Writer } from "./writer.js";
 
 /** OXM classes (OF1.3 §7.2.3.2, OVS `nx-match.c`). */
 export const OXM_CLASS = {
@@ -901,14 +901,31 @@ export function encodeOxmTlv(w: Writer, e: MatchEntry): void {
     return;
   }
   const f = e.field;
-  const width = e.value.length;
-  if (!widthFits(f, width) || (e.mask !== undefined && e.mask.length !== width)) {
+  const value = e.value;
+  const mask = e.mask;
+  const width = value.length;
+  if (!widthFits(f, width) || (mask !== undefined && mask.length !== width)) {
     throw new RangeError(`${f.name}: value/mask must be ${f.size} bytes`);
   }
-  w.u32(oxmHeader(f, e.mask !== undefined, width));
-  if (f.experimenter !== undefined) w.u32(f.experimenter);
-  w.bytes(e.value);
-  if (e.mask !== undefined) w.bytes(e.mask);
+  // Hot path (every match entry and set_field): one reservation, direct
+  // stores; the header is oxmHeader() computed inline.
+  const experimenter = f.experimenter;
+  const payload = (mask === undefined ? width : 2 * width) + (experimenter === undefined ? 0 : 4);
+  const b = w.reserve(4 + payload);
+  let p = w.pos;
+  putU32(b, p, f.header | (mask === undefined ? 0 : OXM_HASMASK) | payload);
+  p += 4;
+  if (experimenter !== undefined) {
+    putU32(b, p, experimenter);
+    p += 4;
+  }
+  for (let i = 0; i < width; i++) b[p + i] = value[i]!;
+  p += width;
+  if (mask !== undefined) {
+    for (let i = 0; i < width; i++) b[p + i] = mask[i]!;
+    p += width;
+  }
+  w.pos = p;
 }
 
 /** Encoded size of one TLV. */

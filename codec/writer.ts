@@ -9,6 +9,23 @@
  */
 const utf8 = new TextEncoder();
 
+/**
+ * Big-endian stores into a buffer {@link Writer.reserve} returned, for hot
+ * encoders that write a fixed-size block at once. A Uint8Array store keeps
+ * the low 8 bits (ToUint8), so values need no masking.
+ */
+export function putU16(buf: Uint8Array, at: number, v: number): void {
+  buf[at] = v >>> 8;
+  buf[at + 1] = v;
+}
+
+export function putU32(buf: Uint8Array, at: number, v: number): void {
+  buf[at] = v >>> 24;
+  buf[at + 1] = v >>> 16;
+  buf[at + 2] = v >>> 8;
+  buf[at + 3] = v;
+}
+
 export class Writer {
   private buf: Uint8Array;
   private view: DataView;
@@ -30,37 +47,70 @@ export class Writer {
     this.view = new DataView(next.buffer);
   }
 
+  /**
+   * Makes room for `n` more bytes and returns the buffer to store them in,
+   * at `pos` .. `pos + n` (the caller advances `pos`). The buffer is valid
+   * until the next write through the writer (which may grow it).
+   */
+  reserve(n: number): Uint8Array {
+    this.ensure(n);
+    return this.buf;
+  }
+
   u8(v: number): this {
     this.ensure(1);
     this.buf[this.pos++] = v & 0xff;
     return this;
   }
 
+  // Byte stores rather than DataView calls: a Uint8Array store keeps the low
+  // 8 bits (ToUint8), so no masking is needed and the bytes are the same.
   u16(v: number): this {
     this.ensure(2);
-    this.view.setUint16(this.pos, v & 0xffff);
-    this.pos += 2;
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = v >>> 8;
+    buf[p + 1] = v;
+    this.pos = p + 2;
     return this;
   }
 
   u32(v: number): this {
     this.ensure(4);
-    this.view.setUint32(this.pos, v >>> 0);
-    this.pos += 4;
+    const buf = this.buf;
+    const p = this.pos;
+    buf[p] = v >>> 24;
+    buf[p + 1] = v >>> 16;
+    buf[p + 2] = v >>> 8;
+    buf[p + 3] = v;
+    this.pos = p + 4;
     return this;
   }
 
   u64(v: bigint): this {
     this.ensure(8);
-    this.view.setBigUint64(this.pos, BigInt.asUintN(64, v));
+    // setBigUint64 already wraps modulo 2^64 (ToBigUint64), as BigInt.asUintN
+    // did; a zero (cookie masks, most cookies' low words) needs no BigInt work.
+    if (v === 0n) {
+      const buf = this.buf;
+      const p = this.pos;
+      for (let i = p; i < p + 8; i++) buf[i] = 0;
+    } else {
+      this.view.setBigUint64(this.pos, v);
+    }
     this.pos += 8;
     return this;
   }
 
   bytes(b: Uint8Array): this {
-    this.ensure(b.length);
-    this.buf.set(b, this.pos);
-    this.pos += b.length;
+    const n = b.length;
+    this.ensure(n);
+    const buf = this.buf;
+    const p = this.pos;
+    // OXM values and masks are 1..16 bytes: a loop beats TypedArray#set there.
+    if (n <= 16) for (let i = 0; i < n; i++) buf[p + i] = b[i]!;
+    else buf.set(b, p);
+    this.pos = p + n;
     return this;
   }
 
@@ -118,11 +168,17 @@ export class Writer {
   }
 
   setU16(at: number, v: number): void {
-    this.view.setUint16(at, v & 0xffff);
+    const buf = this.buf;
+    buf[at] = v >>> 8;
+    buf[at + 1] = v;
   }
 
   setU32(at: number, v: number): void {
-    this.view.setUint32(at, v >>> 0);
+    const buf = this.buf;
+    buf[at] = v >>> 24;
+    buf[at + 1] = v >>> 16;
+    buf[at + 2] = v >>> 8;
+    buf[at + 3] = v;
   }
 
   setU8(at: number, v: number): void {
@@ -156,11 +212,17 @@ export class Writer {
    * length lives `lengthOffset` bytes in.
    */
   endLengthAt(start: number, lengthOffset: number, pad: "included" | "excluded" | "none"): number {
-    if (pad === "included") this.padTo(8, start);
+    if (pad === "included") {
+      const rem = (this.pos - start) & 7;
+      if (rem !== 0) this.zeros(8 - rem);
+    }
     const length = this.pos - start;
     if (length > 0xffff) throw new RangeError(`structure of ${length} bytes exceeds 65535`);
-    this.setU16(start + lengthOffset, length);
-    if (pad === "excluded") this.padTo(8, start);
+    putU16(this.buf, start + lengthOffset, length);
+    if (pad === "excluded") {
+      const rem = length & 7;
+      if (rem !== 0) this.zeros(8 - rem);
+    }
     return length;
   }
 

@@ -4,7 +4,7 @@
  * (`NX1.0+(N)` annotations); only the OF1.3-valid ones are listed.
  */
 import { NX_VENDOR_ID } from "../errors.js";
-import type { Writer } from "../writer.js";
+import { putU16, putU32, type Writer } from "../writer.js";
 
 export { NX_VENDOR_ID, ONF_VENDOR_ID } from "../errors.js";
 
@@ -66,6 +66,14 @@ const OFPAT_EXPERIMENTER = 0xffff;
  */
 export function beginNx(w: Writer, subtype: number): number {
   const start = w.pos;
-  w.u16(OFPAT_EXPERIMENTER).u16(0).u32(NX_VENDOR_ID).u16(subtype);
+  const b = w.reserve(NX_ACTION_PREFIX_SIZE);
+  putU16(b, start, OFPAT_EXPERIMENTER);
+  putU16(b, start + 2, 0);
+  putU32(b, start + 4, NX_VENDOR_ID);
+  putU16(b, start + 8, subtype);
+  w.pos = start + NX_ACTION_PREFIX_SIZE;
   return start;
 }
+
+/** type, len, vendor, subtype: what {@link beginNx} writes. */
+const NX_ACTION_PREFIX_SIZE = 10;
