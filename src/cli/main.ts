@@ -331,7 +331,9 @@ export async function main(argv: readonly string[], io: CommandIo = defaultIo): 
 
   program
     .command("trace")
-    .description("trace a packet through flow tables, in the layout of ovs-appctl ofproto/trace")
+    .description(
+      "trace a packet as ovs-appctl ofproto/trace does: through a topology's hosts and tunnels, a flow file or a live switch",
+    )
     .helpOption(false)
     .allowUnknownOption()
     .allowExcessArguments()
