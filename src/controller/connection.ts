@@ -205,6 +205,15 @@ export class Connection {
     this.batchDepth++;
     try {
       this.handleChunk(chunk);
+    } catch (e) {
+      // A bug handling one switch's bytes must not take the controller and
+      // every other switch down with it: this connection is closed (the
+      // switch reconnects and is resynced) and the error is logged.
+      this.log.error(
+        { event: "of.internal_error", err: e instanceof Error ? e.stack : String(e) },
+        "internal error handling the switch's messages: closing the connection",
+      );
+      this.shutdown(`internal error: ${e instanceof Error ? e.message : String(e)}`);
     } finally {
       this.batchDepth--;
       if (this.batchDepth === 0) this.flush();
@@ -318,7 +327,15 @@ export class Connection {
       this.droppedForBackpressure++;
       return false;
     }
-    this.send(msg);
+    try {
+      this.send(msg);
+    } catch (e) {
+      // A packet-out the codec cannot encode (a captured frame too large to
+      // fit under OpenFlow's 16-bit length) is dropped like a congested one.
+      if (!(e instanceof RangeError)) throw e;
+      this.log.debug({ event: "of.unsendable", msg: msg.type, err: e.message }, "dropped");
+      return false;
+    }
     return true;
   }
 
@@ -374,7 +391,15 @@ export class Connection {
       this.writeBytes(encodeMessage(m));
       return;
     }
-    encodeMessageTo(this.out, m);
+    // A message the codec refuses (over 65535 bytes, say) must leave no
+    // half-written bytes behind: the batch goes out whole at the end of the read.
+    const at = this.out.pos;
+    try {
+      encodeMessageTo(this.out, m);
+    } catch (e) {
+      this.out.pos = at;
+      throw e;
+    }
     if (this.out.pos >= BATCH_BYTES) this.flush();
   }
 

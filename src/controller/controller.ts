@@ -791,7 +791,10 @@ export class Controller implements ConnectionHandler {
           host: h.name,
           bridge,
           dpid,
-          conn: prev?.conn,
+          // A datapath id that now names another host or bridge does not keep
+          // its connection (closed below): a run of the old role may still be
+          // in flight on it, and its logger names the old role.
+          conn: undefined,
           applied: -1,
           attempted: -1,
           lastError: undefined,
@@ -810,10 +813,7 @@ export class Controller implements ConnectionHandler {
           bundleId: 0,
           limiter: new PacketInLimiter(this.packetInLimits),
           metrics: this.options.metrics?.bridge({ dpid: dpidText(dpid), host: h.name, bridge }),
-          packetInSwitch:
-            prev?.conn === undefined
-              ? undefined
-              : new SessionSwitch(h.name, bridge, prev.conn.session),
+          packetInSwitch: undefined,
         });
       }
     }
@@ -823,12 +823,25 @@ export class Controller implements ConnectionHandler {
       // The bridge left the topology, or its datapath id now names another
       // host or bridge: its series go (the new slot starts its own).
       s.metrics?.remove();
-      if (!slots.has(dpid) && s.conn !== undefined) {
+      if (s.conn === undefined) continue;
+      if (!slots.has(dpid)) {
         this.log.warn(
           { event: "switch.removed", dpid: dpidText(dpid), host: s.host },
           "bridge left the topology",
         );
         s.conn.shutdown("datapath id removed from the topology");
+      } else {
+        const now = slots.get(dpid)!;
+        this.log.warn(
+          {
+            event: "switch.moved",
+            dpid: dpidText(dpid),
+            from: `${s.host}/${s.bridge}`,
+            to: `${now.host}/${now.bridge}`,
+          },
+          "datapath id now names another bridge: reconnecting it",
+        );
+        s.conn.shutdown(`datapath id now names ${now.host}/${now.bridge}`);
       }
     }
     this.options.metrics?.generation.set(snap.generation);
@@ -1035,6 +1048,9 @@ export class Controller implements ConnectionHandler {
         bundleId: ++slot.bundleId,
       });
     } catch (e) {
+      // A run on a connection that has since been replaced says nothing
+      // about the bridge: the new connection's own run reports it.
+      if (slot.conn !== conn) return;
       const msg = e instanceof Error ? e.message : String(e);
       slot.attempted = Math.max(slot.attempted, generation);
       slot.lastError = msg;
@@ -1048,6 +1064,7 @@ export class Controller implements ConnectionHandler {
       );
       return;
     }
+    if (slot.conn !== conn) return;
     m?.reconcileSeconds(r.ms / 1000);
     m?.flowMsgsSent("add", r.sent.add + r.sent.modify);
     m?.flowMsgsSent("delete_strict", r.sent.delete);

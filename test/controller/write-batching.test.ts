@@ -138,6 +138,51 @@ function ready(t: RecordingTransport, h: ConnectionHandler, lines: LogLine[] = [
   return c;
 }
 
+describe("a message that cannot be sent, or a bug while handling a read", () => {
+  it("drops a packet-out too large to encode without leaving half of it in the read's write", () => {
+    const t = new RecordingTransport();
+    let result: boolean | undefined;
+    const c = ready(
+      t,
+      handler({
+        packetIn: (conn) => {
+          // A route miss on a 70,000-byte GSO frame: the packet-out cannot fit.
+          result = conn.sendUnreliable({ ...PACKET_OUT, data: new Uint8Array(70_000) });
+          conn.sendUnreliable(PACKET_OUT);
+        },
+      }),
+    );
+    c.data(concat([packetIn(1), { type: "echo_request", xid: 7, data: new Uint8Array(0) }]));
+    expect(result).toBe(false);
+    // RecordingTransport decodes every write strictly by its framer: a
+    // header left without its length would make it throw here.
+    expect(t.writes).toHaveLength(1);
+    expect(t.writes[0]!.map((m) => m.type)).toEqual(["packet_out", "echo_reply"]);
+    expect((t.writes[0]![0] as Extract<OfMessage, { type: "packet_out" }>).data).toHaveLength(64);
+    expect(c.closed).toBe(false);
+  });
+
+  it("closes only the connection whose handling threw, logging the error", () => {
+    const t = new RecordingTransport();
+    const lines: LogLine[] = [];
+    let closed: string | undefined;
+    const c = ready(
+      t,
+      handler({
+        packetIn: () => {
+          throw new TypeError("a bug in a handler");
+        },
+        closed: (_conn, reason) => (closed = reason),
+      }),
+      lines,
+    );
+    expect(() => c.data(encodeMessage(packetIn(2)))).not.toThrow();
+    expect(c.closed).toBe(true);
+    expect(closed).toMatch(/internal error: a bug in a handler/);
+    expect(lines.some((l) => l.event === "of.internal_error" && l.level === 50)).toBe(true);
+  });
+});
+
 describe("one write per read", () => {
   it("answers every echo request of one read in one write, in order", () => {
     const t = new RecordingTransport();
