@@ -5,7 +5,8 @@
  *   8 sha(6) | 14 spa(4) | 18 tha(6) | 24 tpa(4)          (28 bytes)
  */
 import { BROADCAST_MAC, ZERO_MAC } from "./addr.js";
-import { ARP, ETH_TYPE, HDR } from "./constants.js";
+import { putU16, putU32 } from "../writer.js";
+import { ARP, ARP_AT, ETH_TYPE, HDR } from "./constants.js";
 import { allocEthernet } from "./ethernet.js";
 import type { VlanTag } from "./ethernet.js";
 
@@ -25,13 +26,6 @@ export interface ArpSpec {
   readonly vlan?: VlanTag | readonly VlanTag[];
 }
 
-function wr32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = v >>> 16;
-  b[o + 2] = v >>> 8;
-  b[o + 3] = v;
-}
-
 /** An Ethernet frame carrying one ARP packet. No padding to 60 bytes is added. */
 export function buildArp(spec: ArpSpec): Uint8Array {
   const tha = spec.tha ?? ZERO_MAC;
@@ -41,18 +35,15 @@ export function buildArp(spec: ArpSpec): Uint8Array {
     { ethType: ETH_TYPE.ARP, l3Length: HDR.ARP_ETH_IPV4 },
   );
   const p = l3;
-  frame[p] = 0;
-  frame[p + 1] = ARP.HTYPE_ETHERNET;
-  frame[p + 2] = ETH_TYPE.IPV4 >>> 8;
-  frame[p + 3] = ETH_TYPE.IPV4 & 0xff;
-  frame[p + 4] = 6;
-  frame[p + 5] = 4;
-  frame[p + 6] = spec.op >>> 8;
-  frame[p + 7] = spec.op;
-  frame.set(spec.sha.subarray(0, 6), p + 8);
-  wr32(frame, p + 14, spec.spa);
-  frame.set(tha.subarray(0, 6), p + 18);
-  wr32(frame, p + 24, spec.tpa);
+  putU16(frame, p + ARP_AT.htype, ARP.HTYPE_ETHERNET);
+  putU16(frame, p + ARP_AT.ptype, ETH_TYPE.IPV4);
+  frame[p + ARP_AT.hlen] = 6;
+  frame[p + ARP_AT.plen] = 4;
+  putU16(frame, p + ARP_AT.oper, spec.op);
+  frame.set(spec.sha.subarray(0, 6), p + ARP_AT.sha);
+  putU32(frame, p + ARP_AT.spa, spec.spa);
+  frame.set(tha.subarray(0, 6), p + ARP_AT.tha);
+  putU32(frame, p + ARP_AT.tpa, spec.tpa);
   return frame;
 }
 

@@ -51,6 +51,19 @@ export const ARP = {
   OP_REPLY: 2,
 } as const;
 
+/** RFC 826 field offsets in an Ethernet/IPv4 ARP packet (HDR.ARP_ETH_IPV4 bytes). */
+export const ARP_AT = {
+  htype: 0,
+  ptype: 2,
+  hlen: 4,
+  plen: 5,
+  oper: 6,
+  sha: 8,
+  spa: 14,
+  tha: 18,
+  tpa: 24,
+} as const;
+
 /** RFC 792 ICMP types used here. */
 export const ICMP_TYPE = {
   ECHO_REPLY: 0,

@@ -30,7 +30,8 @@
  * Pure: returns a decision; the connection sends it.
  */
 import type { Action } from "../../codec/actions.js";
-import { ARP as ARP_CONST, ETH_TYPE, HDR, VLAN } from "../../codec/packet/constants.js";
+import { ARP as ARP_CONST, ARP_AT, ETH_TYPE, HDR, VLAN } from "../../codec/packet/constants.js";
+import { putU16, putU32 } from "../../codec/writer.js";
 import { FK, FlowKey } from "../../codec/packet/flow-key.js";
 import { parseFrame, PARSE_STATUS } from "../../codec/packet/parse.js";
 import type { PacketInMessage } from "../../codec/messages/packet-in.js";
@@ -287,57 +288,33 @@ function arpReplyFrame(
   putMac(f, ETH_AT.dst, askerMac);
   putMac(f, ETH_AT.src, mac);
   if (vid !== UNTAGGED) {
-    put16(f, ETH_AT.tpid, ETH_TYPE.VLAN);
-    put16(f, ETH_AT.tci, vid); // PCP 0, DEI 0, as arpReply's `{ vid }` tag
+    putU16(f, ETH_AT.tpid, ETH_TYPE.VLAN);
+    putU16(f, ETH_AT.tci, vid); // PCP 0, DEI 0, as arpReply's `{ vid }` tag
   }
-  put16(f, l3 - ETH_TYPE_LEN, ETH_TYPE.ARP);
-  put16(f, l3 + ARP_AT.htype, ARP_CONST.HTYPE_ETHERNET);
-  put16(f, l3 + ARP_AT.ptype, ETH_TYPE.IPV4);
+  putU16(f, l3 - ETH_TYPE_LEN, ETH_TYPE.ARP);
+  putU16(f, l3 + ARP_AT.htype, ARP_CONST.HTYPE_ETHERNET);
+  putU16(f, l3 + ARP_AT.ptype, ETH_TYPE.IPV4);
   f[l3 + ARP_AT.hlen] = MAC_LEN;
   f[l3 + ARP_AT.plen] = IPV4_LEN;
-  put16(f, l3 + ARP_AT.oper, ARP_CONST.OP_REPLY);
+  putU16(f, l3 + ARP_AT.oper, ARP_CONST.OP_REPLY);
   putMac(f, l3 + ARP_AT.sha, mac);
-  put32(f, l3 + ARP_AT.spa, ip);
+  putU32(f, l3 + ARP_AT.spa, ip);
   putMac(f, l3 + ARP_AT.tha, askerMac);
-  put32(f, l3 + ARP_AT.tpa, askerIp);
+  putU32(f, l3 + ARP_AT.tpa, askerIp);
   return f;
 }
 
 /** Ethernet header offsets; the 802.1Q TPID and TCI when tagged (IEEE 802.1Q §9.6). */
 const ETH_AT = { dst: 0, src: 6, tpid: 12, tci: 14 } as const;
 const ETH_TYPE_LEN = 2;
-/** RFC 826 field offsets in an Ethernet/IPv4 ARP packet. */
-const ARP_AT = {
-  htype: 0,
-  ptype: 2,
-  hlen: 4,
-  plen: 5,
-  oper: 6,
-  sha: 8,
-  spa: 14,
-  tha: 18,
-  tpa: 24,
-} as const;
 const MAC_LEN = 6;
 const IPV4_LEN = 4;
 const TWO_32 = 0x1_0000_0000;
 
-function put16(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 8;
-  b[o + 1] = v;
-}
-
-function put32(b: Uint8Array, o: number, v: number): void {
-  b[o] = v >>> 24;
-  b[o + 1] = v >>> 16;
-  b[o + 2] = v >>> 8;
-  b[o + 3] = v;
-}
-
 /** A 48-bit MAC held as a number (topology/addr.ts). */
 function putMac(b: Uint8Array, o: number, mac: number): void {
-  put16(b, o, Math.floor(mac / TWO_32));
-  put32(b, o + 2, mac % TWO_32);
+  putU16(b, o, Math.floor(mac / TWO_32));
+  putU32(b, o + 2, mac % TWO_32);
 }
 
 function routeMiss(
