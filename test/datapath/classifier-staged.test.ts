@@ -36,6 +36,7 @@ import { PrefixTrie, prefixLength, prefixMask } from "../../datapath/classifier/
 import { StageFilter } from "../../datapath/classifier/stage-filter.js";
 import { STAGE_ENDS, stageBoundaries, stageOf } from "../../datapath/classifier/stages.js";
 import { ReferenceClassifier } from "../../datapath/reference-classifier.js";
+import { matchOf, ruleSpecArb, type Slot } from "./slot-rules.js";
 
 const u32 = (v: number) => v >>> 0;
 
@@ -184,13 +185,6 @@ describe("stages", () => {
 // Lookup paths against the reference, and wildcard soundness
 // ---------------------------------------------------------------------------
 
-/** One matchable slot of the key: its word, candidate masks and values. */
-interface Slot {
-  readonly word: number;
-  readonly masks: readonly number[];
-  readonly values: readonly number[];
-}
-
 const ip = (a: number, b: number, c: number, d: number) =>
   u32((a << 24) | (b << 16) | (c << 8) | d);
 
@@ -218,25 +212,7 @@ const SLOTS: readonly Slot[] = [
 
 const PRIORITIES = [0, 1, 5, 100, 0x8000, 0xffff];
 
-type RuleSpec = {
-  readonly parts: readonly (readonly [number, number] | null)[];
-  readonly priority: number;
-};
-
-const ruleSpecArb: fc.Arbitrary<RuleSpec> = fc.record({
-  parts: fc.tuple(
-    ...SLOTS.map((s) =>
-      fc.oneof(
-        { weight: 3, arbitrary: fc.constant(null) },
-        {
-          weight: 2,
-          arbitrary: fc.tuple(fc.nat(s.masks.length - 1), fc.nat(s.values.length - 1)),
-        },
-      ),
-    ),
-  ),
-  priority: fc.constantFrom(...PRIORITIES),
-});
+const ruleSpecs = ruleSpecArb(SLOTS, PRIORITIES);
 
 /** A key: per slot a value index, or (== values.length) a random word. */
 const keyArb: fc.Arbitrary<FlowKey> = fc
@@ -249,20 +225,6 @@ const keyArb: fc.Arbitrary<FlowKey> = fc
     });
     return k;
   });
-
-function matchOf(spec: RuleSpec): CompiledMatch {
-  const words: number[] = [];
-  const masks: number[] = [];
-  const values: number[] = [];
-  spec.parts.forEach((p, i) => {
-    if (p === null) return;
-    const s = SLOTS[i]!;
-    words.push(s.word);
-    masks.push(s.masks[p[0]]!);
-    values.push(s.values[p[1]]!);
-  });
-  return compiledMatchFromWords(words, masks, values);
-}
 
 /** `other` with every bit of `wc` taken from `key`. */
 function agreeOn(key: FlowKey, other: FlowKey, wc: Uint32Array): FlowKey {
@@ -284,13 +246,13 @@ describe("lookup paths and wildcards vs the reference (property, seeded)", () =>
     let perturbed = 0;
     fc.assert(
       fc.property(
-        fc.array(ruleSpecArb, { minLength: 1, maxLength: 70 }),
+        fc.array(ruleSpecs, { minLength: 1, maxLength: 70 }),
         fc.array(fc.tuple(keyArb, keyArb), { minLength: 30, maxLength: 60 }),
         fc.array(fc.boolean(), { minLength: 70, maxLength: 70 }),
         (specs, keys, removeMask) => {
           const ref = new ReferenceClassifier<number>();
           const engines = ENGINES.map((e) => ({ ...e, cls: new Classifier<number>(e.opts) }));
-          const rules = specs.map((s, i) => new ClsRule(matchOf(s), s.priority, i));
+          const rules = specs.map((s, i) => new ClsRule(matchOf(SLOTS, s), s.priority, i));
           const copies = engines.map(() =>
             rules.map((r) => new ClsRule(r.match, r.priority, r.payload)),
           );

@@ -17,13 +17,7 @@ import {
   type CompiledMatch,
 } from "../../datapath/classifier/compiled-match.js";
 import { ReferenceClassifier } from "../../datapath/reference-classifier.js";
-
-/** One matchable "slot" of the key: its word(s), candidate masks and values. */
-interface Slot {
-  readonly word: number;
-  readonly masks: readonly number[];
-  readonly values: readonly number[];
-}
+import { matchOf, ruleSpecArb, type Slot } from "./slot-rules.js";
 
 const ip = (a: number, b: number, c: number, d: number) =>
   ((a << 24) | (b << 16) | (c << 8) | d) >>> 0;
@@ -58,41 +52,11 @@ const SLOTS: readonly Slot[] = [
 
 const PRIORITIES = [0, 1, 2, 5, 100, 0x8000, 0xffff];
 
-/** A rule spec: per slot, undefined (wildcard) or [mask index, value index]. */
-type RuleSpec = {
-  readonly parts: readonly (readonly [number, number] | null)[];
-  readonly priority: number;
-};
-
-const ruleSpecArb: fc.Arbitrary<RuleSpec> = fc.record({
-  parts: fc.tuple(
-    ...SLOTS.map((s) =>
-      fc.oneof(
-        { weight: 3, arbitrary: fc.constant(null) },
-        { weight: 2, arbitrary: fc.tuple(fc.nat(s.masks.length - 1), fc.nat(s.values.length - 1)) },
-      ),
-    ),
-  ),
-  priority: fc.constantFrom(...PRIORITIES),
-});
+const ruleSpecs = ruleSpecArb(SLOTS, PRIORITIES);
 
 const keyArb: fc.Arbitrary<readonly number[]> = fc.tuple(
   ...SLOTS.map((s) => fc.nat(s.values.length)),
 );
-
-function matchOf(spec: RuleSpec): CompiledMatch {
-  const words: number[] = [];
-  const masks: number[] = [];
-  const values: number[] = [];
-  spec.parts.forEach((p, i) => {
-    if (p === null) return;
-    const s = SLOTS[i]!;
-    words.push(s.word);
-    masks.push(s.masks[p[0]]!);
-    values.push(s.values[p[1]]!);
-  });
-  return compiledMatchFromWords(words, masks, values);
-}
 
 /** A key: value index per slot; index == values.length means "some other value". */
 function keyOf(choice: readonly number[]): FlowKey {
@@ -162,13 +126,13 @@ describe("classifier vs reference (property, seeded)", () => {
     lookupsCompared = 0;
     fc.assert(
       fc.property(
-        fc.array(ruleSpecArb, { minLength: 1, maxLength: 80 }),
+        fc.array(ruleSpecs, { minLength: 1, maxLength: 80 }),
         fc.array(keyArb, { minLength: 40, maxLength: 120 }),
         fc.array(fc.boolean(), { minLength: 80, maxLength: 80 }),
         (specs, keyChoices, removeMask) => {
           const e = engines();
           const keys = keyChoices.map(keyOf);
-          const rules = specs.map((s, i) => new ClsRule(matchOf(s), s.priority, i));
+          const rules = specs.map((s, i) => new ClsRule(matchOf(SLOTS, s), s.priority, i));
           // Each engine holds its own rule objects (a rule lives in one classifier).
           const copies = e.all.map(() =>
             rules.map((r) => new ClsRule(r.match, r.priority, r.payload)),
